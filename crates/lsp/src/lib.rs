@@ -1,0 +1,1 @@
+//! Placeholder until the language server lands (issue 8).
