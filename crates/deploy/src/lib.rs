@@ -1,1 +1,4 @@
-//! Placeholder until the pipeline lands (issues 5-7).
+//! nixpilot's pipeline library: keys, SOPS files, scaffolding and deploy steps.
+//! Today it holds the SOPS file format with age keys (`secrets`); the pipeline steps follow.
+
+pub mod secrets;

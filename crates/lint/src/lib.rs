@@ -1,1 +1,23 @@
-//! wip
+//! nixpilot-lint: from Nix file texts to diagnostics. Parsing (rnix), rules, suppressions,
+//! fixes and renderers are pure functions of the texts; only `vfs` touches the disk.
+
+pub mod config;
+pub mod diagnostic;
+pub mod engine;
+pub mod fix;
+pub mod render;
+pub mod rules;
+pub mod source;
+pub mod suppression;
+pub mod vfs;
+
+pub use config::Config;
+pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity, Span};
+pub use engine::{lint, LintResult};
+pub use source::SourceFile;
+
+/// Lints one in-memory file with the default configuration (tests, LSP, fuzzing).
+pub fn lint_text(path: &str, text: &str) -> Vec<Diagnostic> {
+    let files = [SourceFile::new(path, text)];
+    engine::lint(&files, &[0], &Config::default(), &|| {}).diagnostics
+}

@@ -1,0 +1,1503 @@
+//! YAML for sops files: a block-style reader that keeps key order and comments,
+//! and an emitter that writes what go-yaml v3 writes for sops (indent 4 by default).
+//!
+//! The reader covers what secrets files use: block mappings and sequences,
+//! plain/quoted/literal/folded scalars, flow collections, comments and several
+//! documents. Anchors, aliases, tags and complex keys are rejected with an error
+//! rather than guessed at. Errors name a line, never the text on it.
+
+use super::tree::{Comment, Map, MapItem, Value};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("YAML line {line}: {message}")]
+pub struct YamlError {
+    pub line: usize,
+    pub message: String,
+}
+
+fn err<T>(line: usize, message: impl Into<String>) -> Result<T, YamlError> {
+    Err(YamlError {
+        line: line + 1,
+        message: message.into(),
+    })
+}
+
+/// Parses every document of `text`; each must be a mapping (as sops requires).
+pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut docs: Vec<Vec<String>> = vec![Vec::new()];
+    let mut starts = vec![0usize];
+    let mut explicit = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line == "---" || line.starts_with("--- ") || line.starts_with("---\t") {
+            // A `---` before any content only opens the first document.
+            let first_is_empty = docs.len() == 1
+                && docs[0]
+                    .iter()
+                    .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+            if !(first_is_empty && !explicit) {
+                docs.push(Vec::new());
+                starts.push(i + 1);
+            } else {
+                // Keep line numbers right: blank out the marker itself.
+                docs[0].push(String::new());
+            }
+            explicit = true;
+            let rest = line[3..].trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return err(i, "content after a document marker is not supported");
+            }
+            continue;
+        }
+        if line == "..." {
+            docs.last_mut().map(|d| d.push(String::new()));
+            continue;
+        }
+        if line.starts_with('%') && docs.last().is_some_and(|d| d.iter().all(|l| l.is_empty())) {
+            docs.last_mut().map(|d| d.push(String::new()));
+            continue;
+        }
+        docs.last_mut().map(|d| d.push(line.to_string()));
+    }
+    let mut out = Vec::new();
+    for (lines, start) in docs.into_iter().zip(starts) {
+        let mut p = Parser {
+            lines,
+            pos: 0,
+            offset: start,
+            pending: Vec::new(),
+        };
+        out.push(p.document()?);
+    }
+    // An empty input has no documents, like go-yaml's decoder loop.
+    if out.len() == 1 && out[0].0.is_empty() && text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(out)
+}
+
+struct Parser {
+    lines: Vec<String>,
+    pos: usize,
+    offset: usize,
+    pending: Vec<Comment>,
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+fn is_seq_entry(content: &str) -> bool {
+    content == "-" || content.starts_with("- ") || content.starts_with("-\t")
+}
+
+impl Parser {
+    fn line_no(&self, idx: usize) -> usize {
+        idx + self.offset
+    }
+
+    /// Moves past blank and comment lines, queueing comments; returns the
+    /// index and indent of the next content line.
+    fn next_content(&mut self) -> Result<Option<(usize, usize)>, YamlError> {
+        while self.pos < self.lines.len() {
+            let line = &self.lines[self.pos];
+            let trimmed = line.trim_start_matches(' ');
+            if trimmed.starts_with('\t') && !trimmed.trim().is_empty() {
+                return err(self.line_no(self.pos), "tabs are not allowed for indentation");
+            }
+            let t = trimmed.trim();
+            if t.is_empty() {
+                self.pos += 1;
+                continue;
+            }
+            if let Some(c) = t.strip_prefix('#') {
+                self.pending.push(Comment {
+                    text: c.to_string(),
+                    inline: false,
+                });
+                self.pos += 1;
+                continue;
+            }
+            return Ok(Some((self.pos, indent_of(line))));
+        }
+        Ok(None)
+    }
+
+    fn flush_comments_map(&mut self, map: &mut Map) {
+        for c in self.pending.drain(..) {
+            map.0.push(MapItem::Comment(c));
+        }
+    }
+
+    fn flush_comments_list(&mut self, list: &mut Vec<Value>) {
+        for c in self.pending.drain(..) {
+            list.push(Value::Comment(c));
+        }
+    }
+
+    fn document(&mut self) -> Result<Map, YamlError> {
+        let mut map = Map::new();
+        if let Some((idx, indent)) = self.next_content()? {
+            let content = self.lines[idx][indent..].to_string();
+            if is_seq_entry(&content) {
+                return err(
+                    self.line_no(idx),
+                    "YAML documents that are sequences are not supported",
+                );
+            }
+            if find_mapping_colon(&content).is_none() {
+                if content.trim() == "{}" {
+                    self.pos += 1;
+                } else {
+                    return err(
+                        self.line_no(idx),
+                        "YAML documents that are values are not supported",
+                    );
+                }
+            } else {
+                map = self.mapping(indent)?;
+            }
+            if let Some((idx, _)) = self.next_content()? {
+                return err(self.line_no(idx), "unexpected content after the top-level mapping");
+            }
+        }
+        self.flush_comments_map(&mut map);
+        Ok(map)
+    }
+
+    fn mapping(&mut self, indent: usize) -> Result<Map, YamlError> {
+        let mut map = Map::new();
+        loop {
+            let Some((idx, ind)) = self.next_content()? else {
+                break;
+            };
+            if ind < indent {
+                break;
+            }
+            if ind > indent {
+                return err(self.line_no(idx), "unexpected indentation");
+            }
+            let content = self.lines[idx][ind..].to_string();
+            if is_seq_entry(&content) {
+                // An indentless sequence ends its parent's value here.
+                break;
+            }
+            let line_no = self.line_no(idx);
+            let (key, rest) = self.key(&content, line_no)?;
+            if map.get(&key).is_some() {
+                return err(line_no, format!("mapping key \"{key}\" already defined"));
+            }
+            self.pos = idx + 1;
+            self.flush_comments_map(&mut map);
+            let (value, comment) = self.value(rest.trim_start(), ind, idx, true)?;
+            if let Some(text) = comment {
+                let inline = !matches!(value, Value::Map(_) | Value::List(_));
+                map.0.push(MapItem::Comment(Comment { text, inline }));
+            }
+            map.0.push(MapItem::Pair(key, value));
+        }
+        Ok(map)
+    }
+
+    fn key(&self, content: &str, line_no: usize) -> Result<(String, String), YamlError> {
+        if content.starts_with("? ") || content == "?" {
+            return err(line_no, "complex mapping keys are not supported");
+        }
+        if content.starts_with('&') || content.starts_with('*') || content.starts_with('!') {
+            return err(line_no, "anchors, aliases and tags are not supported");
+        }
+        let Some(colon) = find_mapping_colon(content) else {
+            return err(line_no, "expected a `key: value` line");
+        };
+        let raw_key = content[..colon].trim_end();
+        let key = if raw_key.starts_with('"') || raw_key.starts_with('\'') {
+            let (s, used) = quoted_single_line(raw_key, line_no)?;
+            if used != raw_key.len() {
+                return err(line_no, "unexpected text after a quoted key");
+            }
+            s
+        } else {
+            raw_key.to_string()
+        };
+        Ok((key, content[colon + 1..].to_string()))
+    }
+
+    /// Parses the value that starts with `rest` on line `idx` (after `key:` or
+    /// `- `); `parent` is the indent of the line's key or dash. Returns the value
+    /// and a comment found on the same line.
+    fn value(
+        &mut self,
+        rest: &str,
+        parent: usize,
+        idx: usize,
+        in_mapping: bool,
+    ) -> Result<(Value, Option<String>), YamlError> {
+        let line_no = self.line_no(idx);
+        if rest.is_empty() || rest.starts_with('#') {
+            let comment = rest.strip_prefix('#').map(str::to_string);
+            let saved = std::mem::take(&mut self.pending);
+            let next = self.next_content()?;
+            // Comments between `key:` and its block belong to the first nested item.
+            let mut before = saved;
+            before.append(&mut self.pending);
+            self.pending = before;
+            let Some((nidx, nind)) = next else {
+                return Ok((Value::Null, comment));
+            };
+            let ncontent = self.lines[nidx][nind..].to_string();
+            if nind > parent {
+                if is_seq_entry(&ncontent) {
+                    return Ok((Value::List(self.sequence(nind)?), comment));
+                }
+                if find_mapping_colon(&ncontent).is_some() {
+                    return Ok((Value::Map(self.mapping(nind)?), comment));
+                }
+                self.pos = nidx + 1;
+                let (v, c2) = self.value(ncontent.trim(), nind.saturating_sub(1), nidx, in_mapping)?;
+                return Ok((v, comment.or(c2)));
+            }
+            if nind == parent && in_mapping && is_seq_entry(&ncontent) {
+                return Ok((Value::List(self.sequence(nind)?), comment));
+            }
+            return Ok((Value::Null, comment));
+        }
+        let first = rest.as_bytes()[0];
+        match first {
+            b'|' | b'>' => self.block_scalar(rest, parent, line_no),
+            b'"' | b'\'' => {
+                let (s, tail) = self.quoted_multiline(rest, idx)?;
+                Ok((Value::Str(s), trailing_comment(&tail, line_no)?))
+            }
+            b'[' | b'{' => {
+                let (text, last_idx) = self.gather_flow(rest, idx)?;
+                let mut fp = FlowParser {
+                    s: text.as_bytes(),
+                    i: 0,
+                    line_no,
+                };
+                let v = fp.node()?;
+                fp.ws();
+                let tail = text[fp.i..].to_string();
+                let _ = last_idx;
+                Ok((v, trailing_comment(&tail, line_no)?))
+            }
+            b'&' | b'*' | b'!' => err(line_no, "anchors, aliases and tags are not supported"),
+            b'@' | b'`' => err(line_no, "a plain value cannot start with `@` or a backquote"),
+            _ => {
+                let (text, comment) = split_plain_comment(rest);
+                if find_mapping_colon(text).is_some() {
+                    return err(line_no, "mapping values are not allowed in this context");
+                }
+                let mut s = text.trim_end().to_string();
+                // Continuation lines of a multi-line plain scalar.
+                if comment.is_none() {
+                    let mut blank_run = 0;
+                    let mut j = self.pos;
+                    let mut joined = false;
+                    while j < self.lines.len() {
+                        let l = &self.lines[j];
+                        let t = l.trim();
+                        if t.is_empty() {
+                            blank_run += 1;
+                            j += 1;
+                            continue;
+                        }
+                        if indent_of(l) <= parent || t.starts_with('#') {
+                            break;
+                        }
+                        if find_mapping_colon(t).is_some() || (!in_mapping && is_seq_entry(t)) {
+                            break;
+                        }
+                        let (piece, c) = split_plain_comment(t);
+                        if blank_run > 0 {
+                            s.push_str(&"\n".repeat(blank_run));
+                        } else {
+                            s.push(' ');
+                        }
+                        s.push_str(piece.trim_end());
+                        blank_run = 0;
+                        j += 1;
+                        joined = true;
+                        self.pos = j;
+                        if c.is_some() {
+                            return err(self.line_no(j - 1), "comment inside a multi-line value");
+                        }
+                    }
+                    let _ = joined;
+                }
+                Ok((resolve_plain(&s), comment.map(str::to_string)))
+            }
+        }
+    }
+
+    fn sequence(&mut self, indent: usize) -> Result<Vec<Value>, YamlError> {
+        let mut list = Vec::new();
+        loop {
+            let Some((idx, ind)) = self.next_content()? else {
+                break;
+            };
+            if ind < indent {
+                break;
+            }
+            let content = self.lines[idx][ind..].to_string();
+            if ind > indent {
+                return err(self.line_no(idx), "unexpected indentation");
+            }
+            if !is_seq_entry(&content) {
+                break;
+            }
+            self.flush_comments_list(&mut list);
+            let after = &content[1..];
+            let spaces = after.len() - after.trim_start().len();
+            let rest = after.trim_start().to_string();
+            let col = ind + 1 + spaces;
+            if !rest.is_empty() && !rest.starts_with('#') {
+                let nested_seq = is_seq_entry(&rest);
+                let nested_map = !rest.starts_with('"')
+                    && !rest.starts_with('\'')
+                    && !rest.starts_with('[')
+                    && !rest.starts_with('{')
+                    && find_mapping_colon(&rest).is_some();
+                let quoted_key_map = (rest.starts_with('"') || rest.starts_with('\''))
+                    && find_mapping_colon(&rest).is_some();
+                if nested_seq || nested_map || quoted_key_map {
+                    // Re-read the item as a block starting at the column after `- `.
+                    self.lines[idx] = format!("{}{}", " ".repeat(col), rest);
+                    self.pos = idx;
+                    if nested_seq {
+                        list.push(Value::List(self.sequence(col)?));
+                    } else {
+                        list.push(Value::Map(self.mapping(col)?));
+                    }
+                    continue;
+                }
+            }
+            self.pos = idx + 1;
+            let (value, comment) = self.value(&rest, ind, idx, false)?;
+            if let Some(text) = comment {
+                let inline = !matches!(value, Value::Map(_) | Value::List(_));
+                list.push(Value::Comment(Comment { text, inline }));
+            }
+            list.push(value);
+        }
+        Ok(list)
+    }
+
+    fn block_scalar(
+        &mut self,
+        header: &str,
+        parent: usize,
+        line_no: usize,
+    ) -> Result<(Value, Option<String>), YamlError> {
+        let literal = header.starts_with('|');
+        let (hdr, comment) = match header.find(" #") {
+            Some(p) => (&header[..p], Some(header[p + 2..].to_string())),
+            None => (header, None),
+        };
+        let mut chomp = 'c';
+        let mut explicit_indent = None;
+        for ch in hdr[1..].trim_end().chars() {
+            match ch {
+                '-' | '+' => chomp = ch,
+                '1'..='9' => explicit_indent = ch.to_digit(10).map(|d| d as usize),
+                _ => return err(line_no, "invalid block scalar header"),
+            }
+        }
+        // Find the content indentation.
+        let mut content_indent = explicit_indent.map(|d| parent + d);
+        if content_indent.is_none() {
+            for l in &self.lines[self.pos..] {
+                if l.trim().is_empty() {
+                    continue;
+                }
+                let ind = indent_of(l);
+                content_indent = Some(ind);
+                break;
+            }
+        }
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(ci) = content_indent.filter(|ci| *ci > parent) {
+            while self.pos < self.lines.len() {
+                let l = &self.lines[self.pos];
+                if l.trim().is_empty() {
+                    lines.push(l.get(ci..).unwrap_or("").to_string());
+                    self.pos += 1;
+                    continue;
+                }
+                if indent_of(l) < ci {
+                    break;
+                }
+                lines.push(l[ci..].to_string());
+                self.pos += 1;
+            }
+        }
+        // Trailing blank lines are handled by chomping, not kept as content.
+        let mut trailing = 0;
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
+            trailing += 1;
+        }
+        // Give back trailing blank lines so they are not lost for the caller's
+        // line accounting (they are blank, so nothing else reads them).
+        let mut text = String::new();
+        if literal {
+            text = lines.join("\n");
+        } else {
+            let mut prev_more = false;
+            for (i, l) in lines.iter().enumerate() {
+                let more = l.starts_with(' ') || l.starts_with('\t');
+                if i > 0 {
+                    let prev_empty = lines[i - 1].is_empty();
+                    if l.is_empty() || prev_empty || more || prev_more {
+                        text.push('\n');
+                    } else {
+                        text.push(' ');
+                    }
+                }
+                text.push_str(l);
+                prev_more = more;
+            }
+            // Folding turns single breaks into spaces; an empty line stands for one break.
+            text = text.replace("\n\n", "\n");
+        }
+        let body_empty = lines.is_empty();
+        match chomp {
+            '-' => {}
+            '+' => {
+                if !body_empty {
+                    text.push('\n');
+                }
+                text.push_str(&"\n".repeat(trailing));
+            }
+            _ => {
+                if !body_empty {
+                    text.push('\n');
+                }
+            }
+        }
+        Ok((Value::Str(text), comment))
+    }
+
+    /// A quoted scalar that may continue on later lines; returns it and the text
+    /// after the closing quote.
+    fn quoted_multiline(&mut self, rest: &str, idx: usize) -> Result<(String, String), YamlError> {
+        let line_no = self.line_no(idx);
+        let mut buf = rest.to_string();
+        loop {
+            match quoted_single_line(&buf, line_no) {
+                Ok((s, used)) => return Ok((s, buf[used..].to_string())),
+                Err(e) if e.message == UNTERMINATED => {
+                    if self.pos >= self.lines.len() {
+                        return Err(e);
+                    }
+                    let next = self.lines[self.pos].trim().to_string();
+                    self.pos += 1;
+                    // Line folding inside quotes: a break becomes a space, an
+                    // empty line a newline; the marker keeps them apart.
+                    buf.push('\u{0}');
+                    buf.push_str(&next);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn gather_flow(&mut self, rest: &str, idx: usize) -> Result<(String, usize), YamlError> {
+        let mut text = rest.to_string();
+        let mut last = idx;
+        while !flow_balanced(&text) {
+            if self.pos >= self.lines.len() {
+                return err(self.line_no(idx), "unterminated flow collection");
+            }
+            text.push(' ');
+            text.push_str(self.lines[self.pos].trim());
+            last = self.pos;
+            self.pos += 1;
+        }
+        Ok((text, last))
+    }
+}
+
+const UNTERMINATED: &str = "unterminated quoted string";
+
+fn trailing_comment(tail: &str, line_no: usize) -> Result<Option<String>, YamlError> {
+    let t = tail.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Some(c) = t.strip_prefix('#') {
+        if tail.starts_with('#') {
+            return err(line_no, "a comment must be separated from a value by a space");
+        }
+        return Ok(Some(c.to_string()));
+    }
+    if t.starts_with(':') {
+        return err(line_no, "mapping values are not allowed in this context");
+    }
+    err(line_no, "unexpected text after a value")
+}
+
+/// Parses a quoted scalar at the start of `s` (which may contain `\0` markers
+/// for folded line breaks); returns the string and the bytes consumed.
+fn quoted_single_line(s: &str, line_no: usize) -> Result<(String, usize), YamlError> {
+    let double = s.starts_with('"');
+    let mut out = String::new();
+    let mut chars = s.char_indices().skip(1).peekable();
+    let mut pending_break = 0usize;
+    let mut flush = |out: &mut String, pending: &mut usize| {
+        if *pending == 1 {
+            out.push(' ');
+        } else if *pending > 1 {
+            out.push_str(&"\n".repeat(*pending - 1));
+        }
+        *pending = 0;
+    };
+    while let Some((i, c)) = chars.next() {
+        if c == '\u{0}' {
+            // Trailing spaces before a folded break are dropped.
+            while out.ends_with(' ') || out.ends_with('\t') {
+                out.pop();
+            }
+            pending_break += 1;
+            continue;
+        }
+        if pending_break > 0 && !(c == ' ' || c == '\t') {
+            flush(&mut out, &mut pending_break);
+        } else if pending_break > 0 {
+            continue;
+        }
+        if double {
+            match c {
+                '"' => return Ok((out, i + 1)),
+                '\\' => {
+                    let Some((_, e)) = chars.next() else {
+                        return err(line_no, UNTERMINATED);
+                    };
+                    match e {
+                        '0' => out.push('\0'),
+                        'a' => out.push('\u{7}'),
+                        'b' => out.push('\u{8}'),
+                        't' | '\t' => out.push('\t'),
+                        'n' => out.push('\n'),
+                        'v' => out.push('\u{b}'),
+                        'f' => out.push('\u{c}'),
+                        'r' => out.push('\r'),
+                        'e' => out.push('\u{1b}'),
+                        ' ' => out.push(' '),
+                        '"' => out.push('"'),
+                        '/' => out.push('/'),
+                        '\\' => out.push('\\'),
+                        'N' => out.push('\u{85}'),
+                        '_' => out.push('\u{a0}'),
+                        'L' => out.push('\u{2028}'),
+                        'P' => out.push('\u{2029}'),
+                        '\u{0}' => {
+                            // An escaped line break joins the lines without a space.
+                        }
+                        'x' | 'u' | 'U' => {
+                            let n = match e {
+                                'x' => 2,
+                                'u' => 4,
+                                _ => 8,
+                            };
+                            let mut hex = String::new();
+                            for _ in 0..n {
+                                match chars.next() {
+                                    Some((_, h)) => hex.push(h),
+                                    None => return err(line_no, "short escape sequence"),
+                                }
+                            }
+                            let code = u32::from_str_radix(&hex, 16)
+                                .ok()
+                                .and_then(char::from_u32);
+                            match code {
+                                Some(ch) => out.push(ch),
+                                None => return err(line_no, "invalid escape sequence"),
+                            }
+                        }
+                        _ => return err(line_no, "invalid escape sequence"),
+                    }
+                }
+                _ => out.push(c),
+            }
+        } else if c == '\'' {
+            if chars.peek().map(|(_, n)| *n) == Some('\'') {
+                chars.next();
+                out.push('\'');
+            } else {
+                return Ok((out, i + 1));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    err(line_no, UNTERMINATED)
+}
+
+/// Byte offset of the `:` that makes `content` a `key: value` entry, skipping
+/// quoted keys; `None` when the line is not a mapping entry.
+fn find_mapping_colon(content: &str) -> Option<usize> {
+    let b = content.as_bytes();
+    let mut i = 0;
+    if b.first() == Some(&b'"') || b.first() == Some(&b'\'') {
+        let q = b[0];
+        i = 1;
+        while i < b.len() {
+            if q == b'"' && b[i] == b'\\' {
+                i += 2;
+                continue;
+            }
+            if b[i] == q {
+                if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                break;
+            }
+            i += 1;
+        }
+        i += 1;
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        if b.get(i) == Some(&b':') && matches!(b.get(i + 1), None | Some(b' ') | Some(b'\t')) {
+            return Some(i);
+        }
+        return None;
+    }
+    if matches!(b.first(), Some(b'[') | Some(b'{') | Some(b'#')) {
+        return None;
+    }
+    while i < b.len() {
+        if b[i] == b'#' && i > 0 && (b[i - 1] == b' ' || b[i - 1] == b'\t') {
+            return None;
+        }
+        if b[i] == b':' && matches!(b.get(i + 1), None | Some(b' ') | Some(b'\t')) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn split_plain_comment(s: &str) -> (&str, Option<&str>) {
+    let b = s.as_bytes();
+    for i in 0..b.len() {
+        if b[i] == b'#' && i > 0 && (b[i - 1] == b' ' || b[i - 1] == b'\t') {
+            return (s[..i].trim_end(), Some(&s[i + 1..]));
+        }
+    }
+    (s, None)
+}
+
+fn flow_balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut prev = ' ';
+    for c in s.chars() {
+        match quote {
+            Some(q) => {
+                if c == q && !(q == '"' && prev == '\\') {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth -= 1,
+                '#' if prev == ' ' => break,
+                _ => {}
+            },
+        }
+        prev = if prev == '\\' && c == '\\' { ' ' } else { c };
+    }
+    depth <= 0 && quote.is_none()
+}
+
+struct FlowParser<'a> {
+    s: &'a [u8],
+    i: usize,
+    line_no: usize,
+}
+
+impl FlowParser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && (self.s[self.i] == b' ' || self.s[self.i] == b'\t') {
+            self.i += 1;
+        }
+    }
+
+    fn node(&mut self) -> Result<Value, YamlError> {
+        self.ws();
+        match self.s.get(self.i) {
+            Some(b'[') => {
+                self.i += 1;
+                let mut list = Vec::new();
+                loop {
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b']') {
+                        self.i += 1;
+                        return Ok(Value::List(list));
+                    }
+                    list.push(self.node()?);
+                    self.ws();
+                    match self.s.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {}
+                        _ => return err(self.line_no, "malformed flow sequence"),
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.i += 1;
+                let mut map = Map::new();
+                loop {
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b'}') {
+                        self.i += 1;
+                        return Ok(Value::Map(map));
+                    }
+                    let key = match self.node()? {
+                        Value::Str(s) => s,
+                        Value::Null => String::new(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Int(n) => n.to_string(),
+                        _ => return err(self.line_no, "unsupported flow mapping key"),
+                    };
+                    self.ws();
+                    let value = if self.s.get(self.i) == Some(&b':') {
+                        self.i += 1;
+                        self.node()?
+                    } else {
+                        Value::Null
+                    };
+                    if map.get(&key).is_some() {
+                        return err(self.line_no, format!("mapping key \"{key}\" already defined"));
+                    }
+                    map.0.push(MapItem::Pair(key, value));
+                    self.ws();
+                    match self.s.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {}
+                        _ => return err(self.line_no, "malformed flow mapping"),
+                    }
+                }
+            }
+            Some(b'"') | Some(b'\'') => {
+                let rest = std::str::from_utf8(&self.s[self.i..]).unwrap_or("");
+                let (s, used) = quoted_single_line(rest, self.line_no)?;
+                self.i += used;
+                Ok(Value::Str(s))
+            }
+            _ => {
+                let start = self.i;
+                while self.i < self.s.len() {
+                    let c = self.s[self.i];
+                    if matches!(c, b',' | b']' | b'}') {
+                        break;
+                    }
+                    if c == b':'
+                        && matches!(self.s.get(self.i + 1), None | Some(b' ') | Some(b',') | Some(b'}'))
+                    {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
+                Ok(resolve_plain(text.trim()))
+            }
+        }
+    }
+}
+
+/// How go-yaml v3 types a plain scalar when decoding into `interface{}`.
+/// Timestamps stay strings there, so they do here.
+pub fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        _ => {}
+    }
+    if let Some(n) = parse_int(s) {
+        return Value::Int(n);
+    }
+    if is_float_syntax(s) {
+        if let Ok(x) = s.replace('_', "").parse::<f64>() {
+            return Value::Float(x);
+        }
+    }
+    Value::Str(s.to_string())
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) = if let Some(h) = body.strip_prefix("0x") {
+        (16, h)
+    } else if let Some(o) = body.strip_prefix("0o") {
+        (8, o)
+    } else if let Some(b) = body.strip_prefix("0b") {
+        (2, b)
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix) || c == '_') {
+        return None;
+    }
+    if digits.starts_with('_') || digits.ends_with('_') {
+        return None;
+    }
+    let clean = digits.replace('_', "");
+    let v = i64::from_str_radix(&clean, radix).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+fn is_float_syntax(s: &str) -> bool {
+    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'-') | Some(b'+')) {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let fs = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = i - fs;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let es = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == es {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn looks_like_timestamp(s: &str) -> bool {
+    // go-yaml quotes strings its resolver would read as timestamps: a date
+    // `YYYY-M-D` optionally followed by a time.
+    let b = s.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let formats_ok = {
+        let date_end = s[5..]
+            .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+            .map(|p| p + 5)
+            .unwrap_or(s.len());
+        let date = &s[..date_end];
+        let parts: Vec<&str> = date.split('-').collect();
+        parts.len() == 3
+            && parts[1].len() <= 2
+            && !parts[1].is_empty()
+            && parts[2].len() <= 2
+            && !parts[2].is_empty()
+            && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
+    };
+    formats_ok
+}
+
+fn is_old_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO"
+            | "off" | "Off" | "OFF"
+    )
+}
+
+fn is_base60_float(s: &str) -> bool {
+    // [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (main, _frac) = match body.find('.') {
+        Some(p) => (&body[..p], &body[p..]),
+        None => (body, ""),
+    };
+    let mut parts = main.split(':');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    if first.is_empty() || !first.as_bytes()[0].is_ascii_digit() {
+        return false;
+    }
+    if !first.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        return false;
+    }
+    let rest: Vec<&str> = parts.collect();
+    !rest.is_empty()
+        && rest.iter().all(|p| {
+            (1..=2).contains(&p.len())
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p.len() == 1 || p.as_bytes()[0] <= b'5')
+        })
+        && _frac.chars().skip(1).all(|c| c.is_ascii_digit() || c == '_')
+}
+
+// ---------------------------------------------------------------- emitter
+
+/// Writes documents the way sops (go-yaml v3 with `SetIndent(indent)`) does.
+pub fn emit(docs: &[Map], indent: usize) -> String {
+    let indent = indent.max(2);
+    let mut out = String::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let mut e = Emitter {
+            out: String::new(),
+            best: indent,
+        };
+        if doc.pairs().next().is_none() {
+            for item in &doc.0 {
+                if let MapItem::Comment(c) = item {
+                    e.comment_line(0, &c.text);
+                }
+            }
+            e.out.push_str("{}\n");
+        } else {
+            e.mapping(doc, 0, false);
+        }
+        out.push_str(&e.out);
+    }
+    out
+}
+
+struct Emitter {
+    out: String,
+    best: usize,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Ctx {
+    /// The node is a mapping value.
+    MappingValue,
+    /// The node is a sequence item.
+    SequenceItem,
+}
+
+impl Emitter {
+    /// go-yaml's rule for the indent of a nested node.
+    fn child_indent(&self, indent: usize, ctx: Ctx) -> usize {
+        match ctx {
+            Ctx::SequenceItem => indent + 2,
+            Ctx::MappingValue => self.best * ((indent + self.best) / self.best),
+        }
+    }
+
+    fn comment_line(&mut self, indent: usize, text: &str) {
+        self.out.push_str(&" ".repeat(indent));
+        self.out.push('#');
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    /// `inline_first`: the first key goes right after an already written `- `.
+    fn mapping(&mut self, map: &Map, indent: usize, inline_first: bool) {
+        let mut first = true;
+        let mut head: Vec<&str> = Vec::new();
+        let mut line: Vec<&str> = Vec::new();
+        for item in &map.0 {
+            match item {
+                MapItem::Comment(c) => {
+                    if c.inline {
+                        line.push(&c.text);
+                    } else {
+                        head.push(&c.text);
+                    }
+                }
+                MapItem::Pair(k, v) => {
+                    let at_dash = first && inline_first;
+                    for (n, h) in head.drain(..).enumerate() {
+                        // A comment before the first key of a `- ` item goes
+                        // after the dash on its own line, as go-yaml does.
+                        if at_dash && n == 0 {
+                            self.out.push('#');
+                            self.out.push_str(h);
+                            self.out.push('\n');
+                            self.out.push_str(&" ".repeat(indent));
+                        } else if at_dash {
+                            self.out.push('#');
+                            self.out.push_str(h);
+                            self.out.push('\n');
+                            self.out.push_str(&" ".repeat(indent));
+                        } else {
+                            self.comment_line(indent, h);
+                        }
+                    }
+                    if !at_dash {
+                        self.out.push_str(&" ".repeat(indent));
+                    }
+                    first = false;
+                    self.out.push_str(&scalar_key(k));
+                    self.out.push(':');
+                    let comments: Vec<&str> = std::mem::take(&mut line);
+                    self.node_after_indicator(v, indent, Ctx::MappingValue, &comments);
+                }
+            }
+        }
+        head.append(&mut line);
+        for h in head {
+            self.comment_line(indent, h);
+        }
+    }
+
+    fn sequence(&mut self, list: &[Value], indent: usize, inline_first: bool) {
+        let mut first = true;
+        let mut head: Vec<&str> = Vec::new();
+        let mut line: Vec<&str> = Vec::new();
+        for item in list {
+            match item {
+                Value::Comment(c) => {
+                    if c.inline {
+                        line.push(&c.text);
+                    } else {
+                        head.push(&c.text);
+                    }
+                }
+                v => {
+                    for h in head.drain(..) {
+                        self.comment_line(indent, h);
+                    }
+                    if !(first && inline_first) {
+                        self.out.push_str(&" ".repeat(indent));
+                    }
+                    first = false;
+                    self.out.push('-');
+                    let comments: Vec<&str> = std::mem::take(&mut line);
+                    self.node_after_indicator(v, indent, Ctx::SequenceItem, &comments);
+                }
+            }
+        }
+        head.append(&mut line);
+        for h in head {
+            self.comment_line(indent, h);
+        }
+    }
+
+    /// Writes a node after `key:` or `-` (nothing written after the indicator yet).
+    fn node_after_indicator(&mut self, v: &Value, indent: usize, ctx: Ctx, line_comments: &[&str]) {
+        let child = self.child_indent(indent, ctx);
+        let comment_suffix = |out: &mut String| {
+            for c in line_comments {
+                out.push_str(" #");
+                out.push_str(c);
+            }
+        };
+        match v {
+            Value::Map(m) if m.pairs().next().is_some() => {
+                comment_suffix(&mut self.out);
+                if ctx == Ctx::SequenceItem && line_comments.is_empty() {
+                    self.out.push(' ');
+                    self.mapping(m, child, true);
+                } else {
+                    self.out.push('\n');
+                    self.mapping(m, child, false);
+                }
+            }
+            Value::List(l) if l.iter().any(|x| !matches!(x, Value::Comment(_))) => {
+                comment_suffix(&mut self.out);
+                if ctx == Ctx::SequenceItem && line_comments.is_empty() {
+                    self.out.push(' ');
+                    self.sequence(l, child, true);
+                } else {
+                    self.out.push('\n');
+                    self.sequence(l, child, false);
+                }
+            }
+            Value::Map(_) => {
+                self.out.push_str(" {}");
+                comment_suffix(&mut self.out);
+                self.out.push('\n');
+            }
+            Value::List(_) => {
+                self.out.push_str(" []");
+                comment_suffix(&mut self.out);
+                self.out.push('\n');
+            }
+            Value::Str(s) if s.contains('\n') && literal_allowed(s) => {
+                self.out.push_str(" |");
+                if s.starts_with(' ') || s.starts_with('\n') {
+                    self.out.push_str(&self.best.to_string());
+                }
+                if !s.ends_with('\n') {
+                    self.out.push('-');
+                } else if s == "\n" || s.ends_with("\n\n") {
+                    self.out.push('+');
+                }
+                comment_suffix(&mut self.out);
+                self.out.push('\n');
+                let body = s.strip_suffix('\n').unwrap_or(s);
+                for l in body.split('\n') {
+                    if !l.is_empty() {
+                        self.out.push_str(&" ".repeat(child));
+                        self.out.push_str(l);
+                    }
+                    self.out.push('\n');
+                }
+            }
+            Value::Bytes(b) => {
+                let s = String::from_utf8_lossy(b).into_owned();
+                self.node_after_indicator(&Value::Str(s), indent, ctx, line_comments);
+            }
+            other => {
+                self.out.push(' ');
+                self.out.push_str(&scalar_value(other));
+                comment_suffix(&mut self.out);
+                self.out.push('\n');
+            }
+        }
+    }
+}
+
+fn literal_allowed(s: &str) -> bool {
+    // libyaml refuses block style for trailing spaces, a space before a line
+    // break, tabs and non-printable characters; those become double-quoted.
+    if s.ends_with(' ') || s.contains(" \n") || s.contains('\t') {
+        return false;
+    }
+    s.chars().all(|c| c == '\n' || is_printable(c))
+}
+
+fn is_printable(c: char) -> bool {
+    let u = c as u32;
+    u == 0x9
+        || u == 0xA
+        || u == 0xD
+        || (0x20..=0x7E).contains(&u)
+        || u == 0x85
+        || (0xA0..=0xD7FF).contains(&u)
+        || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
+        || (0x10000..=0x10FFFF).contains(&u)
+}
+
+fn scalar_value(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Float(x) => go_yaml_float(*x),
+        Value::Str(s) => quote_string(s, false),
+        Value::Comment(c) => quote_string(&c.text, false),
+        Value::Bytes(b) => quote_string(&String::from_utf8_lossy(b), false),
+        Value::Map(_) | Value::List(_) => String::new(),
+    }
+}
+
+fn scalar_key(k: &str) -> String {
+    quote_string(k, true)
+}
+
+/// go-yaml's float text: `strconv.FormatFloat(f, 'g', -1, 64)` with YAML's
+/// spellings for infinities and NaN.
+pub fn go_yaml_float(x: f64) -> String {
+    if x.is_nan() {
+        return ".nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { ".inf".into() } else { "-.inf".into() };
+    }
+    go_format_g(x)
+}
+
+/// Go's `FormatFloat(x, 'g', -1, 64)`.
+pub fn go_format_g(x: f64) -> String {
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let e = format!("{x:e}"); // shortest digits, like "1.5e-7"
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mant}e{sign}{:02}", exp.abs());
+    }
+    format!("{x}")
+}
+
+/// Chooses plain, single- or double-quoted style for a string as go-yaml +
+/// libyaml do (`simple_key` for mapping keys).
+fn quote_string(s: &str, simple_key: bool) -> String {
+    let resolves_to_str = matches!(resolve_plain(s), Value::Str(_))
+        && !looks_like_timestamp(s)
+        && !is_old_bool(s)
+        && !is_base60_float(s)
+        && s != "<<";
+    if !resolves_to_str {
+        return double_quoted(s);
+    }
+    let a = analyze(s);
+    if a.plain_ok && !(s.is_empty() && simple_key) {
+        return s.to_string();
+    }
+    if a.single_ok {
+        return format!("'{}'", s.replace('\'', "''"));
+    }
+    double_quoted(s)
+}
+
+struct Analysis {
+    plain_ok: bool,
+    single_ok: bool,
+}
+
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis {
+            plain_ok: true,
+            single_ok: true,
+        };
+    }
+    let mut block_indicators = s.starts_with("---") || s.starts_with("...");
+    let mut special = false;
+    let mut line_breaks = false;
+    let (mut leading_space, mut trailing_space, mut break_space, mut space_break) =
+        (false, false, false, false);
+    let (mut leading_break, mut trailing_break) = (false, false);
+    let (mut prev_space, mut prev_break) = (false, false);
+    let chars: Vec<char> = s.chars().collect();
+    let mut preceded_by_ws = true;
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        let followed_by_ws = matches!(next, None | Some(' ') | Some('\t') | Some('\n') | Some('\r'));
+        let first = i == 0;
+        let last = i + 1 == chars.len();
+        if first {
+            if "#,[]{}&*!|>'\"%@`".contains(c) {
+                block_indicators = true;
+            }
+            if (c == '?' || c == ':' || c == '-') && followed_by_ws {
+                block_indicators = true;
+            }
+        } else {
+            if c == ':' && followed_by_ws {
+                block_indicators = true;
+            }
+            if c == '#' && preceded_by_ws {
+                block_indicators = true;
+            }
+        }
+        if c == '\t' || !is_printable(c) || c == '\u{feff}' {
+            special = true;
+        }
+        let is_break = c == '\n' || c == '\r' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}';
+        if is_break {
+            line_breaks = true;
+        }
+        if c == ' ' {
+            if first {
+                leading_space = true;
+            }
+            if last {
+                trailing_space = true;
+            }
+            if prev_break {
+                break_space = true;
+            }
+            prev_space = true;
+            prev_break = false;
+        } else if is_break {
+            if first {
+                leading_break = true;
+            }
+            if last {
+                trailing_break = true;
+            }
+            if prev_space {
+                space_break = true;
+            }
+            prev_break = true;
+            prev_space = false;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = c == ' ' || c == '\t' || is_break;
+    }
+    let mut plain_ok = true;
+    let mut single_ok = true;
+    if leading_space || leading_break || trailing_space || trailing_break {
+        plain_ok = false;
+    }
+    if break_space {
+        plain_ok = false;
+        single_ok = false;
+    }
+    if space_break || special {
+        plain_ok = false;
+        single_ok = false;
+    }
+    if line_breaks {
+        plain_ok = false;
+    }
+    if block_indicators {
+        plain_ok = false;
+    }
+    Analysis { plain_ok, single_ok }
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{a0}' => out.push_str("\\_"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if !is_printable(c) || c == '\u{feff}' => {
+                let u = c as u32;
+                if u <= 0xFF {
+                    out.push_str(&format!("\\x{u:02X}"));
+                } else if u <= 0xFFFF {
+                    out.push_str(&format!("\\u{u:04X}"));
+                } else {
+                    out.push_str(&format!("\\U{u:08X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> Value {
+        Value::Str(x.into())
+    }
+
+    #[test]
+    fn reads_nested_maps_lists_and_comments() {
+        let text = "# head\na: 1 # one\nb:\n    - x\n    - y: 2\n      z: [1, \"q\"]\nc:\n    d: |\n        line1\n        line2\n    e: ''\n";
+        let docs = parse(text).expect("parses");
+        assert_eq!(docs.len(), 1);
+        let m = &docs[0];
+        assert!(matches!(&m.0[0], MapItem::Comment(c) if c.text == " head" && !c.inline));
+        assert!(matches!(&m.0[1], MapItem::Comment(c) if c.text == " one" && c.inline));
+        assert_eq!(m.get("a"), Some(&Value::Int(1)));
+        let Some(Value::List(b)) = m.get("b") else {
+            panic!("b is a list")
+        };
+        assert_eq!(b[0], s("x"));
+        let Value::Map(inner) = &b[1] else {
+            panic!("map item")
+        };
+        assert_eq!(inner.get("y"), Some(&Value::Int(2)));
+        assert_eq!(
+            inner.get("z"),
+            Some(&Value::List(vec![Value::Int(1), s("q")]))
+        );
+        let Some(Value::Map(c)) = m.get("c") else {
+            panic!("c is a map")
+        };
+        assert_eq!(c.get("d"), Some(&s("line1\nline2\n")));
+        assert_eq!(c.get("e"), Some(&s("")));
+    }
+
+    #[test]
+    fn emits_like_go_yaml_with_indent_4() {
+        let text = "# head\na: 1 # one\nb:\n    - x\n    - y: 2\n      z: '#x'\nc:\n    d: |\n        line1\n        line2\n    e: \"\"\n    f: \"true\"\n    g: 'a: b'\n    h: |-\n        no newline\n";
+        let docs = parse(text).expect("parses");
+        assert_eq!(emit(&docs, 4), text);
+    }
+
+    #[test]
+    fn indentless_sequences_and_indent_2_input_are_read() {
+        let text = "a:\n- 1\n- 2\nb:\n  c: d\n";
+        let docs = parse(text).expect("parses");
+        assert_eq!(emit(&docs, 4), "a:\n    - 1\n    - 2\nb:\n    c: d\n");
+    }
+
+    #[test]
+    fn quoting_follows_the_resolver() {
+        for (v, want) in [
+            ("2021-09-30T19:49:41Z", "\"2021-09-30T19:49:41Z\""),
+            ("yes", "\"yes\""),
+            ("123", "\"123\""),
+            ("1.5", "\"1.5\""),
+            ("null", "\"null\""),
+            ("plain text", "plain text"),
+            (" lead", "' lead'"),
+            ("tab\there", "\"tab\\there\""),
+            ("ünïcødé", "ünïcødé"),
+            ("-", "'-'"),
+            ("-a", "-a"),
+        ] {
+            assert_eq!(quote_string(v, false), want, "{v}");
+            let doc = format!("k: {want}\n");
+            let parsed = parse(&doc).expect("parses");
+            assert_eq!(parsed[0].get("k"), Some(&s(v)), "{v}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line_not_the_content() {
+        let e = parse("a: 1\nb: \"secret-value\n").expect_err("unterminated");
+        assert_eq!(e.line, 2);
+        assert!(!e.to_string().contains("secret-value"));
+        assert!(parse("- a\n").is_err());
+        assert!(parse("a: 1\na: 2\n").is_err());
+        assert!(parse("a: &x 1\n").is_err());
+    }
+
+    #[test]
+    fn several_documents() {
+        let docs = parse("a: 1\n---\nb: 2\n").expect("parses");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(emit(&docs, 4), "a: 1\n---\nb: 2\n");
+    }
+
+    #[test]
+    fn go_float_formatting() {
+        assert_eq!(go_format_g(1.5), "1.5");
+        assert_eq!(go_format_g(3.0), "3");
+        assert_eq!(go_format_g(1e21), "1e+21");
+        assert_eq!(go_format_g(1e-5), "1e-05");
+        assert_eq!(go_format_g(0.0001), "0.0001");
+        assert_eq!(go_format_g(1e6), "1e+06");
+        assert_eq!(go_format_g(123456.0), "123456");
+    }
+}

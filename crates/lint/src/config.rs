@@ -1,0 +1,174 @@
+//! `nixpilot.toml`: per-rule severities and exclude globs, parsed from text with exact
+//! line numbers for every mistake (unknown keys, unknown rules, bad severities, bad globs).
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostic::Severity;
+use crate::rules;
+
+/// The configuration file's name, looked for at the project root.
+pub const CONFIG_FILE: &str = "nixpilot.toml";
+
+/// A rule's configured level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleLevel {
+    Off,
+    On(Severity),
+}
+
+/// The parsed configuration. `Config::default()` is what a project without the file gets.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub rules: BTreeMap<String, RuleLevel>,
+    pub exclude: Vec<String>,
+    exclude_set: Option<GlobSet>,
+}
+
+/// A mistake in `nixpilot.toml`, with its 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+impl Config {
+    /// Parses the text of `nixpilot.toml`; `file` is only used in error messages.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let at = |offset: usize, message: String| {
+            let (line, column) = line_col(text, offset);
+            ConfigError { file: file.to_string(), line, column, message }
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            at(offset, e.message().trim().to_string())
+        })?;
+        let mut config = Config::default();
+        for (name, level) in raw.rules {
+            if rules::by_name(name.get_ref()).is_none() {
+                return Err(at(
+                    name.span().start,
+                    format!("unknown rule `{}` in [rules] (run `nixpilot rules` to list them)", name.get_ref()),
+                ));
+            }
+            let parsed = match level.get_ref().as_str() {
+                "off" => RuleLevel::Off,
+                other => match Severity::parse(other) {
+                    Some(s) => RuleLevel::On(s),
+                    None => {
+                        return Err(at(
+                            level.span().start,
+                            format!(
+                                "rule `{}` has level `{other}`; use \"off\", \"info\", \"warning\" or \"error\"",
+                                name.get_ref()
+                            ),
+                        ))
+                    }
+                },
+            };
+            config.rules.insert(name.into_inner(), parsed);
+        }
+        let mut builder = GlobSetBuilder::new();
+        for pattern in raw.exclude {
+            let glob = Glob::new(pattern.get_ref())
+                .map_err(|e| at(pattern.span().start, format!("invalid exclude glob: {}", e.kind())))?;
+            builder.add(glob);
+            config.exclude.push(pattern.into_inner());
+        }
+        config.exclude_set = Some(builder.build().map_err(|e| at(0, format!("invalid exclude globs: {e}")))?);
+        Ok(config)
+    }
+
+    /// The level a rule runs at: configured, else its default.
+    pub fn level(&self, rule: &rules::RuleMeta) -> RuleLevel {
+        self.rules.get(rule.name).copied().unwrap_or(RuleLevel::On(rule.default_severity))
+    }
+
+    pub fn is_enabled(&self, rule: &rules::RuleMeta) -> bool {
+        self.level(rule) != RuleLevel::Off
+    }
+
+    /// Whether a project-relative path (`/`-separated) matches an `exclude` glob. A glob
+    /// matching a directory excludes everything below it.
+    pub fn is_excluded(&self, relative_path: &str) -> bool {
+        let Some(set) = &self.exclude_set else { return false };
+        if set.is_match(relative_path) {
+            return true;
+        }
+        let mut prefix = relative_path;
+        while let Some(i) = prefix.rfind('/') {
+            prefix = &prefix[..i];
+            if set.is_match(prefix) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary_compat(offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+trait FloorCharBoundary {
+    fn floor_char_boundary_compat(&self, index: usize) -> usize;
+}
+
+impl FloorCharBoundary for str {
+    fn floor_char_boundary_compat(&self, mut index: usize) -> usize {
+        while index > 0 && !self.is_char_boundary(index) {
+            index -= 1;
+        }
+        index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_levels_and_excludes() {
+        let c = Config::parse(
+            "nixpilot.toml",
+            "exclude = [\"vendor\", \"**/gen-*.nix\"]\n[rules]\nmanual-inherit = \"off\"\nunused-let-binding = \"error\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.rules["manual-inherit"], RuleLevel::Off);
+        assert_eq!(c.rules["unused-let-binding"], RuleLevel::On(Severity::Error));
+        assert!(c.is_excluded("vendor/x/y.nix"));
+        assert!(c.is_excluded("a/gen-x.nix"));
+        assert!(!c.is_excluded("hosts/a/configuration.nix"));
+    }
+
+    #[test]
+    fn errors_name_line_and_key() {
+        let e = Config::parse("nixpilot.toml", "[rules]\n\nno-such-rule = \"off\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 1));
+        assert!(e.message.contains("unknown rule `no-such-rule`"), "{e}");
+        let e = Config::parse("nixpilot.toml", "exclude = []\nfrobnicate = 1\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("frobnicate"), "{e}");
+        let e = Config::parse("nixpilot.toml", "[rules]\nmanual-inherit = \"loud\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 18));
+    }
+}

@@ -1,0 +1,137 @@
+//! Applying fixes: choose non-overlapping edits, splice them into the texts, and repeat the
+//! lint until nothing changes (bounded), all in memory. Writing files is the caller's job.
+
+use std::collections::BTreeMap;
+
+use rowan::TextRange;
+
+use crate::config::Config;
+use crate::diagnostic::{Applicability, Diagnostic, Edit, FilePath};
+use crate::engine::{self, LintResult};
+use crate::source::SourceFile;
+
+/// How many lint-and-fix rounds `fix_until_stable` runs at most.
+pub const MAX_ROUNDS: usize = 10;
+
+/// Which fixes may be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixMode {
+    SafeOnly,
+    SafeAndUnsafe,
+}
+
+impl FixMode {
+    fn allows(self, a: Applicability) -> bool {
+        match a {
+            Applicability::Safe => true,
+            Applicability::Unsafe => self == FixMode::SafeAndUnsafe,
+            Applicability::DisplayOnly => false,
+        }
+    }
+}
+
+/// Picks, for each diagnostic, its first allowed fix whose edits overlap no edit already
+/// chosen, and returns the chosen edits per file. Identical edits from several diagnostics
+/// (e.g. "remove this comment") count once.
+pub fn select_edits(
+    diagnostics: &[Diagnostic],
+    mode: FixMode,
+    writable: &dyn Fn(&FilePath) -> bool,
+) -> BTreeMap<FilePath, Vec<Edit>> {
+    let mut chosen: BTreeMap<FilePath, Vec<Edit>> = BTreeMap::new();
+    for d in diagnostics {
+        let Some(fix) = d.fixes.iter().find(|f| mode.allows(f.applicability)) else { continue };
+        if !fix.edits.iter().all(|e| writable(&e.span.file)) {
+            continue;
+        }
+        let duplicate = fix.edits.iter().all(|e| chosen.get(&e.span.file).is_some_and(|v| v.contains(e)));
+        if duplicate {
+            continue;
+        }
+        let conflicts = fix.edits.iter().any(|e| {
+            chosen.get(&e.span.file).is_some_and(|v| v.iter().any(|c| overlaps(c.span.range, e.span.range)))
+        });
+        if conflicts {
+            continue;
+        }
+        for e in &fix.edits {
+            chosen.entry(e.span.file.clone()).or_default().push(e.clone());
+        }
+    }
+    chosen
+}
+
+/// Two edits conflict when their ranges intersect, or both insert at one point (order unknown).
+fn overlaps(a: TextRange, b: TextRange) -> bool {
+    if a == b {
+        return true;
+    }
+    a.start() < b.end() && b.start() < a.end() || (a.is_empty() || b.is_empty()) && a.start() == b.start()
+}
+
+/// Applies non-overlapping edits to a text.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| std::cmp::Reverse((e.span.range.start(), e.span.range.end())));
+    let mut out = text.to_string();
+    for e in sorted {
+        let range = std::ops::Range::<usize>::from(e.span.range);
+        if range.end <= out.len() && out.is_char_boundary(range.start) && out.is_char_boundary(range.end) {
+            out.replace_range(range, &e.new_text);
+        }
+    }
+    out
+}
+
+/// The result of `fix_until_stable`.
+pub struct FixOutcome {
+    /// Files whose text changed: path -> new text.
+    pub changed: BTreeMap<FilePath, String>,
+    /// Rounds that changed something.
+    pub rounds: usize,
+    /// The lint result on the final texts.
+    pub result: LintResult,
+    /// Edits applied, summed over rounds.
+    pub applied: usize,
+}
+
+/// Lints, applies fixes, re-lints, until no fix applies or `MAX_ROUNDS` is reached.
+/// Files that were not valid UTF-8 are never changed.
+pub fn fix_until_stable(
+    files: &mut [SourceFile],
+    targets: &[usize],
+    config: &Config,
+    mode: FixMode,
+    progress: &(dyn Fn() + Sync),
+) -> FixOutcome {
+    let mut changed = BTreeMap::new();
+    let mut rounds = 0;
+    let mut applied = 0;
+    let mut result = engine::lint(files, targets, config, progress);
+    while rounds < MAX_ROUNDS {
+        let writable = |path: &FilePath| {
+            targets.iter().any(|&i| files[i].path == *path && files[i].invalid_utf8_at.is_none())
+        };
+        let edits = select_edits(&result.diagnostics, mode, &writable);
+        if edits.is_empty() {
+            break;
+        }
+        let mut any = false;
+        for (path, file_edits) in edits {
+            let Some(file) = files.iter_mut().find(|f| f.path == path) else { continue };
+            let new_text = apply_edits(&file.text, &file_edits);
+            if new_text != *file.text {
+                applied += file_edits.len();
+                *file = SourceFile::new(path.clone(), new_text.clone());
+                changed.insert(path, new_text);
+                any = true;
+            }
+        }
+        if !any {
+            break;
+        }
+        rounds += 1;
+        result = engine::lint(files, targets, config, &|| {});
+    }
+    FixOutcome { changed, rounds, result, applied }
+}

@@ -1,0 +1,209 @@
+//! The rule catalogue: every rule's metadata and the one table that registers it.
+//! Adding a rule is one file in this folder plus one line in `register_rules!` below.
+
+use rnix::{SyntaxKind, SyntaxNode};
+
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::source::SourceFile;
+
+/// Declares a rule's metadata; its doc comment becomes `nixpilot explain` and the docs page.
+///
+/// ```ignore
+/// declare_rule! {
+///     /// ## What it does
+///     /// ...
+///     pub static MY_RULE = { name: "my-rule", group: Style, severity: Warning, fixable: true };
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis static $id:ident = {
+            name: $name:literal,
+            group: $group:ident,
+            severity: $severity:ident,
+            fixable: $fixable:literal $(,)?
+        };
+    ) => {
+        $(#[doc = $doc])*
+        $vis static $id: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+            name: $name,
+            group: $crate::rules::Group::$group,
+            default_severity: $crate::diagnostic::Severity::$severity,
+            fixable: $fixable,
+            docs: concat!($($doc, "\n"),*),
+        };
+    };
+}
+
+/// Where a rule belongs; shown by `nixpilot rules` and used as a SARIF tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// The file cannot be read as Nix.
+    Syntax,
+    /// Code that is certainly or very likely wrong or dead.
+    Correctness,
+    /// Code that works but says it in a longer way than needed.
+    Style,
+    /// About nixpilot itself: configuration and suppression comments.
+    Meta,
+}
+
+impl Group {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Syntax => "syntax",
+            Group::Correctness => "correctness",
+            Group::Style => "style",
+            Group::Meta => "meta",
+        }
+    }
+}
+
+/// Static facts about a rule.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable kebab-case name used in config, suppressions and output.
+    pub name: &'static str,
+    pub group: Group,
+    pub default_severity: Severity,
+    /// Whether the rule offers fixes (of any applicability).
+    pub fixable: bool,
+    /// The rule's doc comment, each line still carrying rustdoc's leading space.
+    pub docs: &'static str,
+}
+
+impl RuleMeta {
+    /// The documentation as Markdown, with rustdoc's leading space removed.
+    pub fn documentation(&self) -> String {
+        let mut out = String::with_capacity(self.docs.len());
+        for line in self.docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The first sentence-line of the docs that is not a heading: a one-line summary.
+    pub fn summary(&self) -> &'static str {
+        self.docs
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or(self.name)
+    }
+
+    /// Where the rule's documentation lives on the web (SARIF `helpUri`, LSP `codeDescription`).
+    pub fn help_uri(&self) -> String {
+        format!("{DOCS_BASE}#{}", self.name)
+    }
+}
+
+/// The rendered catalogue (`docs/rules.md`, generated from the rule doc comments).
+pub const DOCS_BASE: &str = "https://github.com/nixpilot/nixpilot/blob/main/docs/rules.md";
+
+/// What a file rule sees: one parsed file, and where its findings go.
+pub struct FileContext<'a> {
+    pub file: &'a SourceFile,
+    pub root: &'a SyntaxNode,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> FileContext<'a> {
+    pub(crate) fn new(file: &'a SourceFile, root: &'a SyntaxNode) -> Self {
+        FileContext { file, root, diagnostics: Vec::new() }
+    }
+
+    pub fn span(&self, range: rowan::TextRange) -> Span {
+        Span::new(self.file.path.clone(), range)
+    }
+
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+/// A rule over one syntax tree. The engine walks each tree once and calls
+/// `check_node` for the node kinds the rule asked for, so rules cost nothing on other nodes.
+pub trait FileRule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+
+    /// Node kinds `check_node` wants to see.
+    fn node_kinds(&self) -> &'static [SyntaxKind] {
+        &[]
+    }
+
+    fn check_node(&self, _node: &SyntaxNode, _cx: &mut FileContext<'_>) {}
+
+    /// Called once per file before the walk (for whole-file checks such as parse errors).
+    fn check_file(&self, _parse_errors: &[rnix::ParseError], _cx: &mut FileContext<'_>) {}
+}
+
+/// What a project rule sees: every file of the project (the project model grows here).
+pub struct ProjectContext<'a> {
+    pub files: &'a [SourceFile],
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl ProjectContext<'_> {
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+/// A rule over the whole repository.
+pub trait ProjectRule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &mut ProjectContext<'_>);
+}
+
+/// Registers rules: `file module::Type` for file rules, `project module::Type` for project
+/// rules, `engine module::STATIC` for diagnostics the engine itself produces.
+macro_rules! register_rules {
+    (
+        file: [$($fmod:ident :: $fty:ident),* $(,)?],
+        project: [$($pmod:ident :: $pty:ident),* $(,)?],
+        engine: [$($emod:ident :: $emeta:ident),* $(,)?] $(,)?
+    ) => {
+        $(pub mod $fmod;)*
+        $(pub mod $pmod;)*
+        $(pub mod $emod;)*
+
+        /// Every file rule, in registration order.
+        pub static FILE_RULES: &[&dyn FileRule] = &[$(&$fmod::$fty),*];
+        /// Every project rule, in registration order.
+        pub static PROJECT_RULES: &[&dyn ProjectRule] = &[$(&$pmod::$pty),*];
+        /// Rules whose diagnostics come from the engine rather than a rule type.
+        pub static ENGINE_RULES: &[&RuleMeta] = &[$(&$emod::$emeta),*];
+    };
+}
+
+register_rules! {
+    file: [
+        syntax_error::SyntaxError,
+        unused_let_binding::UnusedLetBinding,
+        manual_inherit::ManualInherit,
+    ],
+    project: [],
+    engine: [
+        unused_suppression::UNUSED_SUPPRESSION,
+    ],
+}
+
+/// Every rule's metadata, sorted by name.
+pub fn all() -> Vec<&'static RuleMeta> {
+    let mut all: Vec<&'static RuleMeta> = FILE_RULES
+        .iter()
+        .map(|r| r.meta())
+        .chain(PROJECT_RULES.iter().map(|r| r.meta()))
+        .chain(ENGINE_RULES.iter().copied())
+        .collect();
+    all.sort_by_key(|m| m.name);
+    all
+}
+
+/// Looks a rule up by its stable name.
+pub fn by_name(name: &str) -> Option<&'static RuleMeta> {
+    all().into_iter().find(|m| m.name == name)
+}

@@ -1,0 +1,127 @@
+//! The one place that touches the disk: finding the project root, listing its Nix files
+//! (honouring .gitignore and `exclude`), reading them, and writing fixed files atomically.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::{Config, ConfigError, CONFIG_FILE};
+use crate::source::SourceFile;
+
+/// A failure to read or write something the user pointed at; the message names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum VfsError {
+    #[error("{path}: no such file or directory")]
+    Missing { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{path}: {message}")]
+    Walk { path: PathBuf, message: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> VfsError + '_ {
+    move |source| VfsError::Io { path: path.to_path_buf(), source }
+}
+
+/// The nearest directory at or above `path` holding `flake.nix`; else `path` itself (or its
+/// directory, for a file).
+pub fn find_project_root(path: &Path) -> Result<PathBuf, VfsError> {
+    let absolute = fs::canonicalize(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => VfsError::Missing { path: path.to_path_buf() },
+        _ => VfsError::Io { path: path.to_path_buf(), source: e },
+    })?;
+    let start = if absolute.is_dir() { absolute.clone() } else { absolute.parent().map(Path::to_path_buf).unwrap_or_default() };
+    let mut dir = Some(start.as_path());
+    while let Some(d) = dir {
+        if d.join("flake.nix").is_file() {
+            return Ok(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    Ok(start)
+}
+
+/// Reads `nixpilot.toml` at the root, if there is one.
+pub fn load_config(root: &Path) -> Result<Config, VfsError> {
+    let path = root.join(CONFIG_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(Config::parse(&path.display().to_string(), &text)?),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(VfsError::Io { path, source: e }),
+    }
+}
+
+/// The `/`-separated path of `path` relative to `root`.
+pub fn relative_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
+
+/// Every `*.nix` file under `root`, not ignored by `.gitignore`/`.ignore` or `exclude`,
+/// sorted by path. `.git` and `.direnv` are never entered; symlinks are not followed.
+pub fn discover_nix_files(root: &Path, under: &Path, config: &Config) -> Result<Vec<PathBuf>, VfsError> {
+    let mut files = Vec::new();
+    let walker = ignore::WalkBuilder::new(under)
+        .hidden(false)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|e| !matches!(e.file_name().to_str(), Some(".git" | ".direnv" | ".jj")))
+        .build();
+    for entry in walker {
+        let entry = entry.map_err(|e| VfsError::Walk { path: under.to_path_buf(), message: e.to_string() })?;
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.into_path();
+        if path.extension().is_none_or(|e| e != "nix") {
+            continue;
+        }
+        if config.is_excluded(&relative_path(root, &path)) {
+            continue;
+        }
+        files.push(path);
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads files in parallel into `SourceFile`s named relative to `root`.
+pub fn read_files(root: &Path, paths: &[PathBuf]) -> Result<Vec<SourceFile>, VfsError> {
+    paths
+        .par_iter()
+        .map(|p| {
+            let bytes = fs::read(p).map_err(io_err(p))?;
+            Ok(SourceFile::from_bytes(relative_path(root, p), bytes))
+        })
+        .collect()
+}
+
+/// Replaces `path`'s contents atomically: a temporary file in the same directory, written,
+/// synced and renamed over the original, keeping the original's permissions.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), VfsError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let permissions = fs::metadata(path).map(|m| m.permissions()).ok();
+    let mut tmp = tempfile::Builder::new().prefix(".nixpilot-").suffix(".tmp").tempfile_in(dir).map_err(io_err(path))?;
+    tmp.write_all(contents).map_err(io_err(path))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    if let Some(p) = permissions {
+        fs::set_permissions(tmp.path(), p).map_err(io_err(path))?;
+    }
+    tmp.persist(path).map_err(|e| VfsError::Io { path: path.to_path_buf(), source: e.error })?;
+    // The rename is only durable once the directory entry is.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

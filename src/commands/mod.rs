@@ -1,0 +1,42 @@
+//! The sub-commands. Adding one is a file in this folder and one line in `commands!` below.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Declares the sub-command enum and its dispatch from one list of `Variant(module::Args)`.
+macro_rules! commands {
+    ($($(#[$doc:meta])* $variant:ident($module:ident :: $args:ident)),* $(,)?) => {
+        $(mod $module;)*
+
+        #[derive(Subcommand)]
+        pub enum Command {
+            $($(#[$doc])* $variant($module::$args),)*
+        }
+
+        impl Command {
+            pub fn run(self) -> anyhow::Result<ExitCode> {
+                match self {
+                    $(Command::$variant(args) => args.run(),)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    /// Find mistakes in a NixOS flake repository
+    Lint(lint::LintArgs),
+    /// List every rule with its default severity, group and whether it can fix
+    Rules(rules::RulesArgs),
+    /// Print a rule's documentation
+    Explain(explain::ExplainArgs),
+}
+
+/// nixpilot: lint, secrets and deployment for NixOS flake repositories.
+#[derive(Parser)]
+#[command(name = "nixpilot", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
