@@ -545,7 +545,7 @@ fn quoted_single_line(s: &str, line_no: usize) -> Result<(String, usize), YamlEr
     let mut out = String::new();
     let mut chars = s.char_indices().skip(1).peekable();
     let mut pending_break = 0usize;
-    let mut flush = |out: &mut String, pending: &mut usize| {
+    let flush = |out: &mut String, pending: &mut usize| {
         if *pending == 1 {
             out.push(' ');
         } else if *pending > 1 {
@@ -1439,7 +1439,7 @@ mod tests {
 
     #[test]
     fn emits_like_go_yaml_with_indent_4() {
-        let text = "# head\na: 1 # one\nb:\n    - x\n    - y: 2\n      z: '#x'\nc:\n    d: |\n        line1\n        line2\n    e: \"\"\n    f: \"true\"\n    g: 'a: b'\n    h: |-\n        no newline\n";
+        let text = "# head\na: 1 # one\nb:\n    - x\n    - k: 2\n      z: '#x'\n      \"y\": 3\nc:\n    d: |\n        line1\n        line2\n    e: \"\"\n    f: \"true\"\n    g: 'a: b'\n    h: |-\n        two\n        lines\n    i:\n        - - a\n          - b\n";
         let docs = parse(text).expect("parses");
         assert_eq!(emit(&docs, 4), text);
     }
