@@ -50,12 +50,9 @@ impl Recipient {
             if rest.contains('1') {
                 return Err(bad("age plugin recipients are not supported"));
             }
-            Box::new(age::x25519::Recipient::from_str(t).map_err(|e| bad(e))?)
+            Box::new(age::x25519::Recipient::from_str(t).map_err(bad)?)
         } else if t.starts_with("ssh-") {
-            Box::new(
-                age::ssh::Recipient::from_str(t)
-                    .map_err(|e| bad(&format!("{e:?}")))?,
-            )
+            Box::new(age::ssh::Recipient::from_str(t).map_err(|e| bad(&format!("{e:?}")))?)
         } else {
             return Err(bad("unknown recipient type"));
         };
@@ -68,8 +65,9 @@ impl Recipient {
 
 /// Wraps the data key for one recipient: an ASCII-armored age file.
 pub fn wrap(key: &DataKey, recipient: &Recipient) -> Result<String, AgeError> {
-    let enc = age::Encryptor::with_recipients(std::iter::once(&*recipient.inner as &dyn age::Recipient))
-        .map_err(|e| AgeError::Encrypt(e.to_string()))?;
+    let enc =
+        age::Encryptor::with_recipients(std::iter::once(&*recipient.inner as &dyn age::Recipient))
+            .map_err(|e| AgeError::Encrypt(e.to_string()))?;
     let mut out = Vec::new();
     let io = |e: std::io::Error| AgeError::Encrypt(e.to_string());
     let armored = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(io)?;

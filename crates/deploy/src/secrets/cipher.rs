@@ -100,7 +100,10 @@ pub fn plaintext_of(v: &Value) -> Option<(Zeroizing<Vec<u8>>, &'static str)> {
         Value::Bytes(b) => (b.clone(), "str"),
         Value::Int(n) => (n.to_string().into_bytes(), "int"),
         Value::Float(x) => (go_format_float_f(*x).into_bytes(), "float"),
-        Value::Bool(b) => ((if *b { "True" } else { "False" }).as_bytes().to_vec(), "bool"),
+        Value::Bool(b) => (
+            (if *b { "True" } else { "False" }).as_bytes().to_vec(),
+            "bool",
+        ),
         Value::Comment(c) => (c.text.as_bytes().to_vec(), "comment"),
         Value::Null | Value::Map(_) | Value::List(_) => return None,
     };
@@ -137,12 +140,11 @@ pub fn encrypt(
     ))
 }
 
+/// A decrypted leaf: plaintext bytes, its `type:` tag, and the IV it used.
+pub type Decrypted = (Zeroizing<Vec<u8>>, String, [u8; IV_LEN]);
+
 /// Decrypts one `ENC[…]` string into its raw plaintext bytes, type and IV.
-pub fn decrypt_raw(
-    key: &DataKey,
-    s: &str,
-    aad: &str,
-) -> Result<(Zeroizing<Vec<u8>>, String, [u8; IV_LEN]), CipherError> {
+pub fn decrypt_raw(key: &DataKey, s: &str, aad: &str) -> Result<Decrypted, CipherError> {
     let mut v = parse_enc(s)?;
     let cipher = Aes256Gcm32::new_from_slice(key.as_bytes()).map_err(|_| CipherError::Malformed)?;
     let mut buf = Zeroizing::new(std::mem::take(&mut v.data));
@@ -186,7 +188,9 @@ pub fn typed_value(bytes: &[u8], vtype: &str) -> Result<Value, CipherError> {
         // sops keeps RFC 3339 times as text for us; the MAC uses the same text.
         "time" => Value::Str(text().ok_or(CipherError::BadPlaintext("time"))?.to_string()),
         "comment" => Value::Comment(Comment {
-            text: text().ok_or(CipherError::BadPlaintext("comment"))?.to_string(),
+            text: text()
+                .ok_or(CipherError::BadPlaintext("comment"))?
+                .to_string(),
             inline: false,
         }),
         other => return Err(CipherError::UnknownType(other.to_string())),
@@ -212,9 +216,15 @@ mod tests {
         assert!(enc.starts_with("ENC[AES256_GCM,data:"));
         let (pt, t, _) = decrypt_raw(&key(), &enc, "a:b:").expect("dec");
         assert_eq!((&pt[..], t.as_str()), (&b"hello"[..], "str"));
-        assert_eq!(decrypt_raw(&key(), &enc, "a:b").err(), Some(CipherError::Auth));
+        assert_eq!(
+            decrypt_raw(&key(), &enc, "a:b").err(),
+            Some(CipherError::Auth)
+        );
         let other = DataKey::from_bytes(&[8u8; 32]).expect("32 bytes");
-        assert_eq!(decrypt_raw(&other, &enc, "a:b:").err(), Some(CipherError::Auth));
+        assert_eq!(
+            decrypt_raw(&other, &enc, "a:b:").err(),
+            Some(CipherError::Auth)
+        );
     }
 
     #[test]
@@ -236,7 +246,10 @@ mod tests {
             let (pt, t) = plaintext_of(&v).expect("leaf");
             assert_eq!(typed_value(&pt, t).expect("typed"), v);
         }
-        assert_eq!(plaintext_of(&Value::Bool(false)).map(|p| p.0.to_vec()), Some(b"False".to_vec()));
+        assert_eq!(
+            plaintext_of(&Value::Bool(false)).map(|p| p.0.to_vec()),
+            Some(b"False".to_vec())
+        );
         assert!(parse_enc("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]").is_err());
     }
 }

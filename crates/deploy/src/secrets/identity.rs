@@ -23,7 +23,11 @@ pub struct IdentityEnv {
 
 impl IdentityEnv {
     pub fn from_process() -> IdentityEnv {
-        let path = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let path = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         IdentityEnv {
             sops_age_key: std::env::var("SOPS_AGE_KEY").ok().map(Zeroizing::new),
             sops_age_key_file: path("SOPS_AGE_KEY_FILE"),
@@ -107,8 +111,10 @@ impl Identities {
             };
             for w in words {
                 if w.starts_with("AGE-PLUGIN-") {
-                    self.problems
-                        .push(format!("{source} line {}: age plugin identities are not supported", i + 1));
+                    self.problems.push(format!(
+                        "{source} line {}: age plugin identities are not supported",
+                        i + 1
+                    ));
                     continue;
                 }
                 match age::x25519::Identity::from_str(w) {

@@ -32,9 +32,7 @@ pub fn public_key_to_recipient(line: &str) -> Result<String, SshToAgeError> {
     // lines with the host list; the type is the first token that looks like one.
     let pos = tokens
         .iter()
-        .position(|t| {
-            t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-")
-        })
+        .position(|t| t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-"))
         .ok_or(SshToAgeError::NotAPublicKey)?;
     let key_type = tokens[pos];
     if key_type != "ssh-ed25519" {
@@ -89,7 +87,9 @@ pub fn private_key_to_identity(pem: &[u8]) -> Result<Zeroizing<String>, SshToAge
     let scalar = Zeroizing::new(digest[..32].to_vec());
     digest.as_mut_slice().zeroize();
     let hrp = Hrp::parse("age-secret-key-").map_err(|_| SshToAgeError::Malformed)?;
-    let lower = Zeroizing::new(bech32::encode::<Bech32>(hrp, &scalar).map_err(|_| SshToAgeError::Malformed)?);
+    let lower = Zeroizing::new(
+        bech32::encode::<Bech32>(hrp, &scalar).map_err(|_| SshToAgeError::Malformed)?,
+    );
     Ok(Zeroizing::new(lower.to_uppercase()))
 }
 
@@ -99,12 +99,24 @@ pub fn ed25519_seed_from_openssh(pem: &[u8]) -> Result<Zeroizing<[u8; 32]>, SshT
     let begin = "-----BEGIN OPENSSH PRIVATE KEY-----";
     let end = "-----END OPENSSH PRIVATE KEY-----";
     let start = text.find(begin).ok_or(SshToAgeError::NotAPrivateKey)? + begin.len();
-    let stop = text[start..].find(end).ok_or(SshToAgeError::NotAPrivateKey)? + start;
-    let b64: Zeroizing<String> =
-        Zeroizing::new(text[start..stop].chars().filter(|c| !c.is_whitespace()).collect());
-    let blob = Zeroizing::new(B64.decode(b64.as_bytes()).map_err(|_| SshToAgeError::Malformed)?);
+    let stop = text[start..]
+        .find(end)
+        .ok_or(SshToAgeError::NotAPrivateKey)?
+        + start;
+    let b64: Zeroizing<String> = Zeroizing::new(
+        text[start..stop]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect(),
+    );
+    let blob = Zeroizing::new(
+        B64.decode(b64.as_bytes())
+            .map_err(|_| SshToAgeError::Malformed)?,
+    );
     let magic = b"openssh-key-v1\0";
-    let body = blob.strip_prefix(&magic[..]).ok_or(SshToAgeError::Malformed)?;
+    let body = blob
+        .strip_prefix(&magic[..])
+        .ok_or(SshToAgeError::Malformed)?;
     let mut r = Reader(body);
     let cipher = r.string()?;
     let _kdf = r.string()?;
@@ -184,6 +196,9 @@ mod tests {
             public_key_to_recipient("ssh-rsa AAAAB3NzaC1yc2E= x"),
             Err(SshToAgeError::UnsupportedKeyType("ssh-rsa".into()))
         );
-        assert_eq!(public_key_to_recipient("garbage"), Err(SshToAgeError::NotAPublicKey));
+        assert_eq!(
+            public_key_to_recipient("garbage"),
+            Err(SshToAgeError::NotAPublicKey)
+        );
     }
 }

@@ -41,7 +41,12 @@ impl Rules {
 
     /// sops's `shouldBeEncrypted`: every key on the path is tested; regexes are
     /// unanchored; comment regexes look at the comments collected on the way.
-    pub fn should_encrypt(&self, path: &[String], comments: &[Vec<String>], is_comment: bool) -> bool {
+    pub fn should_encrypt(
+        &self,
+        path: &[String],
+        comments: &[Vec<String>],
+        is_comment: bool,
+    ) -> bool {
         let re = |s: &str| self.regex.as_ref().is_some_and(|r| r.is_match(s));
         match self.kind {
             CryptRuleKind::UnencryptedSuffix => !path.iter().any(|k| k.ends_with(&self.suffix)),
@@ -67,8 +72,14 @@ impl Rules {
 /// unchanged value gives the same ciphertext (sops's IV stash).
 #[derive(Default)]
 pub struct IvStash {
-    entries: Vec<(Zeroizing<Vec<u8>>, &'static str, String, [u8; IV_LEN])>,
+    entries: Vec<StashEntry>,
 }
+
+/// (plaintext, type, AAD, IV)
+type StashEntry = (Zeroizing<Vec<u8>>, &'static str, String, [u8; IV_LEN]);
+
+/// The per-leaf callback of the tree walk: leaf, key path, comment stack.
+type LeafFn<'a, E> = dyn FnMut(&mut Value, &[String], &[Vec<String>]) -> Result<(), E> + 'a;
 
 impl std::fmt::Debug for IvStash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -135,7 +146,7 @@ fn walk_map<E>(
     map: &mut Map,
     path: &mut Vec<String>,
     stack: &mut Vec<Vec<String>>,
-    f: &mut dyn FnMut(&mut Value, &[String], &[Vec<String>]) -> Result<(), E>,
+    f: &mut LeafFn<'_, E>,
 ) -> Result<(), E> {
     stack.push(Vec::new());
     for item in &mut map.0 {
@@ -171,7 +182,7 @@ fn walk_value<E>(
     v: &mut Value,
     path: &mut Vec<String>,
     stack: &mut Vec<Vec<String>>,
-    f: &mut dyn FnMut(&mut Value, &[String], &[Vec<String>]) -> Result<(), E>,
+    f: &mut LeafFn<'_, E>,
 ) -> Result<(), E> {
     match v {
         Value::Map(m) => walk_map(m, path, stack, f),
@@ -222,7 +233,10 @@ pub fn encrypt_tree(
         hash.update(MAC_ONLY_ENCRYPTED_INIT);
     }
     for branch in branches.iter_mut() {
-        let mut f = |leaf: &mut Value, path: &[String], comments: &[Vec<String>]| -> Result<(), LeafError> {
+        let mut f = |leaf: &mut Value,
+                     path: &[String],
+                     comments: &[Vec<String>]|
+         -> Result<(), LeafError> {
             let is_comment = matches!(leaf, Value::Comment(_));
             let encrypted = rules.should_encrypt(path, comments, is_comment);
             if !rules.mac_only_encrypted || encrypted {
@@ -270,7 +284,10 @@ pub fn decrypt_tree(
         hash.update(MAC_ONLY_ENCRYPTED_INIT);
     }
     for branch in branches.iter_mut() {
-        let mut f = |leaf: &mut Value, path: &[String], comments: &[Vec<String>]| -> Result<(), LeafError> {
+        let mut f = |leaf: &mut Value,
+                     path: &[String],
+                     comments: &[Vec<String>]|
+         -> Result<(), LeafError> {
             let is_comment = matches!(leaf, Value::Comment(_));
             let encrypted = rules.should_encrypt(path, comments, is_comment);
             let err = |e: LeafErrorKind| LeafError {
@@ -361,7 +378,10 @@ mod tests {
         let mut tree = original.clone();
         let r = rules(CryptRuleKind::UnencryptedSuffix, "_unencrypted");
         let mac1 = encrypt_tree(&mut tree, &key, &r, &IvStash::default()).expect("enc");
-        assert_eq!(tree[0].get("b_unencrypted"), Some(&Value::Str("clear".into())));
+        assert_eq!(
+            tree[0].get("b_unencrypted"),
+            Some(&Value::Str("clear".into()))
+        );
         assert!(matches!(tree[0].get("a"), Some(Value::Str(s)) if s.starts_with("ENC[")));
         assert!(matches!(&tree[0].0[0], MapItem::Comment(c) if c.text.starts_with("ENC[")));
         let mut stash = IvStash::default();

@@ -98,7 +98,11 @@ pub fn emit(map: &Map) -> Result<String, IniError> {
         }
         out.push_str(&format!("[{name}]\n"));
         // go-ini aligns the `=` of a section's keys (PrettyFormat).
-        let width = section.pairs().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        let width = section
+            .pairs()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
         let rest: Vec<&MapItem> = items.collect();
         for (i, item) in rest.iter().enumerate() {
             let MapItem::Pair(k, v) = item else { continue };
@@ -112,7 +116,11 @@ pub fn emit(map: &Map) -> Result<String, IniError> {
                 other => super::dotenv::value_to_string(other),
             };
             let pad = width - k.chars().count();
-            out.push_str(&format!("{k}{} = {}\n", " ".repeat(pad), quote_value(&text)));
+            out.push_str(&format!(
+                "{k}{} = {}\n",
+                " ".repeat(pad),
+                quote_value(&text)
+            ));
         }
         out.push('\n');
     }

@@ -41,7 +41,9 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
         // sops normalises numbers to int when they fit, else float.
-        Ok(i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64)))
+        Ok(i64::try_from(v)
+            .map(Value::Int)
+            .unwrap_or(Value::Float(v as f64)))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(Value::Float(v))
@@ -70,9 +72,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
 }
 
 pub fn parse(text: &str) -> Result<Map, JsonError> {
-    let node: Node = serde_json::from_str(text).map_err(|e| {
-        JsonError::Syntax(format!("line {} column {}", e.line(), e.column()))
-    })?;
+    let node: Node = serde_json::from_str(text)
+        .map_err(|e| JsonError::Syntax(format!("line {} column {}", e.line(), e.column())))?;
     match node.0 {
         Value::Map(m) => Ok(m),
         _ => Err(JsonError::NotAnObject),
@@ -124,7 +125,10 @@ fn value(v: &Value, depth: usize, out: &mut String) {
             out.push('}');
         }
         Value::List(l) => {
-            let items: Vec<_> = l.iter().filter(|x| !matches!(x, Value::Comment(_))).collect();
+            let items: Vec<_> = l
+                .iter()
+                .filter(|x| !matches!(x, Value::Comment(_)))
+                .collect();
             if items.is_empty() {
                 out.push_str("[]");
                 return;

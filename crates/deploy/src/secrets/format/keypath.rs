@@ -96,7 +96,12 @@ pub fn set(map: &mut Map, steps: &[Step], value: Value) -> Result<(), KeyPathErr
     set_in(slot, rest, value, 2)
 }
 
-fn set_in(slot: &mut Value, steps: &[Step], value: Value, depth: usize) -> Result<(), KeyPathError> {
+fn set_in(
+    slot: &mut Value,
+    steps: &[Step],
+    value: Value,
+    depth: usize,
+) -> Result<(), KeyPathError> {
     let Some((first, rest)) = steps.split_first() else {
         *slot = value;
         return Ok(());
@@ -167,8 +172,17 @@ mod tests {
         let mut m = Map::new();
         set(&mut m, &parse("a/b").expect("ok"), Value::Str("v".into())).expect("set");
         set(&mut m, &parse("[\"l\"][0]").expect("ok"), Value::Int(1)).expect("set");
-        assert_eq!(get(&m, &parse("[\"a\"][\"b\"]").expect("ok")), Ok(&Value::Str("v".into())));
-        assert_eq!(get(&m, &parse("[\"l\"][0]").expect("ok")), Ok(&Value::Int(1)));
-        assert_eq!(get(&m, &parse("a/c").expect("ok")), Err(KeyPathError::Missing(2)));
+        assert_eq!(
+            get(&m, &parse("[\"a\"][\"b\"]").expect("ok")),
+            Ok(&Value::Str("v".into()))
+        );
+        assert_eq!(
+            get(&m, &parse("[\"l\"][0]").expect("ok")),
+            Ok(&Value::Int(1))
+        );
+        assert_eq!(
+            get(&m, &parse("a/c").expect("ok")),
+            Err(KeyPathError::Missing(2))
+        );
     }
 }

@@ -117,7 +117,11 @@ pub fn read_plain(format: Format, bytes: &[u8]) -> Result<Vec<Map>, FormatError>
 }
 
 /// Writes plain documents (decrypted output). A binary file gives back the raw `data`.
-pub fn write_plain(format: Format, branches: &[Map], yaml_indent: usize) -> Result<Vec<u8>, FormatError> {
+pub fn write_plain(
+    format: Format,
+    branches: &[Map],
+    yaml_indent: usize,
+) -> Result<Vec<u8>, FormatError> {
     Ok(match format {
         Format::Binary => {
             let [only] = branches else {
@@ -165,7 +169,8 @@ pub fn read_encrypted(format: Format, bytes: &[u8]) -> Result<EncryptedDocument,
             let mut flat = Map::new();
             first.0.retain(|item| match item {
                 MapItem::Pair(k, v) if k.starts_with("sops_") => {
-                    flat.0.push(MapItem::Pair(k["sops_".len()..].to_string(), v.clone()));
+                    flat.0
+                        .push(MapItem::Pair(k["sops_".len()..].to_string(), v.clone()));
                     false
                 }
                 _ => true,
@@ -205,7 +210,10 @@ pub fn read_encrypted(format: Format, bytes: &[u8]) -> Result<EncryptedDocument,
 }
 
 /// Writes an encrypted file: the data documents with the metadata last.
-pub fn write_encrypted(doc: &EncryptedDocument, yaml_indent: usize) -> Result<Vec<u8>, FormatError> {
+pub fn write_encrypted(
+    doc: &EncryptedDocument,
+    yaml_indent: usize,
+) -> Result<Vec<u8>, FormatError> {
     let mut branches = doc.branches.clone();
     let meta = doc.metadata.raw.clone();
     match doc.format {
@@ -234,7 +242,9 @@ pub fn write_encrypted(doc: &EncryptedDocument, yaml_indent: usize) -> Result<Ve
                 .0
                 .into_iter()
                 .map(|item| match item {
-                    MapItem::Pair(k, Value::Str(s)) => MapItem::Pair(k, Value::Str(s.replace('\n', "\\n"))),
+                    MapItem::Pair(k, Value::Str(s)) => {
+                        MapItem::Pair(k, Value::Str(s.replace('\n', "\\n")))
+                    }
                     other => other,
                 })
                 .collect());

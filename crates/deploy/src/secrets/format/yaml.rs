@@ -36,12 +36,12 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
                 && docs[0]
                     .iter()
                     .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
-            if !(first_is_empty && !explicit) {
-                docs.push(Vec::new());
-                starts.push(i + 1);
-            } else {
+            if first_is_empty && !explicit {
                 // Keep line numbers right: blank out the marker itself.
                 docs[0].push(String::new());
+            } else {
+                docs.push(Vec::new());
+                starts.push(i + 1);
             }
             explicit = true;
             let rest = line[3..].trim();
@@ -50,15 +50,15 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
             }
             continue;
         }
-        if line == "..." {
-            docs.last_mut().map(|d| d.push(String::new()));
+        let Some(current) = docs.last_mut() else {
+            continue;
+        };
+        let directive = line.starts_with('%') && current.iter().all(|l| l.is_empty());
+        if line == "..." || directive {
+            current.push(String::new());
             continue;
         }
-        if line.starts_with('%') && docs.last().is_some_and(|d| d.iter().all(|l| l.is_empty())) {
-            docs.last_mut().map(|d| d.push(String::new()));
-            continue;
-        }
-        docs.last_mut().map(|d| d.push(line.to_string()));
+        current.push(line.to_string());
     }
     let mut out = Vec::new();
     for (lines, start) in docs.into_iter().zip(starts) {
@@ -104,7 +104,10 @@ impl Parser {
             let line = &self.lines[self.pos];
             let trimmed = line.trim_start_matches(' ');
             if trimmed.starts_with('\t') && !trimmed.trim().is_empty() {
-                return err(self.line_no(self.pos), "tabs are not allowed for indentation");
+                return err(
+                    self.line_no(self.pos),
+                    "tabs are not allowed for indentation",
+                );
             }
             let t = trimmed.trim();
             if t.is_empty() {
@@ -159,7 +162,10 @@ impl Parser {
                 map = self.mapping(indent)?;
             }
             if let Some((idx, _)) = self.next_content()? {
-                return err(self.line_no(idx), "unexpected content after the top-level mapping");
+                return err(
+                    self.line_no(idx),
+                    "unexpected content after the top-level mapping",
+                );
             }
         }
         self.flush_comments_map(&mut map);
@@ -168,10 +174,7 @@ impl Parser {
 
     fn mapping(&mut self, indent: usize) -> Result<Map, YamlError> {
         let mut map = Map::new();
-        loop {
-            let Some((idx, ind)) = self.next_content()? else {
-                break;
-            };
+        while let Some((idx, ind)) = self.next_content()? {
             if ind < indent {
                 break;
             }
@@ -254,7 +257,8 @@ impl Parser {
                     return Ok((Value::Map(self.mapping(nind)?), comment));
                 }
                 self.pos = nidx + 1;
-                let (v, c2) = self.value(ncontent.trim(), nind.saturating_sub(1), nidx, in_mapping)?;
+                let (v, c2) =
+                    self.value(ncontent.trim(), nind.saturating_sub(1), nidx, in_mapping)?;
                 return Ok((v, comment.or(c2)));
             }
             if nind == parent && in_mapping && is_seq_entry(&ncontent) {
@@ -283,7 +287,10 @@ impl Parser {
                 Ok((v, trailing_comment(&tail, line_no)?))
             }
             b'&' | b'*' | b'!' => err(line_no, "anchors, aliases and tags are not supported"),
-            b'@' | b'`' => err(line_no, "a plain value cannot start with `@` or a backquote"),
+            b'@' | b'`' => err(
+                line_no,
+                "a plain value cannot start with `@` or a backquote",
+            ),
             _ => {
                 let (text, comment) = split_plain_comment(rest);
                 if find_mapping_colon(text).is_some() {
@@ -333,10 +340,7 @@ impl Parser {
 
     fn sequence(&mut self, indent: usize) -> Result<Vec<Value>, YamlError> {
         let mut list = Vec::new();
-        loop {
-            let Some((idx, ind)) = self.next_content()? else {
-                break;
-            };
+        while let Some((idx, ind)) = self.next_content()? {
             if ind < indent {
                 break;
             }
@@ -528,7 +532,10 @@ fn trailing_comment(tail: &str, line_no: usize) -> Result<Option<String>, YamlEr
     }
     if let Some(c) = t.strip_prefix('#') {
         if tail.starts_with('#') {
-            return err(line_no, "a comment must be separated from a value by a space");
+            return err(
+                line_no,
+                "a comment must be separated from a value by a space",
+            );
         }
         return Ok(Some(c.to_string()));
     }
@@ -608,9 +615,7 @@ fn quoted_single_line(s: &str, line_no: usize) -> Result<(String, usize), YamlEr
                                     None => return err(line_no, "short escape sequence"),
                                 }
                             }
-                            let code = u32::from_str_radix(&hex, 16)
-                                .ok()
-                                .and_then(char::from_u32);
+                            let code = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
                             match code {
                                 Some(ch) => out.push(ch),
                                 None => return err(line_no, "invalid escape sequence"),
@@ -773,7 +778,10 @@ impl FlowParser<'_> {
                         Value::Null
                     };
                     if map.get(&key).is_some() {
-                        return err(self.line_no, format!("mapping key \"{key}\" already defined"));
+                        return err(
+                            self.line_no,
+                            format!("mapping key \"{key}\" already defined"),
+                        );
                     }
                     map.0.push(MapItem::Pair(key, value));
                     self.ws();
@@ -798,7 +806,10 @@ impl FlowParser<'_> {
                         break;
                     }
                     if c == b':'
-                        && matches!(self.s.get(self.i + 1), None | Some(b' ') | Some(b',') | Some(b'}'))
+                        && matches!(
+                            self.s.get(self.i + 1),
+                            None | Some(b' ') | Some(b',') | Some(b'}')
+                        )
                     {
                         break;
                     }
@@ -819,7 +830,9 @@ pub fn resolve_plain(s: &str) -> Value {
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         _ => {}
     }
@@ -930,8 +943,21 @@ fn looks_like_timestamp(s: &str) -> bool {
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO"
-            | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -959,7 +985,10 @@ fn is_base60_float(s: &str) -> bool {
                 && p.chars().all(|c| c.is_ascii_digit())
                 && (p.len() == 1 || p.as_bytes()[0] <= b'5')
         })
-        && _frac.chars().skip(1).all(|c| c.is_ascii_digit() || c == '_')
+        && _frac
+            .chars()
+            .skip(1)
+            .all(|c| c.is_ascii_digit() || c == '_')
 }
 
 // ---------------------------------------------------------------- emitter
@@ -1036,15 +1065,10 @@ impl Emitter {
                 }
                 MapItem::Pair(k, v) => {
                     let at_dash = first && inline_first;
-                    for (n, h) in head.drain(..).enumerate() {
+                    for h in head.drain(..) {
                         // A comment before the first key of a `- ` item goes
                         // after the dash on its own line, as go-yaml does.
-                        if at_dash && n == 0 {
-                            self.out.push('#');
-                            self.out.push_str(h);
-                            self.out.push('\n');
-                            self.out.push_str(&" ".repeat(indent));
-                        } else if at_dash {
+                        if at_dash {
                             self.out.push('#');
                             self.out.push_str(h);
                             self.out.push('\n');
@@ -1223,7 +1247,11 @@ pub fn go_yaml_float(x: f64) -> String {
         return ".nan".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if x > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     go_format_g(x)
 }
@@ -1231,7 +1259,11 @@ pub fn go_yaml_float(x: f64) -> String {
 /// Go's `FormatFloat(x, 'g', -1, 64)`.
 pub fn go_format_g(x: f64) -> String {
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if x.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let e = format!("{x:e}"); // shortest digits, like "1.5e-7"
     let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
@@ -1287,7 +1319,10 @@ fn analyze(s: &str) -> Analysis {
     let mut preceded_by_ws = true;
     for (i, &c) in chars.iter().enumerate() {
         let next = chars.get(i + 1).copied();
-        let followed_by_ws = matches!(next, None | Some(' ') | Some('\t') | Some('\n') | Some('\r'));
+        let followed_by_ws = matches!(
+            next,
+            None | Some(' ') | Some('\t') | Some('\n') | Some('\r')
+        );
         let first = i == 0;
         let last = i + 1 == chars.len();
         if first {
@@ -1308,7 +1343,8 @@ fn analyze(s: &str) -> Analysis {
         if c == '\t' || !is_printable(c) || c == '\u{feff}' {
             special = true;
         }
-        let is_break = c == '\n' || c == '\r' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}';
+        let is_break =
+            c == '\n' || c == '\r' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}';
         if is_break {
             line_breaks = true;
         }
@@ -1361,7 +1397,10 @@ fn analyze(s: &str) -> Analysis {
     if block_indicators {
         plain_ok = false;
     }
-    Analysis { plain_ok, single_ok }
+    Analysis {
+        plain_ok,
+        single_ok,
+    }
 }
 
 fn double_quoted(s: &str) -> String {

@@ -1,0 +1,59 @@
+//! The one error type of the secrets library. Every variant about a file names
+//! it; none carries a secret value, a key, or a decrypted MAC.
+
+use std::path::PathBuf;
+
+use super::age_keys::AgeError;
+use super::atomic::WriteError;
+use super::format::keypath::KeyPathError;
+use super::format::FormatError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("{file}: {source}")]
+    Format { file: PathBuf, source: FormatError },
+    #[error("{file}: MAC mismatch: the file was modified outside sops/nixpilot or is corrupted; refusing to use it")]
+    MacMismatch { file: PathBuf },
+    #[error("{file}: the `sops.mac` entry is missing or does not decrypt (tampered or corrupted)")]
+    BadMac { file: PathBuf },
+    #[error("{file}: {source}; the file was tampered with, corrupted, or the value moved to another key")]
+    Value {
+        file: PathBuf,
+        source: super::walk::LeafError,
+    },
+    #[error(
+        "{file}: no identity opens this file.\n  recipients: {}\n  looked for keys in: {}{}",
+        recipients.join(", "),
+        looked_in.join(", "),
+        if problems.is_empty() { String::new() } else { format!("\n  problems: {}", problems.join("; ")) }
+    )]
+    NoIdentity {
+        file: PathBuf,
+        recipients: Vec<String>,
+        looked_in: Vec<String>,
+        problems: Vec<String>,
+    },
+    #[error("{file}: a wrapped data key is malformed: {source}")]
+    DataKey { file: PathBuf, source: AgeError },
+    #[error("{file}: more than one crypt rule is set ({}); sops allows one", .rules.join(", "))]
+    ConflictingRules {
+        file: PathBuf,
+        rules: Vec<&'static str>,
+    },
+    #[error("{file}: invalid regex in the crypt rule: {reason}")]
+    BadRegex { file: PathBuf, reason: String },
+    #[error("{file}: Shamir key groups are not supported yet")]
+    KeyGroups { file: PathBuf },
+    #[error("{file}: {source}")]
+    KeyPath { file: PathBuf, source: KeyPathError },
+    #[error(transparent)]
+    Recipient(AgeError),
+    #[error("{file}: no recipients given; a sops file needs at least one")]
+    NoRecipients { file: PathBuf },
+    #[error("{file}: wrapping the data key failed: {source}")]
+    Wrap { file: PathBuf, source: AgeError },
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("the system random number generator failed")]
+    Random,
+}
