@@ -423,3 +423,51 @@ fn truncated_file_is_refused_with_the_file_named() {
         assert!(err.to_string().contains("cut.yaml"), "cut at {cut}: {err}");
     }
 }
+
+#[test]
+fn set_on_the_vector_file_changes_only_that_value_lastmodified_and_mac() {
+    let (dir, path) = secrets_copy();
+    let ids = Identities::load(&key_file_env(dir.path()));
+    let mut file = SopsFile::read(&path).expect("parses");
+    file.set(&ids, "nested/test/file", Value::Str("changed".into()))
+        .expect("sets");
+    let lock = nixpilot_deploy::secrets::WriteLock::acquire(&path).expect("lock");
+    file.write(&lock).expect("writes");
+    drop(lock);
+    let before = read_str("sops-nix/secrets.yaml");
+    let after = std::fs::read_to_string(&path).expect("read back");
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(before.lines().count(), after.lines().count());
+    let starts: Vec<&str> = changed
+        .iter()
+        .map(|(_, b)| b.trim_start().split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(starts, ["file", "lastmodified", "mac"], "{changed:#?}");
+    // Both recipients still open it, and the MAC verifies.
+    let reread = SopsFile::read(&path).expect("parses");
+    let plain = reread.decrypt(&ids).expect("decrypts");
+    assert_eq!(
+        plain.get("nested/test/file").expect("key"),
+        &Value::Str("changed".into())
+    );
+    assert_eq!(
+        plain.get("test_key").expect("key"),
+        &Value::Str("test_value".into())
+    );
+    let ssh = Identities::load(&ssh_home_env(dir.path()));
+    assert!(reread.decrypt(&ssh).is_ok());
+}
+
+#[test]
+fn identity_env_debug_hides_the_inline_key() {
+    let env = IdentityEnv {
+        sops_age_key: Some(zeroize::Zeroizing::new(read_str("sops-nix/age-keys.txt"))),
+        ..IdentityEnv::default()
+    };
+    let dbg = format!("{env:?} {:?}", Identities::load(&env));
+    assert!(!dbg.contains("AGE-SECRET-KEY"), "{dbg}");
+}

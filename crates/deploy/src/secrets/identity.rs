@@ -1,6 +1,7 @@
 //! Where age identities come from, in sops's order: `SOPS_AGE_KEY`,
 //! `SOPS_AGE_KEY_FILE`, `$XDG_CONFIG_HOME/sops/age/keys.txt`, then `~/.ssh/id_ed25519`.
 //!
+//! `SOPS_AGE_SSH_PRIVATE_KEY_FILE` replaces the default SSH key, as in sops.
 //! The environment is passed in (`IdentityEnv`) so tests never read the real
 //! HOME. Key material stays in age's zeroizing types; only locations are reported.
 
@@ -12,13 +13,34 @@ use zeroize::Zeroizing;
 use super::ssh_to_age;
 
 /// The parts of the process environment identity lookup reads.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IdentityEnv {
     /// `SOPS_AGE_KEY`: identities inline (never printed).
     pub sops_age_key: Option<Zeroizing<String>>,
     pub sops_age_key_file: Option<PathBuf>,
+    /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`: replaces `~/.ssh/id_ed25519` when set.
+    pub sops_age_ssh_private_key_file: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
     pub home: Option<PathBuf>,
+}
+
+// By hand, so that `SOPS_AGE_KEY` never reaches a log.
+impl std::fmt::Debug for IdentityEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityEnv")
+            .field(
+                "sops_age_key",
+                &self.sops_age_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("sops_age_key_file", &self.sops_age_key_file)
+            .field(
+                "sops_age_ssh_private_key_file",
+                &self.sops_age_ssh_private_key_file,
+            )
+            .field("xdg_config_home", &self.xdg_config_home)
+            .field("home", &self.home)
+            .finish()
+    }
 }
 
 impl IdentityEnv {
@@ -31,6 +53,7 @@ impl IdentityEnv {
         IdentityEnv {
             sops_age_key: std::env::var("SOPS_AGE_KEY").ok().map(Zeroizing::new),
             sops_age_key_file: path("SOPS_AGE_KEY_FILE"),
+            sops_age_ssh_private_key_file: path("SOPS_AGE_SSH_PRIVATE_KEY_FILE"),
             xdg_config_home: path("XDG_CONFIG_HOME"),
             home: path("HOME"),
         }
@@ -163,7 +186,8 @@ impl Identities {
         }
     }
 
-    /// Looks in every place sops looks (see the module docs).
+    /// Looks in every place sops looks (see the module docs); a missing
+    /// location is fine, an unreadable or malformed one is kept in `problems`.
     pub fn load(env: &IdentityEnv) -> Identities {
         let mut ids = Identities::default();
         ids.looked_in.push("SOPS_AGE_KEY".into());
@@ -183,9 +207,19 @@ impl Identities {
             ids.looked_in.push(src.clone());
             ids.read_file(&src, &p, true);
         }
-        if let Some(home) = &env.home {
-            let p = home.join(".ssh").join("id_ed25519");
-            let src = p.display().to_string();
+        let ssh_key = match (&env.sops_age_ssh_private_key_file, &env.home) {
+            (Some(p), _) => Some((
+                p.clone(),
+                format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}", p.display()),
+            )),
+            (None, Some(home)) => {
+                let p = home.join(".ssh").join("id_ed25519");
+                let src = p.display().to_string();
+                Some((p, src))
+            }
+            (None, None) => None,
+        };
+        if let Some((p, src)) = ssh_key {
             ids.looked_in.push(src.clone());
             match std::fs::read(&p) {
                 Ok(bytes) => {

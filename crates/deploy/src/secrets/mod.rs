@@ -4,6 +4,7 @@
 pub mod age_keys;
 pub mod atomic;
 pub mod cipher;
+pub mod config;
 pub mod error;
 pub mod file;
 pub mod format;

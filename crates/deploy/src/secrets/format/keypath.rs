@@ -103,6 +103,8 @@ fn set_in(
     depth: usize,
 ) -> Result<(), KeyPathError> {
     let Some((first, rest)) = steps.split_first() else {
+        // The old value may be a secret: overwrite it before it is freed.
+        slot.wipe();
         *slot = value;
         return Ok(());
     };
