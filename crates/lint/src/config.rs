@@ -52,7 +52,12 @@ impl Config {
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         let at = |offset: usize, message: String| {
             let (line, column) = line_col(text, offset);
-            ConfigError { file: file.to_string(), line, column, message }
+            ConfigError {
+                file: file.to_string(),
+                line,
+                column,
+                message,
+            }
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
@@ -63,7 +68,10 @@ impl Config {
             if rules::by_name(name.get_ref()).is_none() {
                 return Err(at(
                     name.span().start,
-                    format!("unknown rule `{}` in [rules] (run `nixpilot rules` to list them)", name.get_ref()),
+                    format!(
+                        "unknown rule `{}` in [rules] (run `nixpilot rules` to list them)",
+                        name.get_ref()
+                    ),
                 ));
             }
             let parsed = match level.get_ref().as_str() {
@@ -90,13 +98,20 @@ impl Config {
             builder.add(glob);
             config.exclude.push(pattern.into_inner());
         }
-        config.exclude_set = Some(builder.build().map_err(|e| at(0, format!("invalid exclude globs: {e}")))?);
+        config.exclude_set = Some(
+            builder
+                .build()
+                .map_err(|e| at(0, format!("invalid exclude globs: {e}")))?,
+        );
         Ok(config)
     }
 
     /// The level a rule runs at: configured, else its default.
     pub fn level(&self, rule: &rules::RuleMeta) -> RuleLevel {
-        self.rules.get(rule.name).copied().unwrap_or(RuleLevel::On(rule.default_severity))
+        self.rules
+            .get(rule.name)
+            .copied()
+            .unwrap_or(RuleLevel::On(rule.default_severity))
     }
 
     pub fn is_enabled(&self, rule: &rules::RuleMeta) -> bool {

@@ -104,11 +104,19 @@ pub struct Fix {
 
 impl Fix {
     pub fn safe(title: impl Into<String>, edits: Vec<Edit>) -> Fix {
-        Fix { title: title.into(), applicability: Applicability::Safe, edits }
+        Fix {
+            title: title.into(),
+            applicability: Applicability::Safe,
+            edits,
+        }
     }
 
     pub fn unsafe_(title: impl Into<String>, edits: Vec<Edit>) -> Fix {
-        Fix { title: title.into(), applicability: Applicability::Unsafe, edits }
+        Fix {
+            title: title.into(),
+            applicability: Applicability::Unsafe,
+            edits,
+        }
     }
 }
 
@@ -138,7 +146,10 @@ impl Diagnostic {
     }
 
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 

@@ -33,8 +33,16 @@ impl RuleSet {
                 by_kind[*kind as usize].push(rule);
             }
         }
-        let project = rules::PROJECT_RULES.iter().copied().filter(|r| config.is_enabled(r.meta())).collect();
-        RuleSet { by_kind, whole_file, project }
+        let project = rules::PROJECT_RULES
+            .iter()
+            .copied()
+            .filter(|r| config.is_enabled(r.meta()))
+            .collect();
+        RuleSet {
+            by_kind,
+            whole_file,
+            project,
+        }
     }
 }
 
@@ -70,7 +78,10 @@ pub fn analyze_file(file: &SourceFile, rules: &RuleSet) -> FileAnalysis {
             }
         }
     }
-    FileAnalysis { diagnostics: cx.diagnostics, suppressions }
+    FileAnalysis {
+        diagnostics: cx.diagnostics,
+        suppressions,
+    }
 }
 
 /// Everything a lint run found.
@@ -85,12 +96,7 @@ pub struct LintResult {
 /// Lints `targets` (indices into `files`) with file rules and the whole of `files` with the
 /// project rules; only diagnostics located in a target file are kept.
 /// `progress` is called once per file analysed, from any thread.
-pub fn lint(
-    files: &[SourceFile],
-    targets: &[usize],
-    config: &Config,
-    progress: &(dyn Fn() + Sync),
-) -> LintResult {
+pub fn lint(files: &[SourceFile], targets: &[usize], config: &Config, progress: &(dyn Fn() + Sync)) -> LintResult {
     let rules = RuleSet::new(config);
     let mut analyses: Vec<(usize, FileAnalysis)> = targets
         .par_iter()
@@ -102,7 +108,10 @@ pub fn lint(
         .collect();
 
     if !rules.project.is_empty() {
-        let mut cx = ProjectContext { files, diagnostics: Vec::new() };
+        let mut cx = ProjectContext {
+            files,
+            diagnostics: Vec::new(),
+        };
         for rule in &rules.project {
             rule.check(&mut cx);
         }
@@ -128,15 +137,25 @@ pub fn lint(
     // Engine-made diagnostics of a rule switched off are dropped here.
     diagnostics.retain(|d| rules::by_name(d.rule).is_none_or(|m| config.is_enabled(m)));
     diagnostics.sort_by(|a, b| {
-        (&a.span.file, a.span.range.start(), a.span.range.end(), a.rule, &a.message).cmp(&(
-            &b.span.file,
-            b.span.range.start(),
-            b.span.range.end(),
-            b.rule,
-            &b.message,
-        ))
+        (
+            &a.span.file,
+            a.span.range.start(),
+            a.span.range.end(),
+            a.rule,
+            &a.message,
+        )
+            .cmp(&(
+                &b.span.file,
+                b.span.range.start(),
+                b.span.range.end(),
+                b.rule,
+                &b.message,
+            ))
     });
-    LintResult { diagnostics, files_checked: targets.len() }
+    LintResult {
+        diagnostics,
+        files_checked: targets.len(),
+    }
 }
 
 /// A rule set built once for callers that lint with the default configuration.

@@ -40,16 +40,23 @@ pub fn select_edits(
 ) -> BTreeMap<FilePath, Vec<Edit>> {
     let mut chosen: BTreeMap<FilePath, Vec<Edit>> = BTreeMap::new();
     for d in diagnostics {
-        let Some(fix) = d.fixes.iter().find(|f| mode.allows(f.applicability)) else { continue };
+        let Some(fix) = d.fixes.iter().find(|f| mode.allows(f.applicability)) else {
+            continue;
+        };
         if !fix.edits.iter().all(|e| writable(&e.span.file)) {
             continue;
         }
-        let duplicate = fix.edits.iter().all(|e| chosen.get(&e.span.file).is_some_and(|v| v.contains(e)));
+        let duplicate = fix
+            .edits
+            .iter()
+            .all(|e| chosen.get(&e.span.file).is_some_and(|v| v.contains(e)));
         if duplicate {
             continue;
         }
         let conflicts = fix.edits.iter().any(|e| {
-            chosen.get(&e.span.file).is_some_and(|v| v.iter().any(|c| overlaps(c.span.range, e.span.range)))
+            chosen
+                .get(&e.span.file)
+                .is_some_and(|v| v.iter().any(|c| overlaps(c.span.range, e.span.range)))
         });
         if conflicts {
             continue;
@@ -110,7 +117,9 @@ pub fn fix_until_stable(
     let mut result = engine::lint(files, targets, config, progress);
     while rounds < MAX_ROUNDS {
         let writable = |path: &FilePath| {
-            targets.iter().any(|&i| files[i].path == *path && files[i].invalid_utf8_at.is_none())
+            targets
+                .iter()
+                .any(|&i| files[i].path == *path && files[i].invalid_utf8_at.is_none())
         };
         let edits = select_edits(&result.diagnostics, mode, &writable);
         if edits.is_empty() {
@@ -118,7 +127,9 @@ pub fn fix_until_stable(
         }
         let mut any = false;
         for (path, file_edits) in edits {
-            let Some(file) = files.iter_mut().find(|f| f.path == path) else { continue };
+            let Some(file) = files.iter_mut().find(|f| f.path == path) else {
+                continue;
+            };
             let new_text = apply_edits(&file.text, &file_edits);
             if new_text != *file.text {
                 applied += file_edits.len();
@@ -133,5 +144,10 @@ pub fn fix_until_stable(
         rounds += 1;
         result = engine::lint(files, targets, config, &|| {});
     }
-    FixOutcome { changed, rounds, result, applied }
+    FixOutcome {
+        changed,
+        rounds,
+        result,
+        applied,
+    }
 }

@@ -29,7 +29,12 @@ impl SourceFile {
     pub fn new(path: impl Into<FilePath>, text: impl Into<Arc<str>>) -> SourceFile {
         let text: Arc<str> = text.into();
         let line_starts = line_starts(&text);
-        SourceFile { path: path.into(), text, invalid_utf8_at: None, line_starts }
+        SourceFile {
+            path: path.into(),
+            text,
+            invalid_utf8_at: None,
+            line_starts,
+        }
     }
 
     /// Builds a file from raw bytes, recording where they stop being UTF-8.
@@ -69,8 +74,14 @@ impl SourceFile {
         let offset = usize::from(offset).min(self.text.len());
         let line = self.line_index(TextSize::from(offset as u32));
         let start = self.line_starts[line] as usize;
-        let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
-        LineCol { line: line as u32 + 1, column: column as u32 + 1 }
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        LineCol {
+            line: line as u32 + 1,
+            column: column as u32 + 1,
+        }
     }
 
     /// Text of the 0-based line without its line terminator.
@@ -87,7 +98,12 @@ impl SourceFile {
 
 fn line_starts(text: &str) -> Arc<[u32]> {
     let mut starts = vec![0u32];
-    starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
+    starts.extend(
+        text.bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i as u32 + 1),
+    );
     starts.into()
 }
 
@@ -99,8 +115,8 @@ mod tests {
     fn columns_count_characters_not_bytes() {
         let f = SourceFile::new("a.nix", "x\n  \"ü\" y\n");
         assert_eq!(f.line_col(TextSize::from(0)), LineCol { line: 1, column: 1 });
-        // `y` is at byte 9 (ü is two bytes) but column 6.
-        assert_eq!(f.line_col(TextSize::from(9)), LineCol { line: 2, column: 6 });
+        // `y` is at byte 9 (ü is two bytes) but column 7.
+        assert_eq!(f.line_col(TextSize::from(9)), LineCol { line: 2, column: 7 });
         assert_eq!(f.line_col(TextSize::of(&*f.text)), LineCol { line: 3, column: 1 });
         assert_eq!(f.line_text(1), "  \"ü\" y");
     }

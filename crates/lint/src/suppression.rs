@@ -62,7 +62,9 @@ pub(crate) fn parse_comment(file: &SourceFile, token: &SyntaxToken) -> Option<Su
                 break;
             }
         }
-        let target = next.map_or(file.line_count().saturating_sub(1), |t| file.line_index(t.text_range().start()));
+        let target = next.map_or(file.line_count().saturating_sub(1), |t| {
+            file.line_index(t.text_range().start())
+        });
         // Remove the comment with the line break and indentation before it.
         let start = prev
             .as_ref()
@@ -75,9 +77,17 @@ pub(crate) fn parse_comment(file: &SourceFile, token: &SyntaxToken) -> Option<Su
             .as_ref()
             .filter(|p| p.kind() == SyntaxKind::TOKEN_WHITESPACE)
             .map_or(token.text_range().start(), |p| p.text_range().start());
-        (file.line_index(token.text_range().start()), TextRange::new(start, token.text_range().end()))
+        (
+            file.line_index(token.text_range().start()),
+            TextRange::new(start, token.text_range().end()),
+        )
     };
-    Some(Suppression { comment: token.text_range(), removal, line, names })
+    Some(Suppression {
+        comment: token.text_range(),
+        removal,
+        line,
+        names,
+    })
 }
 
 /// Drops the diagnostics that a suppression covers and reports the suppressions (or names in
@@ -116,14 +126,28 @@ pub(crate) fn apply(
         if unused.is_empty() {
             continue;
         }
-        let kept: Vec<&str> = s.names.iter().filter(|n| !unused.iter().any(|u| u.1 == n.1)).map(|n| n.0.as_str()).collect();
+        let kept: Vec<&str> = s
+            .names
+            .iter()
+            .filter(|n| !unused.iter().any(|u| u.1 == n.1))
+            .map(|n| n.0.as_str())
+            .collect();
         let fix = if kept.is_empty() {
-            Fix::safe("Remove the suppression comment", vec![Edit { span: span(file, s.removal), new_text: String::new() }])
+            Fix::safe(
+                "Remove the suppression comment",
+                vec![Edit {
+                    span: span(file, s.removal),
+                    new_text: String::new(),
+                }],
+            )
         } else {
             let list_range = TextRange::new(s.names[0].1.start(), s.names[s.names.len() - 1].1.end());
             Fix::safe(
                 "Remove the unused names from the suppression",
-                vec![Edit { span: span(file, list_range), new_text: kept.join(", ") }],
+                vec![Edit {
+                    span: span(file, list_range),
+                    new_text: kept.join(", "),
+                }],
             )
         };
         for (name, range, _) in &unused {

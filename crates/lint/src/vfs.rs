@@ -24,17 +24,29 @@ pub enum VfsError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> VfsError + '_ {
-    move |source| VfsError::Io { path: path.to_path_buf(), source }
+    move |source| VfsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The nearest directory at or above `path` holding `flake.nix`; else `path` itself (or its
 /// directory, for a file).
 pub fn find_project_root(path: &Path) -> Result<PathBuf, VfsError> {
     let absolute = fs::canonicalize(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => VfsError::Missing { path: path.to_path_buf() },
-        _ => VfsError::Io { path: path.to_path_buf(), source: e },
+        io::ErrorKind::NotFound => VfsError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => VfsError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
     })?;
-    let start = if absolute.is_dir() { absolute.clone() } else { absolute.parent().map(Path::to_path_buf).unwrap_or_default() };
+    let start = if absolute.is_dir() {
+        absolute.clone()
+    } else {
+        absolute.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
     let mut dir = Some(start.as_path());
     while let Some(d) = dir {
         if d.join("flake.nix").is_file() {
@@ -79,7 +91,10 @@ pub fn discover_nix_files(root: &Path, under: &Path, config: &Config) -> Result<
         .filter_entry(|e| !matches!(e.file_name().to_str(), Some(".git" | ".direnv" | ".jj")))
         .build();
     for entry in walker {
-        let entry = entry.map_err(|e| VfsError::Walk { path: under.to_path_buf(), message: e.to_string() })?;
+        let entry = entry.map_err(|e| VfsError::Walk {
+            path: under.to_path_buf(),
+            message: e.to_string(),
+        })?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
@@ -110,15 +125,25 @@ pub fn read_files(root: &Path, paths: &[PathBuf]) -> Result<Vec<SourceFile>, Vfs
 /// Replaces `path`'s contents atomically: a temporary file in the same directory, written,
 /// synced and renamed over the original, keeping the original's permissions.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), VfsError> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let permissions = fs::metadata(path).map(|m| m.permissions()).ok();
-    let mut tmp = tempfile::Builder::new().prefix(".nixpilot-").suffix(".tmp").tempfile_in(dir).map_err(io_err(path))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".nixpilot-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_err(path))?;
     tmp.write_all(contents).map_err(io_err(path))?;
     tmp.as_file().sync_all().map_err(io_err(path))?;
     if let Some(p) = permissions {
         fs::set_permissions(tmp.path(), p).map_err(io_err(path))?;
     }
-    tmp.persist(path).map_err(|e| VfsError::Io { path: path.to_path_buf(), source: e.error })?;
+    tmp.persist(path).map_err(|e| VfsError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
     // The rename is only durable once the directory entry is.
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();

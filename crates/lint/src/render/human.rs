@@ -29,7 +29,9 @@ impl Renderer for Human {
         let config = term::Config::default();
         let mut fixable = 0;
         for d in report.diagnostics {
-            let Some(file_id) = id_of(&d.span.file, &mut files) else { continue };
+            let Some(file_id) = id_of(&d.span.file, &mut files) else {
+                continue;
+            };
             let severity = match d.severity {
                 Severity::Error => CsSeverity::Error,
                 Severity::Warning => CsSeverity::Warning,

@@ -78,11 +78,18 @@ pub fn to_value(report: &Report<'_>) -> serde_json::Value {
             message: &d.message,
             file: &d.span.file,
             range: range(&d.span),
-            offset: Offsets { start: d.span.range.start().into(), end: d.span.range.end().into() },
+            offset: Offsets {
+                start: d.span.range.start().into(),
+                end: d.span.range.end().into(),
+            },
             labels: d
                 .labels
                 .iter()
-                .map(|l| JsonLabel { file: &l.span.file, range: range(&l.span), message: &l.message })
+                .map(|l| JsonLabel {
+                    file: &l.span.file,
+                    range: range(&l.span),
+                    message: &l.message,
+                })
                 .collect(),
             fixes: d
                 .fixes
@@ -93,7 +100,11 @@ pub fn to_value(report: &Report<'_>) -> serde_json::Value {
                     edits: f
                         .edits
                         .iter()
-                        .map(|e| JsonEdit { file: &e.span.file, range: range(&e.span), new_text: &e.new_text })
+                        .map(|e| JsonEdit {
+                            file: &e.span.file,
+                            range: range(&e.span),
+                            new_text: &e.new_text,
+                        })
                         .collect(),
                 })
                 .collect(),

@@ -16,8 +16,12 @@ pub mod json;
 pub mod sarif;
 
 /// Every output format by its `--format` name.
-pub static FORMATS: &[(&str, &dyn Renderer)] =
-    &[("human", &human::Human), ("json", &json::Json), ("sarif", &sarif::Sarif), ("github", &github::Github)];
+pub static FORMATS: &[(&str, &dyn Renderer)] = &[
+    ("human", &human::Human),
+    ("json", &json::Json),
+    ("sarif", &sarif::Sarif),
+    ("github", &github::Github),
+];
 
 pub fn by_name(name: &str) -> Option<&'static dyn Renderer> {
     FORMATS.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)
@@ -69,11 +73,20 @@ impl<'a> Report<'a> {
                 let s = f.line_col(range.start());
                 let e = f.line_col(range.end());
                 LineColRange {
-                    start: Position { line: s.line, column: s.column },
-                    end: Position { line: e.line, column: e.column },
+                    start: Position {
+                        line: s.line,
+                        column: s.column,
+                    },
+                    end: Position {
+                        line: e.line,
+                        column: e.column,
+                    },
                 }
             }
-            None => LineColRange { start: Position { line: 1, column: 1 }, end: Position { line: 1, column: 1 } },
+            None => LineColRange {
+                start: Position { line: 1, column: 1 },
+                end: Position { line: 1, column: 1 },
+            },
         }
     }
 }

@@ -149,7 +149,7 @@ impl Sarif {
             run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": root } });
         }
         json!({
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
             "version": "2.1.0",
             "runs": [run],
         })

@@ -46,7 +46,7 @@ impl FileRule for ManualInherit {
         let Some(apv) = ast::AttrpathValue::cast(node.clone()) else { return };
         let Some(container) = node.parent() else { return };
         let recursive_scope = match container.kind() {
-            SyntaxKind::NODE_ATTR_SET => ast::AttrSet::cast(container.clone()).is_some_and(|s| s.rec_token().is_some()),
+            SyntaxKind::NODE_ATTR_SET => is_rec(&container),
             SyntaxKind::NODE_LET_IN => true,
             _ => return,
         };
@@ -58,12 +58,8 @@ impl FileRule for ManualInherit {
 
         let replacement = match &value {
             // `x = x;` only copies in a non-recursive set; in `let`/`rec` it refers to itself.
-            ast::Expr::Ident(ident) if !recursive_scope => {
-                if ident.ident_token().is_some_and(|t| t.text() == name) {
-                    format!("inherit {name};")
-                } else {
-                    return;
-                }
+            ast::Expr::Ident(ident) if !recursive_scope && ident.ident_token().is_some_and(|t| t.text() == name) => {
+                format!("inherit {name};")
             }
             ast::Expr::Select(select) => {
                 if select.or_token().is_some() {
@@ -106,6 +102,15 @@ impl FileRule for ManualInherit {
         ));
         cx.report(diagnostic);
     }
+}
+
+/// Whether an attribute set is `rec`. Only the tokens before `{` are looked at: scanning all
+/// children for every entry would make large sets quadratic.
+fn is_rec(set: &SyntaxNode) -> bool {
+    set.children_with_tokens()
+        .map(|e| e.kind())
+        .take_while(|k| *k != SyntaxKind::TOKEN_L_BRACE)
+        .any(|k| k == SyntaxKind::TOKEN_REC)
 }
 
 /// Only variables and attribute selections read well (and stay cheap) inside `inherit (…)`.

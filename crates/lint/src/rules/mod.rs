@@ -85,13 +85,21 @@ impl RuleMeta {
         out
     }
 
-    /// The first sentence-line of the docs that is not a heading: a one-line summary.
-    pub fn summary(&self) -> &'static str {
-        self.docs
+    /// The first sentence of the docs' first paragraph: a one-line summary.
+    pub fn summary(&self) -> String {
+        let paragraph: Vec<&str> = self
+            .docs
             .lines()
             .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or(self.name)
+            .skip_while(|l| l.is_empty() || l.starts_with('#'))
+            .take_while(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let text = paragraph.join(" ");
+        match text.find(". ") {
+            Some(i) => text[..=i].to_string(),
+            None if text.is_empty() => self.name.to_string(),
+            None => text,
+        }
     }
 
     /// Where the rule's documentation lives on the web (SARIF `helpUri`, LSP `codeDescription`).
@@ -112,7 +120,11 @@ pub struct FileContext<'a> {
 
 impl<'a> FileContext<'a> {
     pub(crate) fn new(file: &'a SourceFile, root: &'a SyntaxNode) -> Self {
-        FileContext { file, root, diagnostics: Vec::new() }
+        FileContext {
+            file,
+            root,
+            diagnostics: Vec::new(),
+        }
     }
 
     pub fn span(&self, range: rowan::TextRange) -> Span {
@@ -206,4 +218,33 @@ pub fn all() -> Vec<&'static RuleMeta> {
 /// Looks a rule up by its stable name.
 pub fn by_name(name: &str) -> Option<&'static RuleMeta> {
     all().into_iter().find(|m| m.name == name)
+}
+
+/// `docs/rules.md`: every rule's documentation, generated from the doc comments.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# Rules\n\n<!-- Generated from the rules' doc comments by `NIXPILOT_UPDATE_DOCS=1 cargo test -p nixpilot-lint --test rules`; do not edit. -->\n\n",
+    );
+    out.push_str("| rule | default severity | group | fixable |\n|---|---|---|---|\n");
+    for m in all() {
+        out.push_str(&format!(
+            "| [`{0}`](#{0}) | {1} | {2} | {3} |\n",
+            m.name,
+            m.default_severity,
+            m.group.as_str(),
+            if m.fixable { "yes" } else { "no" }
+        ));
+    }
+    for m in all() {
+        out.push_str(&format!("\n## {}\n\n", m.name));
+        // Demote the rule's own headings one level below the rule's heading.
+        for line in m.documentation().lines() {
+            if line.starts_with('#') {
+                out.push('#');
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }

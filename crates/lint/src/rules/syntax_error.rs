@@ -1,6 +1,8 @@
 //! `syntax-error`: the file is not valid Nix (or not UTF-8), as rnix's parser reports it.
 
-use rnix::{ParseError, SyntaxKind};
+use rnix::ast;
+use rnix::{ParseError, SyntaxKind, SyntaxNode};
+use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
 use super::{FileContext, FileRule, RuleMeta};
@@ -32,6 +34,33 @@ impl FileRule for SyntaxError {
         &SYNTAX_ERROR
     }
 
+    fn node_kinds(&self) -> &'static [SyntaxKind] {
+        &[SyntaxKind::NODE_PATTERN]
+    }
+
+    /// Nix's parser rejects a formal argument declared twice (`{ a, a }:` or `{ a }@a:`);
+    /// rnix accepts it, so the check is made here.
+    fn check_node(&self, node: &SyntaxNode, cx: &mut FileContext<'_>) {
+        let Some(pattern) = ast::Pattern::cast(node.clone()) else { return };
+        let mut seen: Vec<(String, TextRange)> = Vec::new();
+        let bind = pattern.pat_bind().and_then(|b| b.ident()).and_then(|i| i.ident_token());
+        let entries = pattern.pat_entries().filter_map(|e| e.ident()).filter_map(|i| i.ident_token());
+        for token in entries.chain(bind) {
+            let name = token.text().to_string();
+            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+                let diagnostic = Diagnostic::new(
+                    &SYNTAX_ERROR,
+                    cx.span(token.text_range()),
+                    format!("duplicate formal function argument `{name}`"),
+                )
+                .with_label(cx.span(*first), "first declared here");
+                cx.report(diagnostic);
+            } else {
+                seen.push((name, token.text_range()));
+            }
+        }
+    }
+
     fn check_file(&self, errors: &[ParseError], cx: &mut FileContext<'_>) {
         let end = TextSize::of(&*cx.file.text);
         if let Some(at) = cx.file.invalid_utf8_at {
@@ -51,12 +80,43 @@ impl FileRule for SyntaxError {
         }
         // An early error makes the parser run off the end of the file; those follow-on
         // end-of-file errors only repeat it.
+        // With no located error, one end-of-file error says all there is to say.
+        // The one kept prefers an error that says what was expected.
         let has_located = errors.iter().any(|e| !is_eof(e));
-        for error in errors.iter().filter(|e| !(has_located && is_eof(e))) {
+        let best_eof = errors
+            .iter()
+            .find(|e| matches!(e, ParseError::UnexpectedEOFWanted(_)))
+            .or_else(|| errors.iter().find(|e| is_eof(e)));
+        for error in errors {
+            if is_eof(error) && (has_located || !best_eof.is_some_and(|b| std::ptr::eq(b, error))) {
+                continue;
+            }
             let (range, message) = describe(error, end);
-            cx.report(Diagnostic::new(&SYNTAX_ERROR, cx.span(range), message));
+            let mut diagnostic = Diagnostic::new(&SYNTAX_ERROR, cx.span(range), message);
+            // A missing `;` is best shown where it belongs: right after the previous token.
+            if let ParseError::UnexpectedWanted(got, _, wanted) = error {
+                if wanted.contains(&SyntaxKind::TOKEN_SEMICOLON) {
+                    if let Some(prev_end) = previous_significant_end(cx.root, range.start()) {
+                        diagnostic.span = cx.span(TextRange::empty(prev_end));
+                        diagnostic = diagnostic.with_label(cx.span(range), format!("found {} here", kind_name(*got)));
+                    }
+                }
+            }
+            cx.report(diagnostic);
         }
     }
+}
+
+/// End of the last token before `offset` that is not whitespace or a comment.
+fn previous_significant_end(root: &SyntaxNode, offset: TextSize) -> Option<TextSize> {
+    let mut token = root.token_at_offset(offset).right_biased()?.prev_token();
+    while let Some(t) = token {
+        if !matches!(t.kind(), SyntaxKind::TOKEN_WHITESPACE | SyntaxKind::TOKEN_COMMENT) {
+            return Some(t.text_range().end());
+        }
+        token = t.prev_token();
+    }
+    None
 }
 
 fn is_eof(error: &ParseError) -> bool {
@@ -94,7 +154,12 @@ fn describe(error: &ParseError, end: TextSize) -> (TextRange, String) {
 }
 
 fn wanted_list(wanted: &[SyntaxKind]) -> String {
-    let names: Vec<&str> = wanted.iter().map(|k| kind_name(*k)).collect();
+    let mut names: Vec<&str> = Vec::new();
+    for name in wanted.iter().map(|k| kind_name(*k)) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     match names.as_slice() {
         [] => "more input".into(),
         [one] => one.to_string(),
@@ -124,7 +189,9 @@ fn kind_name(kind: SyntaxKind) -> &'static str {
         TOKEN_THEN => "`then`",
         TOKEN_ELSE => "`else`",
         TOKEN_IDENT | NODE_IDENT => "an identifier",
-        TOKEN_STRING_START | TOKEN_STRING_END | NODE_STRING => "a string",
+        TOKEN_STRING_START | NODE_STRING => "a string",
+        TOKEN_STRING_END => "the end of the string",
+        TOKEN_STRING_CONTENT => "string text",
         TOKEN_INTERPOL_START => "`${`",
         TOKEN_INTERPOL_END => "`}` closing the interpolation",
         TOKEN_ERROR => "an invalid token",

@@ -1,0 +1,322 @@
+//! End-to-end tests of `nixpilot lint`, `rules` and `explain`: the real binary on fixture repos.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{copy_to_temp, example, fixture, nixpilot, snapshot_tree};
+
+#[test]
+fn example_repo_lints_clean() {
+    let out = nixpilot(&example("demo"), &["lint", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "0 errors, 0 warnings in 5 files\n");
+    let out = nixpilot(&example("demo"), &["lint", "--deny", "info", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
+
+#[test]
+fn broken_copy_in_every_format() {
+    let dir = copy_to_temp(&fixture("broken"));
+    for format in ["human", "json", "sarif", "github"] {
+        let out = nixpilot(dir.path(), &["lint", "--format", format, "--color", "never"]);
+        assert_eq!(out.code, 1, "format {format}: {}", out.stderr);
+        assert_eq!(out.stderr, "", "format {format}");
+        let root_uri = format!("file://{}/", dir.path().canonicalize().unwrap().display());
+        let stdout = out.stdout.replace(&root_uri, "file:///ROOT/");
+        insta::assert_snapshot!(format!("broken_{format}"), stdout);
+    }
+}
+
+#[test]
+fn paths_shown_relative_to_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&fixture("broken"), &dir.path().join("infra"));
+    let out = nixpilot(dir.path(), &["lint", "infra", "--format", "github"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains("::error file=infra/modules/nixos/server.nix,line=14,col=61,"),
+        "{}",
+        out.stdout
+    );
+    // JSON stays relative to the project root.
+    let out = nixpilot(dir.path(), &["lint", "infra", "--format", "json"]);
+    assert!(
+        out.stdout.contains("\"file\":\"modules/nixos/server.nix\""),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn json_has_exactly_the_documented_shape() {
+    let dir = copy_to_temp(&fixture("broken"));
+    let out = nixpilot(dir.path(), &["lint", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&v), ["diagnostics", "summary", "version"]);
+    assert_eq!(v["version"], 1);
+    assert_eq!(keys(&v["summary"]), ["errors", "files", "infos", "warnings"]);
+    assert_eq!(v["summary"]["files"], 5);
+    let diags = v["diagnostics"].as_array().unwrap();
+    assert!(!diags.is_empty());
+    for d in diags {
+        assert_eq!(
+            keys(d),
+            ["file", "fixes", "labels", "message", "offset", "range", "rule", "severity"]
+        );
+        assert_eq!(keys(&d["range"]), ["end", "start"]);
+        assert_eq!(keys(&d["range"]["start"]), ["column", "line"]);
+        assert_eq!(keys(&d["offset"]), ["end", "start"]);
+        assert!(d["range"]["start"]["line"].as_u64().unwrap() >= 1);
+        assert!(d["range"]["start"]["column"].as_u64().unwrap() >= 1);
+        for l in d["labels"].as_array().unwrap() {
+            assert_eq!(keys(l), ["file", "message", "range"]);
+        }
+        for f in d["fixes"].as_array().unwrap() {
+            assert_eq!(keys(f), ["applicability", "edits", "title"]);
+            assert!(["safe", "unsafe", "display-only"].contains(&f["applicability"].as_str().unwrap()));
+            for e in f["edits"].as_array().unwrap() {
+                assert_eq!(keys(e), ["file", "new_text", "range"]);
+            }
+        }
+        // Offsets are bytes into the file and agree with the line/column range.
+        let file = std::fs::read_to_string(dir.path().join(d["file"].as_str().unwrap())).unwrap();
+        let start = d["offset"]["start"].as_u64().unwrap() as usize;
+        let line = file[..start].matches('\n').count() + 1;
+        assert_eq!(d["range"]["start"]["line"].as_u64().unwrap() as usize, line);
+    }
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let schema_text = include_str!("schemas/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value = serde_json::from_str(schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for dir in [copy_to_temp(&fixture("broken")), copy_to_temp(&example("demo"))] {
+        let out = nixpilot(dir.path(), &["lint", "--format", "sarif"]);
+        let sarif: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "SARIF invalid:\n{}", errors.join("\n"));
+        let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        for r in rules {
+            assert!(r["shortDescription"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+            assert!(r["helpUri"].as_str().unwrap().starts_with("https://"));
+        }
+        // ruleIndex points at the descriptor of the same rule.
+        for result in sarif["runs"][0]["results"].as_array().unwrap() {
+            let i = result["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], result["ruleId"]);
+        }
+    }
+    // The validator is not vacuous: a result without a message is rejected.
+    let bad = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "a"}]}]});
+    assert!(!validator.is_valid(&bad));
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let dir = copy_to_temp(&fixture("broken"));
+    let out = nixpilot(dir.path(), &["lint", "--color", "always"]);
+    assert!(out.stdout.contains("\u{1b}["), "no ANSI colour with --color always");
+    // stdout is a pipe here, so `auto` means no colour.
+    let out = nixpilot(dir.path(), &["lint"]);
+    assert!(!out.stdout.contains("\u{1b}["));
+}
+
+#[test]
+fn deny_level_sets_the_exit_code() {
+    let dir = copy_to_temp(&fixture("warnings-only"));
+    assert_eq!(nixpilot(dir.path(), &["lint"]).code, 0);
+    assert_eq!(nixpilot(dir.path(), &["lint", "--deny", "error"]).code, 0);
+    assert_eq!(nixpilot(dir.path(), &["lint", "--deny", "warning"]).code, 1);
+    assert_eq!(nixpilot(dir.path(), &["lint", "--deny", "info"]).code, 1);
+    let out = nixpilot(dir.path(), &["lint", "--deny", "fatal"]);
+    assert_eq!(out.code, 2);
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    for name in ["config-unknown-key", "config-unknown-rule", "config-bad-level"] {
+        let dir = copy_to_temp(&fixture(name));
+        let out = nixpilot(dir.path(), &["lint"]);
+        assert_eq!(out.code, 2, "{name}");
+        assert_eq!(out.stdout, "", "{name}");
+        let root = dir.path().canonicalize().unwrap();
+        let stderr = out.stderr.replace(&root.display().to_string(), "ROOT");
+        insta::assert_snapshot!(name, stderr);
+    }
+}
+
+#[test]
+fn config_sets_severities_and_excludes() {
+    let dir = copy_to_temp(&fixture("config-severity"));
+    let out = nixpilot(dir.path(), &["lint", "--format", "json"]);
+    assert_eq!(out.code, 1, "manual-inherit raised to error: {}", out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["files"], 1, "generated/ is excluded");
+    let rules: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["manual-inherit"], "unused-let-binding is off");
+    assert_eq!(v["diagnostics"][0]["severity"], "error");
+}
+
+#[test]
+fn gitignored_files_are_not_linted_but_named_files_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "result\nscratch.nix\n").unwrap();
+    std::fs::write(dir.path().join("scratch.nix"), "{ broken =\n").unwrap();
+    let out = nixpilot(dir.path(), &["lint"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.ends_with("in 1 file\n"), "{}", out.stdout);
+    let out = nixpilot(dir.path(), &["lint", "scratch.nix"]);
+    assert_eq!(out.code, 1, "a file named on the command line is linted");
+}
+
+#[test]
+fn io_and_usage_errors_exit_2_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nixpilot(dir.path(), &["lint", "does/not/exist"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "nixpilot: error: does/not/exist: no such file or directory\n"
+    );
+    let out = nixpilot(dir.path(), &["lint", "--format", "xml"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("invalid value 'xml'"), "{}", out.stderr);
+    // Two paths from different projects cannot share one report.
+    for p in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(p)).unwrap();
+        std::fs::write(dir.path().join(p).join("flake.nix"), "{ }\n").unwrap();
+    }
+    let out = nixpilot(dir.path(), &["lint", "a", "b"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("belong to different projects"), "{}", out.stderr);
+}
+
+#[test]
+fn binary_invalid_utf8_and_empty_files_are_diagnosed_not_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    let binary: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    std::fs::write(dir.path().join("blob.nix"), &binary).unwrap();
+    std::fs::write(dir.path().join("latin1.nix"), b"{ name = \"Jos\xe9\"; }\n").unwrap();
+    std::fs::write(dir.path().join("empty.nix"), b"").unwrap();
+    let out = nixpilot(dir.path(), &["lint", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let summary: Vec<String> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{} {}",
+                d["file"].as_str().unwrap(),
+                d["range"]["start"]["line"],
+                d["range"]["start"]["column"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(summary.join("\n"));
+    // --fix never rewrites a file it could not read as UTF-8.
+    let before = snapshot_tree(dir.path());
+    let _ = nixpilot(dir.path(), &["lint", "--fix"]);
+    assert_eq!(before, snapshot_tree(dir.path()));
+}
+
+#[test]
+fn a_five_megabyte_file_is_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("{ lib, ... }:\nlet\n  unused = 1;\nin\n{\n");
+    let mut i = 0;
+    while text.len() < 5 * 1024 * 1024 {
+        text.push_str(&format!(
+            "  services.app{i} = {{ enable = true; port = {}; name = \"app-{i}\"; }};\n",
+            1000 + i % 50000
+        ));
+        i += 1;
+    }
+    text.push_str("}\n");
+    std::fs::write(dir.path().join("big.nix"), &text).unwrap();
+    let out = nixpilot(dir.path(), &["lint", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["files"], 1);
+    assert_eq!(v["diagnostics"][0]["rule"], "unused-let-binding");
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn fix_writes_atomically_keeps_permissions_and_is_idempotent() {
+    let dir = copy_to_temp(&fixture("broken"));
+    let config = dir.path().join("hosts/web1/configuration.nix");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = nixpilot(dir.path(), &["lint", "--fix", "--color", "never"]);
+    // The syntax error has no fix, so the run still fails.
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(out.stderr, "nixpilot: applied 3 fixes in 2 files\n");
+    insta::assert_snapshot!("fix_remaining", out.stdout);
+    insta::assert_snapshot!("fix_configuration_nix", std::fs::read_to_string(&config).unwrap());
+    insta::assert_snapshot!(
+        "fix_server_nix",
+        std::fs::read_to_string(dir.path().join("modules/nixos/server.nix")).unwrap()
+    );
+    assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o640);
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = snapshot_tree(dir.path())
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().contains(".nixpilot-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A second --fix finds nothing to change.
+    let before = snapshot_tree(dir.path());
+    let again = nixpilot(dir.path(), &["lint", "--fix"]);
+    assert_eq!(again.stderr, "");
+    assert_eq!(before, snapshot_tree(dir.path()));
+}
+
+#[test]
+fn diff_prints_and_writes_nothing() {
+    let dir = copy_to_temp(&fixture("broken"));
+    let before = snapshot_tree(dir.path());
+    let out = nixpilot(dir.path(), &["lint", "--diff"]);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!("diff", out.stdout);
+    assert_eq!(before, snapshot_tree(dir.path()));
+    let clean = copy_to_temp(&example("demo"));
+    let out = nixpilot(clean.path(), &["lint", "--diff"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn rules_and_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nixpilot(dir.path(), &["rules"]);
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("rules", out.stdout);
+    let out = nixpilot(dir.path(), &["explain", "unused-let-binding"]);
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("explain_unused_let_binding", out.stdout);
+    let out = nixpilot(dir.path(), &["explain", "unused"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "nixpilot: error: unknown rule `unused`; did you mean unused-let-binding, unused-suppression?\n"
+    );
+}
