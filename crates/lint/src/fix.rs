@@ -151,3 +151,42 @@ pub fn fix_until_stable(
         applied,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Fix, Span};
+    use crate::rules::manual_inherit::MANUAL_INHERIT;
+
+    fn edit(file: &str, start: u32, end: u32, text: &str) -> Edit {
+        Edit { span: Span::new(file.into(), TextRange::new(start.into(), end.into())), new_text: text.into() }
+    }
+
+    fn diag(fix: Fix) -> Diagnostic {
+        Diagnostic::new(&MANUAL_INHERIT, edit("a.nix", 0, 0, "").span, "m").with_fix(fix)
+    }
+
+    #[test]
+    fn overlapping_fixes_are_deferred_and_duplicates_merged() {
+        let ds = vec![
+            diag(Fix::safe("one", vec![edit("a.nix", 0, 4, "x")])),
+            diag(Fix::safe("overlaps one", vec![edit("a.nix", 2, 6, "y")])),
+            diag(Fix::safe("same as one", vec![edit("a.nix", 0, 4, "x")])),
+            diag(Fix::safe("disjoint", vec![edit("a.nix", 6, 8, "z")])),
+            diag(Fix::unsafe_("unsafe", vec![edit("a.nix", 9, 10, "u")])),
+        ];
+        let chosen = select_edits(&ds, FixMode::SafeOnly, &|_| true);
+        assert_eq!(chosen["a.nix"], vec![edit("a.nix", 0, 4, "x"), edit("a.nix", 6, 8, "z")]);
+        assert_eq!(apply_edits("0123456789", &chosen["a.nix"]), "x45z89");
+        let chosen = select_edits(&ds, FixMode::SafeAndUnsafe, &|_| true);
+        assert_eq!(chosen["a.nix"].len(), 3);
+        assert!(select_edits(&ds, FixMode::SafeOnly, &|_| false).is_empty());
+    }
+
+    #[test]
+    fn insertions_at_one_point_conflict() {
+        assert!(overlaps(TextRange::empty(3.into()), TextRange::empty(3.into())));
+        assert!(overlaps(TextRange::empty(3.into()), TextRange::new(3.into(), 5.into())));
+        assert!(!overlaps(TextRange::new(1.into(), 3.into()), TextRange::new(3.into(), 5.into())));
+    }
+}

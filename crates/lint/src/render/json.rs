@@ -66,8 +66,13 @@ struct JsonEdit<'a> {
     new_text: &'a str,
 }
 
-/// The JSON value of a report (also used by tests and the LSP's debug output).
+/// The JSON value of a report (keys in `serde_json::Value` are sorted; the renderer keeps
+/// the documented field order).
 pub fn to_value(report: &Report<'_>) -> serde_json::Value {
+    serde_json::to_value(build(report)).unwrap_or(serde_json::Value::Null)
+}
+
+fn build<'a>(report: &'a Report<'a>) -> Output<'a> {
     let range = |s: &Span| report.range(&s.file, s.range);
     let diagnostics = report
         .diagnostics
@@ -110,7 +115,7 @@ pub fn to_value(report: &Report<'_>) -> serde_json::Value {
                 .collect(),
         })
         .collect();
-    let output = Output {
+    Output {
         version: JSON_VERSION,
         diagnostics,
         summary: Summary {
@@ -119,13 +124,12 @@ pub fn to_value(report: &Report<'_>) -> serde_json::Value {
             warnings: report.count(Severity::Warning),
             infos: report.count(Severity::Info),
         },
-    };
-    serde_json::to_value(output).unwrap_or(serde_json::Value::Null)
+    }
 }
 
 impl Renderer for Json {
     fn render(&self, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer(&mut *out, &to_value(report))?;
+        serde_json::to_writer(&mut *out, &build(report))?;
         writeln!(out)
     }
 }
