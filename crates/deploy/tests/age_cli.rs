@@ -68,18 +68,11 @@ fn data_key_wrapped_by_us_opens_with_age_cli() {
     let Some(age) = age_bin() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let id = age::x25519::Identity::generate();
-    let id_file = private_file(
-        dir.path(),
-        "id.txt",
-        id.to_string().expose_secret().as_bytes(),
-    );
+    let id_file = private_file(dir.path(), "id.txt", id.to_string().expose_secret().as_bytes());
     let key = DataKey::generate().expect("rng");
     let recipient = Recipient::parse(&id.to_public().to_string()).expect("recipient");
     let enc = age_keys::wrap(&key, &recipient).expect("wraps");
-    let out = run(
-        Command::new(&age).arg("-d").arg("-i").arg(&id_file),
-        enc.as_bytes(),
-    );
+    let out = run(Command::new(&age).arg("-d").arg("-i").arg(&id_file), enc.as_bytes());
     assert_eq!(out, key.as_bytes());
 }
 
@@ -92,18 +85,10 @@ fn data_key_wrapped_for_ssh_recipient_opens_with_age_cli() {
         "id_ed25519",
         &std::fs::read(vectors().join("ssh-to-age/id_ed25519")).expect("vector"),
     );
-    let pubkey =
-        std::fs::read_to_string(vectors().join("ssh-to-age/id_ed25519.pub")).expect("vector");
+    let pubkey = std::fs::read_to_string(vectors().join("ssh-to-age/id_ed25519.pub")).expect("vector");
     let key = DataKey::generate().expect("rng");
-    let enc = age_keys::wrap(
-        &key,
-        &Recipient::parse(pubkey.trim()).expect("ssh recipient"),
-    )
-    .expect("wraps");
-    let out = run(
-        Command::new(&age).arg("-d").arg("-i").arg(&sk),
-        enc.as_bytes(),
-    );
+    let enc = age_keys::wrap(&key, &Recipient::parse(pubkey.trim()).expect("ssh recipient")).expect("wraps");
+    let out = run(Command::new(&age).arg("-d").arg("-i").arg(&sk), enc.as_bytes());
     assert_eq!(out, key.as_bytes());
 }
 
@@ -114,24 +99,16 @@ fn file_encrypted_by_age_cli_opens_with_our_identities() {
     let id = age::x25519::Identity::generate();
     let payload = [0x5au8; 32];
     let enc = run(
-        Command::new(&age)
-            .arg("-a")
-            .arg("-r")
-            .arg(id.to_public().to_string()),
+        Command::new(&age).arg("-a").arg("-r").arg(id.to_public().to_string()),
         &payload,
     );
     // Through the same path sops uses: SOPS_AGE_KEY_FILE.
-    let kf = private_file(
-        dir.path(),
-        "keys.txt",
-        id.to_string().expose_secret().as_bytes(),
-    );
+    let kf = private_file(dir.path(), "keys.txt", id.to_string().expose_secret().as_bytes());
     let ids = Identities::load(&IdentityEnv {
         sops_age_key_file: Some(kf),
         ..IdentityEnv::default()
     });
-    let got = age_keys::unwrap(std::str::from_utf8(&enc).expect("armored"), &ids.as_age())
-        .expect("opens");
+    let got = age_keys::unwrap(std::str::from_utf8(&enc).expect("armored"), &ids.as_age()).expect("opens");
     assert_eq!(got.as_bytes(), &payload);
 }
 
@@ -139,14 +116,10 @@ fn file_encrypted_by_age_cli_opens_with_our_identities() {
 fn ssh_to_age_pair_round_trips_through_age_cli() {
     let Some(age) = age_bin() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let pubkey =
-        std::fs::read_to_string(vectors().join("ssh-to-age/id_ed25519.pub")).expect("vector");
+    let pubkey = std::fs::read_to_string(vectors().join("ssh-to-age/id_ed25519.pub")).expect("vector");
     let recipient = ssh_to_age::public_key_to_recipient(pubkey.trim()).expect("converts");
     let payload = [7u8; 32];
-    let enc = run(
-        Command::new(&age).arg("-a").arg("-r").arg(&recipient),
-        &payload,
-    );
+    let enc = run(Command::new(&age).arg("-a").arg("-r").arg(&recipient), &payload);
     // Our converted identity (from ~/.ssh/id_ed25519) opens the X25519 stanza.
     let home = dir.path().join("home");
     std::fs::create_dir_all(home.join(".ssh")).expect("mkdir");
@@ -159,14 +132,12 @@ fn ssh_to_age_pair_round_trips_through_age_cli() {
         home: Some(home),
         ..IdentityEnv::default()
     });
-    let got = age_keys::unwrap(std::str::from_utf8(&enc).expect("armored"), &ids.as_age())
-        .expect("opens");
+    let got = age_keys::unwrap(std::str::from_utf8(&enc).expect("armored"), &ids.as_age()).expect("opens");
     assert_eq!(got.as_bytes(), &payload);
     // And age itself opens it with the converted identity we print.
-    let identity = ssh_to_age::private_key_to_identity(
-        &std::fs::read(vectors().join("ssh-to-age/id_ed25519")).expect("vector"),
-    )
-    .expect("converts");
+    let identity =
+        ssh_to_age::private_key_to_identity(&std::fs::read(vectors().join("ssh-to-age/id_ed25519")).expect("vector"))
+            .expect("converts");
     let id_file = private_file(dir.path(), "conv.txt", identity.as_bytes());
     let out = run(Command::new(&age).arg("-d").arg("-i").arg(&id_file), &enc);
     assert_eq!(out, payload);
@@ -184,10 +155,7 @@ fn age_cli_agrees_on_the_sops_nix_data_key() {
     let text = std::fs::read(vectors().join("sops-nix/secrets.yaml")).expect("vector");
     let file = nixpilot_deploy::secrets::SopsFile::parse("secrets.yaml", &text).expect("parses");
     let enc = &file.metadata().age_entries()[0].enc;
-    let out = run(
-        Command::new(&age).arg("-d").arg("-i").arg(&kf),
-        enc.as_bytes(),
-    );
+    let out = run(Command::new(&age).arg("-d").arg("-i").arg(&kf), enc.as_bytes());
     let ids = Identities::load(&IdentityEnv {
         sops_age_key_file: Some(kf),
         ..IdentityEnv::default()

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
 use nixpilot_deploy::secrets::format::{self, CryptRule, CryptRuleKind, Format, Map, Value};
-use nixpilot_deploy::secrets::{
-    EncryptOptions, Identities, PlainTree, Recipient, SecretsError, SopsFile, WriteLock,
-};
+use nixpilot_deploy::secrets::{EncryptOptions, Identities, PlainTree, Recipient, SecretsError, SopsFile, WriteLock};
 
 struct Key {
     identity: age::x25519::Identity,
@@ -41,11 +39,7 @@ fn round_trip(name: &str, fmt: Format, text: &[u8]) -> (SopsFile, Vec<u8>) {
     let file = encrypt(name, fmt, text, &key, &EncryptOptions::default());
     let bytes = file.serialize().expect("serializes");
     let reread = SopsFile::parse_as(name, fmt, &bytes).expect("re-parses");
-    assert_eq!(
-        reread.serialize().expect("serializes"),
-        bytes,
-        "{name}: stable"
-    );
+    assert_eq!(reread.serialize().expect("serializes"), bytes, "{name}: stable");
     let plain = reread.decrypt(&key.ids()).expect("decrypts");
     let out = plain.to_bytes(4).expect("plain text");
     assert_eq!(
@@ -77,7 +71,8 @@ nested:
             - 2
             - false
         maps:
-            - name: x # inline note
+            # inline note
+            - name: x
               value: \"y\"
             - name: z
               value: w
@@ -92,15 +87,9 @@ restic:
 fn yaml_round_trip_keeps_order_types_and_comments() {
     let (file, bytes) = round_trip("s.yaml", Format::Yaml, YAML.as_bytes());
     let text = String::from_utf8(bytes).expect("utf8");
-    assert!(
-        text.contains("plain_unencrypted: visible\n"),
-        "suffix rule honoured"
-    );
+    assert!(text.contains("plain_unencrypted: visible\n"), "suffix rule honoured");
     assert!(!text.contains("s3cr3t") && !text.contains("hello world"));
-    assert!(
-        text.contains("#ENC[AES256_GCM,"),
-        "comments are encrypted like sops"
-    );
+    assert!(text.contains("#ENC[AES256_GCM,"), "comments are encrypted like sops");
     assert!(text.contains("int: ENC[AES256_GCM,") && text.contains(",type:int]"));
     assert!(text.contains(",type:float]") && text.contains(",type:bool]"));
     assert!(text.contains("empty: \"\"\n"), "empty strings stay clear");
@@ -112,16 +101,7 @@ fn yaml_round_trip_keeps_order_types_and_comments() {
         .filter(|l| l.starts_with("    ") && !l.starts_with("     "))
         .map(|l| l.trim().split(':').next().unwrap_or(""))
         .collect();
-    assert_eq!(
-        keys,
-        [
-            "age",
-            "lastmodified",
-            "mac",
-            "unencrypted_suffix",
-            "version"
-        ]
-    );
+    assert_eq!(keys, ["age", "lastmodified", "mac", "unencrypted_suffix", "version"]);
     assert!(meta.contains("        - enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n"));
     // The age crate adds one random "grease" stanza that Go age and sops
     // ignore, so the block is longer than sops's 5 lines; the armor itself
@@ -129,24 +109,14 @@ fn yaml_round_trip_keeps_order_types_and_comments() {
     let enc = &file.metadata().age_entries()[0].enc;
     assert!(enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
     assert!(enc.ends_with("-----END AGE ENCRYPTED FILE-----\n"));
-    let lines: Vec<usize> = enc
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .map(str::len)
-        .collect();
+    let lines: Vec<usize> = enc.lines().filter(|l| !l.starts_with("-----")).map(str::len).collect();
     let (last, full) = lines.split_last().expect("body");
     assert!(full.iter().all(|n| *n == 64) && *last <= 64, "{lines:?}");
     use base64::Engine;
     let body: String = enc.lines().filter(|l| !l.starts_with("-----")).collect();
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .expect("base64");
+    let raw = base64::engine::general_purpose::STANDARD.decode(body).expect("base64");
     let header = String::from_utf8_lossy(&raw);
-    assert_eq!(
-        header.matches("\n-> X25519 ").count(),
-        1,
-        "one X25519 stanza"
-    );
+    assert_eq!(header.matches("\n-> X25519 ").count(), 1, "one X25519 stanza");
 }
 
 #[test]
@@ -170,7 +140,7 @@ fn dotenv_round_trip() {
 
 #[test]
 fn ini_round_trip() {
-    let text = "[db]\nuser     = admin\npassword = `p#ss`\n\n[other]\nk = v\n\n";
+    let text = "[db]\nuser     = admin\npassword = `p#ss`\n\n[other]\nk = v\n";
     let (_, bytes) = round_trip("s.ini", Format::Ini, text.as_bytes());
     let s = String::from_utf8(bytes).expect("utf8");
     assert!(s.contains("[sops]\n"));
@@ -200,11 +170,7 @@ fn several_yaml_documents_share_one_mac() {
     let text = "a: 1\n---\nb: two\n";
     let (_, bytes) = round_trip("multi.yaml", Format::Yaml, text.as_bytes());
     let s = String::from_utf8(bytes).expect("utf8");
-    assert_eq!(
-        s.matches("\nsops:\n").count(),
-        2,
-        "metadata in every document, as sops"
-    );
+    assert_eq!(s.matches("\nsops:\n").count(), 2, "metadata in every document, as sops");
 }
 
 #[test]
@@ -222,8 +188,7 @@ fn set_keeps_unchanged_ciphertext_and_updates_mac() {
     file.set(&ids, "b", Value::Str("TWO".into())).expect("set");
     file.set(&ids, "restic/password", Value::Str("pw".into()))
         .expect("set nested");
-    file.set(&ids, "[\"list\"][0]", Value::Int(5))
-        .expect("set list");
+    file.set(&ids, "[\"list\"][0]", Value::Int(5)).expect("set list");
     let after = &file.branches()[0];
     assert_eq!(
         after.get("a"),
@@ -237,18 +202,11 @@ fn set_keeps_unchanged_ciphertext_and_updates_mac() {
         .decrypt(&ids)
         .expect("MAC ok");
     assert_eq!(plain.get("b").expect("b"), &Value::Str("TWO".into()));
-    assert_eq!(
-        plain.get("restic/password").expect("pw"),
-        &Value::Str("pw".into())
-    );
+    assert_eq!(plain.get("restic/password").expect("pw"), &Value::Str("pw".into()));
     assert_eq!(plain.get("[\"list\"][0]").expect("l"), &Value::Int(5));
-    let err = file
-        .set(&ids, "a/x", Value::Null)
-        .expect_err("a is a string");
+    let err = file.set(&ids, "a/x", Value::Null).expect_err("a is a string");
     assert!(matches!(err, SecretsError::KeyPath { .. }));
-    let err = file
-        .set(&ids, "[\"a\"", Value::Null)
-        .expect_err("malformed");
+    let err = file.set(&ids, "[\"a\"", Value::Null).expect_err("malformed");
     assert!(err.to_string().contains("malformed key path"));
 }
 
@@ -256,13 +214,7 @@ fn set_keeps_unchanged_ciphertext_and_updates_mac() {
 fn updatekeys_rewraps_without_touching_values() {
     let a = Key::new();
     let b = Key::new();
-    let mut file = encrypt(
-        "s.yaml",
-        Format::Yaml,
-        b"k: v\n",
-        &a,
-        &EncryptOptions::default(),
-    );
+    let mut file = encrypt("s.yaml", Format::Yaml, b"k: v\n", &a, &EncryptOptions::default());
     let values = file.branches().to_vec();
     let mac = file.metadata().mac();
     let changes = file
@@ -273,27 +225,16 @@ fn updatekeys_rewraps_without_touching_values() {
     assert_eq!(file.branches(), &values[..]);
     assert_eq!(file.metadata().mac(), mac);
     assert!(file.decrypt(&b.ids()).is_ok());
-    let changes = file
-        .updatekeys(&b.ids(), &[b.recipient()])
-        .expect("drops a");
+    let changes = file.updatekeys(&b.ids(), &[b.recipient()]).expect("drops a");
     assert_eq!(changes.removed, vec![a.recipient().text]);
-    assert!(matches!(
-        file.decrypt(&a.ids()),
-        Err(SecretsError::NoIdentity { .. })
-    ));
+    assert!(matches!(file.decrypt(&a.ids()), Err(SecretsError::NoIdentity { .. })));
     assert!(file.decrypt(&b.ids()).is_ok());
 }
 
 #[test]
 fn rotate_changes_the_data_key_and_every_ciphertext() {
     let a = Key::new();
-    let mut file = encrypt(
-        "s.yaml",
-        Format::Yaml,
-        b"k: v\nl: w\n",
-        &a,
-        &EncryptOptions::default(),
-    );
+    let mut file = encrypt("s.yaml", Format::Yaml, b"k: v\nl: w\n", &a, &EncryptOptions::default());
     let old_key = file.data_key(&a.ids()).expect("key");
     let old = file.branches().to_vec();
     file.rotate(&a.ids()).expect("rotates");
@@ -350,13 +291,7 @@ fn crypt_rules_and_mac_only_encrypted() {
 #[test]
 fn conflicting_rules_are_an_error() {
     let key = Key::new();
-    let file = encrypt(
-        "s.yaml",
-        Format::Yaml,
-        b"a: 1\n",
-        &key,
-        &EncryptOptions::default(),
-    );
+    let file = encrypt("s.yaml", Format::Yaml, b"a: 1\n", &key, &EncryptOptions::default());
     let s = String::from_utf8(file.serialize().expect("ser")).expect("utf8");
     let bad = s.replace(
         "    unencrypted_suffix: _unencrypted\n",
@@ -366,22 +301,17 @@ fn conflicting_rules_are_an_error() {
         .expect("parses")
         .decrypt(&key.ids())
         .expect_err("two rules");
-    assert!(
-        err.to_string().contains("more than one crypt rule"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("more than one crypt rule"), "{err}");
 }
 
 #[test]
 fn ssh_ed25519_recipient_opens_with_the_ssh_key() {
     let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    let pubkey =
-        std::fs::read_to_string(vectors.join("sops-nix/ssh-ed25519-key.pub")).expect("pub");
+    let pubkey = std::fs::read_to_string(vectors.join("sops-nix/ssh-ed25519-key.pub")).expect("pub");
     let recipient = Recipient::parse(pubkey.trim()).expect("ssh recipient");
     let path = PathBuf::from("s.yaml");
     let plain = PlainTree::parse(&path, Format::Yaml, b"k: v\n").expect("plain");
-    let file =
-        SopsFile::encrypt(path, &plain, &[recipient], &EncryptOptions::default()).expect("enc");
+    let file = SopsFile::encrypt(path, &plain, &[recipient], &EncryptOptions::default()).expect("enc");
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join(".ssh")).expect("mkdir");
     std::fs::copy(
@@ -406,13 +336,7 @@ fn written_file_is_0600_and_reads_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("secrets.yaml");
     let plain = PlainTree::parse(&path, Format::Yaml, b"k: v\n").expect("plain");
-    let file = SopsFile::encrypt(
-        &path,
-        &plain,
-        &[key.recipient()],
-        &EncryptOptions::default(),
-    )
-    .expect("enc");
+    let file = SopsFile::encrypt(&path, &plain, &[key.recipient()], &EncryptOptions::default()).expect("enc");
     let lock = WriteLock::acquire(&path).expect("lock");
     file.write(&lock).expect("writes");
     drop(lock);
@@ -444,18 +368,9 @@ fn secrets_never_show_in_debug_output() {
 #[test]
 fn encrypting_an_encrypted_file_is_refused() {
     let key = Key::new();
-    let file = encrypt(
-        "s.yaml",
-        Format::Yaml,
-        b"k: v\n",
-        &key,
-        &EncryptOptions::default(),
-    );
+    let file = encrypt("s.yaml", Format::Yaml, b"k: v\n", &key, &EncryptOptions::default());
     let bytes = file.serialize().expect("ser");
-    let err =
-        PlainTree::parse(Path::new("s.yaml"), Format::Yaml, &bytes).expect_err("already encrypted");
+    let err = PlainTree::parse(Path::new("s.yaml"), Format::Yaml, &bytes).expect_err("already encrypted");
     assert!(err.to_string().contains("already has sops metadata"));
-    let _: Map = format::read_plain(Format::Yaml, b"k: v\n")
-        .expect("plain")
-        .remove(0);
+    let _: Map = format::read_plain(Format::Yaml, b"k: v\n").expect("plain").remove(0);
 }

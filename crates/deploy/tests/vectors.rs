@@ -42,11 +42,7 @@ fn key_file_env(dir: &Path) -> IdentityEnv {
 fn ssh_home_env(dir: &Path) -> IdentityEnv {
     let home = dir.join("home");
     std::fs::create_dir_all(home.join(".ssh")).expect("mkdir");
-    std::fs::write(
-        home.join(".ssh/id_ed25519"),
-        read("sops-nix/ssh-ed25519-key"),
-    )
-    .expect("write key");
+    std::fs::write(home.join(".ssh/id_ed25519"), read("sops-nix/ssh-ed25519-key")).expect("write key");
     IdentityEnv {
         home: Some(home),
         ..IdentityEnv::default()
@@ -91,11 +87,7 @@ fn ssh_to_age_private_keys() {
         assert_eq!(got.as_str(), identity, "{file}");
         let mut ids = Identities::default();
         ids.add_ssh_key(file, &read(file));
-        assert_eq!(
-            ids.loaded[0].recipient.as_deref(),
-            Some(recipient),
-            "{file}"
-        );
+        assert_eq!(ids.loaded[0].recipient.as_deref(), Some(recipient), "{file}");
     }
 }
 
@@ -137,27 +129,18 @@ fn ssh_to_age_keyscan() {
     );
     let lines: Vec<usize> = skipped.iter().map(|(l, _)| *l).collect();
     assert_eq!(lines, vec![2, 6]);
-    assert!(skipped.iter().all(
-        |(_, e)| matches!(e, ssh_to_age::SshToAgeError::UnsupportedKeyType(t) if t == "ssh-rsa")
-    ));
+    assert!(skipped
+        .iter()
+        .all(|(_, e)| matches!(e, ssh_to_age::SshToAgeError::UnsupportedKeyType(t) if t == "ssh-rsa")));
 }
 
 // ---------------------------------------------------------------- sops-nix secrets.yaml
 
 fn check_plaintexts(file: &SopsFile, ids: &Identities) {
     let plain = file.decrypt(ids).expect("decrypts with MAC check");
-    assert_eq!(
-        plain.get("test_key").expect("key"),
-        &Value::Str("test_value".into())
-    );
-    assert_eq!(
-        plain.get("[\"a_list\"][0]").expect("key"),
-        &Value::Str("e1".into())
-    );
-    assert_eq!(
-        plain.get("[\"a_list\"][1]").expect("key"),
-        &Value::Str("e3".into())
-    );
+    assert_eq!(plain.get("test_key").expect("key"), &Value::Str("test_value".into()));
+    assert_eq!(plain.get("[\"a_list\"][0]").expect("key"), &Value::Str("e1".into()));
+    assert_eq!(plain.get("[\"a_list\"][1]").expect("key"), &Value::Str("e3".into()));
     assert_eq!(
         plain.get("nested/test/file").expect("key"),
         &Value::Str("another value".into())
@@ -169,10 +152,7 @@ fn decrypts_with_age_key_file() {
     let (dir, path) = secrets_copy();
     let file = SopsFile::read(&path).expect("parses");
     let ids = Identities::load(&key_file_env(dir.path()));
-    assert_eq!(
-        hex(file.data_key(&ids).expect("opens").as_bytes()),
-        DATA_KEY
-    );
+    assert_eq!(hex(file.data_key(&ids).expect("opens").as_bytes()), DATA_KEY);
     check_plaintexts(&file, &ids);
 }
 
@@ -199,11 +179,7 @@ fn decrypts_with_inline_key_and_xdg_keys_txt() {
     // Without XDG_CONFIG_HOME the default is ~/.config/sops/age/keys.txt.
     let home = dir.path().join("h");
     std::fs::create_dir_all(home.join(".config/sops/age")).expect("mkdir");
-    std::fs::write(
-        home.join(".config/sops/age/keys.txt"),
-        read("sops-nix/age-keys.txt"),
-    )
-    .expect("write");
+    std::fs::write(home.join(".config/sops/age/keys.txt"), read("sops-nix/age-keys.txt")).expect("write");
     let env = IdentityEnv {
         home: Some(home),
         ..IdentityEnv::default()
@@ -216,10 +192,7 @@ fn decrypts_with_ssh_key_converted_by_ssh_to_age() {
     let (dir, path) = secrets_copy();
     let file = SopsFile::read(&path).expect("parses");
     let ids = Identities::load(&ssh_home_env(dir.path()));
-    assert_eq!(
-        hex(file.data_key(&ids).expect("opens").as_bytes()),
-        DATA_KEY
-    );
+    assert_eq!(hex(file.data_key(&ids).expect("opens").as_bytes()), DATA_KEY);
     check_plaintexts(&file, &ids);
 }
 
@@ -280,8 +253,7 @@ fn value_aad_and_mac_are_as_documented() {
         "wrong AAD must fail"
     );
     let mac_enc = file.metadata().mac().expect("mac");
-    let (mac, _, _) =
-        cipher::decrypt_raw(&key, &mac_enc, "2021-09-30T19:49:41Z").expect("mac decrypts");
+    let (mac, _, _) = cipher::decrypt_raw(&key, &mac_enc, "2021-09-30T19:49:41Z").expect("mac decrypts");
     assert_eq!(std::str::from_utf8(&mac).expect("hex"), MAC);
     use sha2::Digest;
     let digest = sha2::Sha512::digest(b"test_valuee1e3another value");
@@ -318,10 +290,7 @@ fn unchanged_file_serializes_byte_identically() {
     let bytes = read("sops-nix/secrets.yaml");
     let file = SopsFile::parse("secrets.yaml", &bytes).expect("parses");
     let out = file.serialize().expect("serializes");
-    assert_eq!(
-        String::from_utf8_lossy(&out),
-        String::from_utf8_lossy(&bytes)
-    );
+    assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&bytes));
 }
 
 // ---------------------------------------------------------------- tampering
@@ -343,22 +312,13 @@ fn tampered_value_is_rejected_naming_the_file() {
     let err = file.decrypt(&ids).expect_err("must fail");
     assert!(matches!(err, SecretsError::Value { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(
-        msg.contains("tampered.yaml") && msg.contains("test_key"),
-        "{msg}"
-    );
+    assert!(msg.contains("tampered.yaml") && msg.contains("test_key"), "{msg}");
     assert!(!msg.contains("test_value"));
 }
 
 #[test]
 fn tampered_mac_is_rejected() {
-    let (_d, file, ids) = tampered(|t| {
-        t.replacen(
-            "mac: ENC[AES256_GCM,data:WQjp",
-            "mac: ENC[AES256_GCM,data:XQjp",
-            1,
-        )
-    });
+    let (_d, file, ids) = tampered(|t| t.replacen("mac: ENC[AES256_GCM,data:WQjp", "mac: ENC[AES256_GCM,data:XQjp", 1));
     let err = file.decrypt(&ids).expect_err("must fail");
     assert!(matches!(err, SecretsError::BadMac { .. }), "{err:?}");
     assert!(err.to_string().contains("tampered.yaml"));
@@ -384,26 +344,19 @@ fn wrong_key_lists_recipients_and_places_looked_in() {
     let other = age::x25519::Identity::generate();
     use age::secrecy::ExposeSecret;
     let env = IdentityEnv {
-        sops_age_key: Some(zeroize::Zeroizing::new(
-            other.to_string().expose_secret().to_string(),
-        )),
+        sops_age_key: Some(zeroize::Zeroizing::new(other.to_string().expose_secret().to_string())),
         home: Some(dir.path().to_path_buf()),
         ..IdentityEnv::default()
     };
     let file = SopsFile::parse("secrets.yaml", &read("sops-nix/secrets.yaml")).expect("parses");
-    let err = file
-        .decrypt(&Identities::load(&env))
-        .expect_err("no identity");
+    let err = file.decrypt(&Identities::load(&env)).expect_err("no identity");
     let msg = err.to_string();
     assert!(matches!(err, SecretsError::NoIdentity { .. }));
     assert!(
         msg.contains("age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw"),
         "{msg}"
     );
-    assert!(
-        msg.contains("SOPS_AGE_KEY") && msg.contains("id_ed25519"),
-        "{msg}"
-    );
+    assert!(msg.contains("SOPS_AGE_KEY") && msg.contains("id_ed25519"), "{msg}");
     assert!(!msg.contains("AGE-SECRET-KEY"), "{msg}");
 }
 
@@ -436,11 +389,7 @@ fn set_on_the_vector_file_changes_only_that_value_lastmodified_and_mac() {
     drop(lock);
     let before = read_str("sops-nix/secrets.yaml");
     let after = std::fs::read_to_string(&path).expect("read back");
-    let changed: Vec<(&str, &str)> = before
-        .lines()
-        .zip(after.lines())
-        .filter(|(a, b)| a != b)
-        .collect();
+    let changed: Vec<(&str, &str)> = before.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
     assert_eq!(before.lines().count(), after.lines().count());
     let starts: Vec<&str> = changed
         .iter()
@@ -454,10 +403,7 @@ fn set_on_the_vector_file_changes_only_that_value_lastmodified_and_mac() {
         plain.get("nested/test/file").expect("key"),
         &Value::Str("changed".into())
     );
-    assert_eq!(
-        plain.get("test_key").expect("key"),
-        &Value::Str("test_value".into())
-    );
+    assert_eq!(plain.get("test_key").expect("key"), &Value::Str("test_value".into()));
     let ssh = Identities::load(&ssh_home_env(dir.path()));
     assert!(reread.decrypt(&ssh).is_ok());
 }

@@ -65,9 +65,8 @@ impl Recipient {
 
 /// Wraps the data key for one recipient: an ASCII-armored age file.
 pub fn wrap(key: &DataKey, recipient: &Recipient) -> Result<String, AgeError> {
-    let enc =
-        age::Encryptor::with_recipients(std::iter::once(&*recipient.inner as &dyn age::Recipient))
-            .map_err(|e| AgeError::Encrypt(e.to_string()))?;
+    let enc = age::Encryptor::with_recipients(std::iter::once(&*recipient.inner as &dyn age::Recipient))
+        .map_err(|e| AgeError::Encrypt(e.to_string()))?;
     let mut out = Vec::new();
     let io = |e: std::io::Error| AgeError::Encrypt(e.to_string());
     let armored = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(io)?;
@@ -87,7 +86,6 @@ pub fn unwrap(enc: &str, identities: &[&dyn age::Identity]) -> Result<DataKey, A
         Err(e) => return Err(AgeError::Format(e.to_string())),
     };
     let mut buf = Zeroizing::new(Vec::new());
-    r.read_to_end(&mut buf)
-        .map_err(|e| AgeError::Format(e.to_string()))?;
+    r.read_to_end(&mut buf).map_err(|e| AgeError::Format(e.to_string()))?;
     DataKey::from_bytes(&buf).ok_or(AgeError::KeyLength)
 }

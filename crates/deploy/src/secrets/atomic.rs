@@ -111,10 +111,7 @@ pub fn write_atomic(lock: &WriteLock, bytes: &[u8]) -> Result<(), WriteError> {
 
 /// Like `write_atomic`, with the writing done by `fill`; if `fill` fails the
 /// old file is untouched and the temp file is removed.
-pub fn write_atomic_with(
-    lock: &WriteLock,
-    fill: impl FnOnce(&mut File) -> io::Result<()>,
-) -> Result<(), WriteError> {
+pub fn write_atomic_with(lock: &WriteLock, fill: impl FnOnce(&mut File) -> io::Result<()>) -> Result<(), WriteError> {
     let target = lock.target();
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -157,10 +154,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let target = dir.path().join("s.yaml");
         let first = WriteLock::acquire(&target).expect("first lock");
-        assert!(matches!(
-            WriteLock::acquire(&target),
-            Err(WriteError::Locked { .. })
-        ));
+        assert!(matches!(WriteLock::acquire(&target), Err(WriteError::Locked { .. })));
         drop(first);
         assert!(!lock_path_for(&target).exists());
         let _again = WriteLock::acquire(&target).expect("lock after release");

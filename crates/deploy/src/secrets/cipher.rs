@@ -100,10 +100,7 @@ pub fn plaintext_of(v: &Value) -> Option<(Zeroizing<Vec<u8>>, &'static str)> {
         Value::Bytes(b) => (b.clone(), "str"),
         Value::Int(n) => (n.to_string().into_bytes(), "int"),
         Value::Float(x) => (go_format_float_f(*x).into_bytes(), "float"),
-        Value::Bool(b) => (
-            (if *b { "True" } else { "False" }).as_bytes().to_vec(),
-            "bool",
-        ),
+        Value::Bool(b) => ((if *b { "True" } else { "False" }).as_bytes().to_vec(), "bool"),
         Value::Comment(c) => (c.text.as_bytes().to_vec(), "comment"),
         Value::Null | Value::Map(_) | Value::List(_) => return None,
     };
@@ -188,9 +185,7 @@ pub fn typed_value(bytes: &[u8], vtype: &str) -> Result<Value, CipherError> {
         // sops keeps RFC 3339 times as text for us; the MAC uses the same text.
         "time" => Value::Str(text().ok_or(CipherError::BadPlaintext("time"))?.to_string()),
         "comment" => Value::Comment(Comment {
-            text: text()
-                .ok_or(CipherError::BadPlaintext("comment"))?
-                .to_string(),
+            text: text().ok_or(CipherError::BadPlaintext("comment"))?.to_string(),
             inline: false,
         }),
         other => return Err(CipherError::UnknownType(other.to_string())),
@@ -216,15 +211,9 @@ mod tests {
         assert!(enc.starts_with("ENC[AES256_GCM,data:"));
         let (pt, t, _) = decrypt_raw(&key(), &enc, "a:b:").expect("dec");
         assert_eq!((&pt[..], t.as_str()), (&b"hello"[..], "str"));
-        assert_eq!(
-            decrypt_raw(&key(), &enc, "a:b").err(),
-            Some(CipherError::Auth)
-        );
+        assert_eq!(decrypt_raw(&key(), &enc, "a:b").err(), Some(CipherError::Auth));
         let other = DataKey::from_bytes(&[8u8; 32]).expect("32 bytes");
-        assert_eq!(
-            decrypt_raw(&other, &enc, "a:b:").err(),
-            Some(CipherError::Auth)
-        );
+        assert_eq!(decrypt_raw(&other, &enc, "a:b:").err(), Some(CipherError::Auth));
     }
 
     #[test]

@@ -12,21 +12,11 @@ use super::format::sops_config::{self, CreationRule, SopsConfig, SopsConfigError
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{file}: {source}")]
-    Parse {
-        file: PathBuf,
-        source: SopsConfigError,
-    },
+    Parse { file: PathBuf, source: SopsConfigError },
     #[error("{file}: cannot read: {source}")]
-    Io {
-        file: PathBuf,
-        source: std::io::Error,
-    },
+    Io { file: PathBuf, source: std::io::Error },
     #[error("{file}: creation rule {rule}: invalid path_regex: {reason}")]
-    Regex {
-        file: PathBuf,
-        rule: usize,
-        reason: String,
-    },
+    Regex { file: PathBuf, rule: usize, reason: String },
     #[error("{config}: no creation rule matches {target}")]
     NoMatch { config: PathBuf, target: String },
     #[error("{config}: creation rule {rule} has {groups} key groups; Shamir splitting is not supported yet")]
@@ -194,16 +184,10 @@ mod tests {
         let cfg = LoadedConfig::read(&cfg_path).expect("reads");
         let r = cfg.rule_for(&sub.join("secrets.yaml")).expect("matches");
         assert_eq!(r.index, 0);
-        let r = cfg
-            .rule_for(&dir.path().join("users/secrets.yaml"))
-            .expect("matches");
+        let r = cfg.rule_for(&dir.path().join("users/secrets.yaml")).expect("matches");
         assert_eq!(r.index, 1);
         assert_eq!(cfg.recipients(r).expect("recipients").len(), 1);
-        let err = cfg
-            .rule_for(&dir.path().join("other.json"))
-            .expect_err("no rule");
-        assert!(err
-            .to_string()
-            .contains("no creation rule matches other.json"));
+        let err = cfg.rule_for(&dir.path().join("other.json")).expect_err("no rule");
+        assert!(err.to_string().contains("no creation rule matches other.json"));
     }
 }

@@ -36,10 +36,7 @@ pub enum SecretsError {
     #[error("{file}: a wrapped data key is malformed: {source}")]
     DataKey { file: PathBuf, source: AgeError },
     #[error("{file}: more than one crypt rule is set ({}); sops allows one", .rules.join(", "))]
-    ConflictingRules {
-        file: PathBuf,
-        rules: Vec<&'static str>,
-    },
+    ConflictingRules { file: PathBuf, rules: Vec<&'static str> },
     #[error("{file}: invalid regex in the crypt rule: {reason}")]
     BadRegex { file: PathBuf, reason: String },
     #[error("{file}: Shamir key groups are not supported yet")]

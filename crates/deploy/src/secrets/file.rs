@@ -36,29 +36,22 @@ impl Drop for PlainTree {
 impl PlainTree {
     /// Reads a plain file (for `encrypt`); binary files become `{data: …}`.
     pub fn parse(path: &Path, format: Format, bytes: &[u8]) -> Result<PlainTree, SecretsError> {
-        let branches =
-            format::read_plain(format, bytes).map_err(|source| SecretsError::Format {
-                file: path.to_path_buf(),
-                source,
-            })?;
+        let branches = format::read_plain(format, bytes).map_err(|source| SecretsError::Format {
+            file: path.to_path_buf(),
+            source,
+        })?;
         Ok(PlainTree { format, branches })
     }
 
     /// The plain file text (what `sops -d` prints).
-    pub fn to_bytes(
-        &self,
-        yaml_indent: usize,
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>, format::FormatError> {
+    pub fn to_bytes(&self, yaml_indent: usize) -> Result<zeroize::Zeroizing<Vec<u8>>, format::FormatError> {
         format::write_plain(self.format, &self.branches, yaml_indent).map(zeroize::Zeroizing::new)
     }
 
     /// The value at a key path in the first document (`["a"][0]` or `a/b`).
     pub fn get(&self, path: &str) -> Result<&Value, keypath::KeyPathError> {
         let steps = keypath::parse(path)?;
-        let first = self
-            .branches
-            .first()
-            .ok_or(keypath::KeyPathError::Missing(1))?;
+        let first = self.branches.first().ok_or(keypath::KeyPathError::Missing(1))?;
         keypath::get(first, &steps)
     }
 }
@@ -118,11 +111,7 @@ impl SopsFile {
         SopsFile::parse_as(path, fmt, bytes)
     }
 
-    pub fn parse_as(
-        path: impl Into<PathBuf>,
-        fmt: Format,
-        bytes: &[u8],
-    ) -> Result<SopsFile, SecretsError> {
+    pub fn parse_as(path: impl Into<PathBuf>, fmt: Format, bytes: &[u8]) -> Result<SopsFile, SecretsError> {
         let path = path.into();
         let doc = format::read_encrypted(fmt, bytes).map_err(|source| SecretsError::Format {
             file: path.clone(),
@@ -179,19 +168,17 @@ impl SopsFile {
     }
 
     fn rules(&self) -> Result<Rules, SecretsError> {
-        let rule =
-            self.doc
-                .metadata
-                .crypt_rule()
-                .map_err(|rules| SecretsError::ConflictingRules {
-                    file: self.path.clone(),
-                    rules,
-                })?;
-        Rules::new(&rule, self.doc.metadata.mac_only_encrypted()).map_err(|e| {
-            SecretsError::BadRegex {
+        let rule = self
+            .doc
+            .metadata
+            .crypt_rule()
+            .map_err(|rules| SecretsError::ConflictingRules {
                 file: self.path.clone(),
-                reason: e.to_string(),
-            }
+                rules,
+            })?;
+        Rules::new(&rule, self.doc.metadata.mac_only_encrypted()).map_err(|e| SecretsError::BadRegex {
+            file: self.path.clone(),
+            reason: e.to_string(),
         })
     }
 
@@ -233,11 +220,9 @@ impl SopsFile {
         let mut branches = self.doc.branches.clone();
         let mut stash = IvStash::default();
         let computed =
-            walk::decrypt_tree(&mut branches, &key, &rules, &mut stash).map_err(|source| {
-                SecretsError::Value {
-                    file: self.path.clone(),
-                    source,
-                }
+            walk::decrypt_tree(&mut branches, &key, &rules, &mut stash).map_err(|source| SecretsError::Value {
+                file: self.path.clone(),
+                source,
             });
         // Build the tree first so a failure still wipes what was decrypted.
         let plain = PlainTree {
@@ -250,8 +235,7 @@ impl SopsFile {
         };
         let lastmodified = self.doc.metadata.lastmodified().ok_or_else(bad_mac)?;
         let mac_enc = self.doc.metadata.mac().ok_or_else(bad_mac)?;
-        let (stored, _, _) =
-            cipher::decrypt_raw(&key, &mac_enc, &lastmodified).map_err(|_| bad_mac())?;
+        let (stored, _, _) = cipher::decrypt_raw(&key, &mac_enc, &lastmodified).map_err(|_| bad_mac())?;
         if stored[..] != *computed.as_bytes() {
             return Err(SecretsError::MacMismatch {
                 file: self.path.clone(),
@@ -279,7 +263,10 @@ impl SopsFile {
         }
         let key = DataKey::generate().map_err(|_| SecretsError::Random)?;
         let mut metadata = Metadata::default();
-        metadata.set_crypt_rule(&options.rule);
+        // sops records no crypt rule for binary files (only `data` exists).
+        if plain.format != Format::Binary {
+            metadata.set_crypt_rule(&options.rule);
+        }
         metadata.set_mac_only_encrypted(options.mac_only_encrypted);
         metadata.set_version(SOPS_VERSION);
         let mut file = SopsFile {
@@ -288,6 +275,7 @@ impl SopsFile {
                 format: plain.format,
                 branches: Vec::new(),
                 metadata,
+                flat_original: None,
             },
             yaml_indent: options.yaml_indent,
         };
@@ -306,15 +294,15 @@ impl SopsFile {
     pub fn store(&mut self, opened: &Opened) -> Result<(), SecretsError> {
         let rules = self.rules()?;
         let mut branches = opened.plain.branches.clone();
-        let mac = walk::encrypt_tree(&mut branches, &opened.key, &rules, &opened.stash).map_err(
-            |source| SecretsError::Value {
+        let mac = walk::encrypt_tree(&mut branches, &opened.key, &rules, &opened.stash).map_err(|source| {
+            SecretsError::Value {
                 file: self.path.clone(),
                 source,
-            },
-        )?;
+            }
+        })?;
         let now = now_rfc3339();
-        let mac_enc = cipher::encrypt(&opened.key, mac.as_bytes(), "str", &now, None)
-            .map_err(|_| SecretsError::Random)?;
+        let mac_enc =
+            cipher::encrypt(&opened.key, mac.as_bytes(), "str", &now, None).map_err(|_| SecretsError::Random)?;
         self.doc.branches = branches;
         self.doc.format = opened.plain.format;
         self.doc.metadata.set_lastmodified(&now);
@@ -330,12 +318,7 @@ impl SopsFile {
     }
 
     /// Sets a value in an opened tree (first document).
-    pub fn set_in(
-        &self,
-        opened: &mut Opened,
-        path: &str,
-        value: Value,
-    ) -> Result<(), SecretsError> {
+    pub fn set_in(&self, opened: &mut Opened, path: &str, value: Value) -> Result<(), SecretsError> {
         let kp = |source| SecretsError::KeyPath {
             file: self.path.clone(),
             source,
@@ -349,11 +332,7 @@ impl SopsFile {
 
     /// Wraps the data key for exactly `recipients`: entries for recipients
     /// that stay keep their `enc`; values are untouched.
-    pub fn updatekeys(
-        &mut self,
-        ids: &Identities,
-        recipients: &[Recipient],
-    ) -> Result<KeyChanges, SecretsError> {
+    pub fn updatekeys(&mut self, ids: &Identities, recipients: &[Recipient]) -> Result<KeyChanges, SecretsError> {
         if recipients.is_empty() {
             return Err(SecretsError::NoRecipients {
                 file: self.path.clone(),
@@ -400,12 +379,7 @@ impl SopsFile {
         self.store(&fresh)
     }
 
-    fn wrap_for(
-        &mut self,
-        key: &DataKey,
-        recipients: &[Recipient],
-        keep: &[AgeEntry],
-    ) -> Result<(), SecretsError> {
+    fn wrap_for(&mut self, key: &DataKey, recipients: &[Recipient], keep: &[AgeEntry]) -> Result<(), SecretsError> {
         let mut entries = Vec::new();
         for r in recipients {
             if let Some(existing) = keep.iter().find(|e| e.recipient == r.text) {
@@ -427,11 +401,9 @@ impl SopsFile {
 
     /// The file's bytes as sops would write them.
     pub fn serialize(&self) -> Result<Vec<u8>, SecretsError> {
-        format::write_encrypted(&self.doc, self.yaml_indent).map_err(|source| {
-            SecretsError::Format {
-                file: self.path.clone(),
-                source,
-            }
+        format::write_encrypted(&self.doc, self.yaml_indent).map_err(|source| SecretsError::Format {
+            file: self.path.clone(),
+            source,
         })
     }
 

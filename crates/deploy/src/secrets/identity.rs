@@ -28,15 +28,9 @@ pub struct IdentityEnv {
 impl std::fmt::Debug for IdentityEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdentityEnv")
-            .field(
-                "sops_age_key",
-                &self.sops_age_key.as_ref().map(|_| "<redacted>"),
-            )
+            .field("sops_age_key", &self.sops_age_key.as_ref().map(|_| "<redacted>"))
             .field("sops_age_key_file", &self.sops_age_key_file)
-            .field(
-                "sops_age_ssh_private_key_file",
-                &self.sops_age_ssh_private_key_file,
-            )
+            .field("sops_age_ssh_private_key_file", &self.sops_age_ssh_private_key_file)
             .field("xdg_config_home", &self.xdg_config_home)
             .field("home", &self.home)
             .finish()
@@ -45,11 +39,7 @@ impl std::fmt::Debug for IdentityEnv {
 
 impl IdentityEnv {
     pub fn from_process() -> IdentityEnv {
-        let path = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
+        let path = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         IdentityEnv {
             sops_age_key: std::env::var("SOPS_AGE_KEY").ok().map(Zeroizing::new),
             sops_age_key_file: path("SOPS_AGE_KEY_FILE"),
@@ -110,10 +100,7 @@ pub struct Identities {
 
 impl Identities {
     pub fn as_age(&self) -> Vec<&dyn age::Identity> {
-        self.loaded
-            .iter()
-            .map(|l| &*l.identity as &dyn age::Identity)
-            .collect()
+        self.loaded.iter().map(|l| &*l.identity as &dyn age::Identity).collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -174,9 +161,7 @@ impl Identities {
                 return;
             }
         }
-        if let Ok(age::ssh::Identity::Unencrypted(k)) =
-            age::ssh::Identity::from_buffer(pem, Some(source.to_string()))
-        {
+        if let Ok(age::ssh::Identity::Unencrypted(k)) = age::ssh::Identity::from_buffer(pem, Some(source.to_string())) {
             self.loaded.push(LoadedIdentity {
                 source: source.to_string(),
                 kind: IdentityKind::Ssh,
@@ -208,10 +193,7 @@ impl Identities {
             ids.read_file(&src, &p, true);
         }
         let ssh_key = match (&env.sops_age_ssh_private_key_file, &env.home) {
-            (Some(p), _) => Some((
-                p.clone(),
-                format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}", p.display()),
-            )),
+            (Some(p), _) => Some((p.clone(), format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}", p.display()))),
             (None, Some(home)) => {
                 let p = home.join(".ssh").join("id_ed25519");
                 let src = p.display().to_string();

@@ -87,9 +87,7 @@ pub fn private_key_to_identity(pem: &[u8]) -> Result<Zeroizing<String>, SshToAge
     let scalar = Zeroizing::new(digest[..32].to_vec());
     digest.as_mut_slice().zeroize();
     let hrp = Hrp::parse("age-secret-key-").map_err(|_| SshToAgeError::Malformed)?;
-    let lower = Zeroizing::new(
-        bech32::encode::<Bech32>(hrp, &scalar).map_err(|_| SshToAgeError::Malformed)?,
-    );
+    let lower = Zeroizing::new(bech32::encode::<Bech32>(hrp, &scalar).map_err(|_| SshToAgeError::Malformed)?);
     Ok(Zeroizing::new(lower.to_uppercase()))
 }
 
@@ -99,24 +97,11 @@ pub fn ed25519_seed_from_openssh(pem: &[u8]) -> Result<Zeroizing<[u8; 32]>, SshT
     let begin = "-----BEGIN OPENSSH PRIVATE KEY-----";
     let end = "-----END OPENSSH PRIVATE KEY-----";
     let start = text.find(begin).ok_or(SshToAgeError::NotAPrivateKey)? + begin.len();
-    let stop = text[start..]
-        .find(end)
-        .ok_or(SshToAgeError::NotAPrivateKey)?
-        + start;
-    let b64: Zeroizing<String> = Zeroizing::new(
-        text[start..stop]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect(),
-    );
-    let blob = Zeroizing::new(
-        B64.decode(b64.as_bytes())
-            .map_err(|_| SshToAgeError::Malformed)?,
-    );
+    let stop = text[start..].find(end).ok_or(SshToAgeError::NotAPrivateKey)? + start;
+    let b64: Zeroizing<String> = Zeroizing::new(text[start..stop].chars().filter(|c| !c.is_whitespace()).collect());
+    let blob = Zeroizing::new(B64.decode(b64.as_bytes()).map_err(|_| SshToAgeError::Malformed)?);
     let magic = b"openssh-key-v1\0";
-    let body = blob
-        .strip_prefix(&magic[..])
-        .ok_or(SshToAgeError::Malformed)?;
+    let body = blob.strip_prefix(&magic[..]).ok_or(SshToAgeError::Malformed)?;
     let mut r = Reader(body);
     let cipher = r.string()?;
     let _kdf = r.string()?;
@@ -196,9 +181,6 @@ mod tests {
             public_key_to_recipient("ssh-rsa AAAAB3NzaC1yc2E= x"),
             Err(SshToAgeError::UnsupportedKeyType("ssh-rsa".into()))
         );
-        assert_eq!(
-            public_key_to_recipient("garbage"),
-            Err(SshToAgeError::NotAPublicKey)
-        );
+        assert_eq!(public_key_to_recipient("garbage"), Err(SshToAgeError::NotAPublicKey));
     }
 }

@@ -12,8 +12,8 @@ use super::format::{CryptRule, CryptRuleKind};
 /// `MACOnlyEncryptedInitialization` in sops: SHA-256("sops"), fed first when
 /// only encrypted values count, so the two MAC modes never agree.
 pub const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
-    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
-    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b, 0x0b, 0x97, 0x5b,
+    0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ];
 
 /// A crypt rule ready to apply.
@@ -41,12 +41,7 @@ impl Rules {
 
     /// sops's `shouldBeEncrypted`: every key on the path is tested; regexes are
     /// unanchored; comment regexes look at the comments collected on the way.
-    pub fn should_encrypt(
-        &self,
-        path: &[String],
-        comments: &[Vec<String>],
-        is_comment: bool,
-    ) -> bool {
+    pub fn should_encrypt(&self, path: &[String], comments: &[Vec<String>], is_comment: bool) -> bool {
         let re = |s: &str| self.regex.as_ref().is_some_and(|r| r.is_match(s));
         match self.kind {
             CryptRuleKind::UnencryptedSuffix => !path.iter().any(|k| k.ends_with(&self.suffix)),
@@ -97,8 +92,7 @@ impl IvStash {
 
     fn put(&mut self, pt: &[u8], t: &'static str, aad: &str, iv: [u8; IV_LEN]) {
         if self.get(pt, t, aad).is_none() {
-            self.entries
-                .push((Zeroizing::new(pt.to_vec()), t, aad.to_string(), iv));
+            self.entries.push((Zeroizing::new(pt.to_vec()), t, aad.to_string(), iv));
         }
     }
 }
@@ -222,21 +216,13 @@ fn hex_upper(bytes: &[u8]) -> String {
 
 /// Encrypts the leaves of `branches` in place and returns the MAC (128
 /// uppercase hex chars) over their plaintexts.
-pub fn encrypt_tree(
-    branches: &mut [Map],
-    key: &DataKey,
-    rules: &Rules,
-    stash: &IvStash,
-) -> Result<String, LeafError> {
+pub fn encrypt_tree(branches: &mut [Map], key: &DataKey, rules: &Rules, stash: &IvStash) -> Result<String, LeafError> {
     let mut hash = Sha512::new();
     if rules.mac_only_encrypted {
         hash.update(MAC_ONLY_ENCRYPTED_INIT);
     }
     for branch in branches.iter_mut() {
-        let mut f = |leaf: &mut Value,
-                     path: &[String],
-                     comments: &[Vec<String>]|
-         -> Result<(), LeafError> {
+        let mut f = |leaf: &mut Value, path: &[String], comments: &[Vec<String>]| -> Result<(), LeafError> {
             let is_comment = matches!(leaf, Value::Comment(_));
             let encrypted = rules.should_encrypt(path, comments, is_comment);
             if !rules.mac_only_encrypted || encrypted {
@@ -267,8 +253,37 @@ pub fn encrypt_tree(
             Ok(())
         };
         walk_map(branch, &mut Vec::new(), &mut Vec::new(), &mut f)?;
+        encrypted_list_comments_to_values(branch);
     }
     Ok(hex_upper(&hash.finalize()))
+}
+
+/// sops's `walkSlice` stores an encrypted comment back as a plain string, so
+/// in lists sops writes `- ENC[…,type:comment]` items instead of `#ENC[…]`
+/// lines; we write the same (decryption turns them back into comments).
+fn encrypted_list_comments_to_values(map: &mut Map) {
+    fn visit(v: &mut Value) {
+        match v {
+            Value::Map(m) => encrypted_list_comments_to_values(m),
+            Value::List(l) => {
+                for item in l.iter_mut() {
+                    if let Value::Comment(c) = item {
+                        if cipher::is_encrypted(&c.text) {
+                            *item = Value::Str(std::mem::take(&mut c.text));
+                        }
+                    } else {
+                        visit(item);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for item in &mut map.0 {
+        if let MapItem::Pair(_, v) = item {
+            visit(v);
+        }
+    }
 }
 
 /// Decrypts the leaves of `branches` in place, records their IVs in `stash`,
@@ -284,10 +299,7 @@ pub fn decrypt_tree(
         hash.update(MAC_ONLY_ENCRYPTED_INIT);
     }
     for branch in branches.iter_mut() {
-        let mut f = |leaf: &mut Value,
-                     path: &[String],
-                     comments: &[Vec<String>]|
-         -> Result<(), LeafError> {
+        let mut f = |leaf: &mut Value, path: &[String], comments: &[Vec<String>]| -> Result<(), LeafError> {
             let is_comment = matches!(leaf, Value::Comment(_));
             let encrypted = rules.should_encrypt(path, comments, is_comment);
             let err = |e: LeafErrorKind| LeafError {
@@ -308,8 +320,7 @@ pub fn decrypt_tree(
                     }
                     Value::Str(s) if s.is_empty() => {}
                     Value::Str(s) => {
-                        let (pt, t, iv) =
-                            cipher::decrypt_raw(key, s, &aad).map_err(|e| err(e.into()))?;
+                        let (pt, t, iv) = cipher::decrypt_raw(key, s, &aad).map_err(|e| err(e.into()))?;
                         let v = cipher::typed_value(&pt, &t).map_err(|e| err(e.into()))?;
                         if let Some((_, tt)) = cipher::plaintext_of(&v) {
                             stash.put(&pt, tt, &aad, iv);
@@ -378,10 +389,7 @@ mod tests {
         let mut tree = original.clone();
         let r = rules(CryptRuleKind::UnencryptedSuffix, "_unencrypted");
         let mac1 = encrypt_tree(&mut tree, &key, &r, &IvStash::default()).expect("enc");
-        assert_eq!(
-            tree[0].get("b_unencrypted"),
-            Some(&Value::Str("clear".into()))
-        );
+        assert_eq!(tree[0].get("b_unencrypted"), Some(&Value::Str("clear".into())));
         assert!(matches!(tree[0].get("a"), Some(Value::Str(s)) if s.starts_with("ENC[")));
         assert!(matches!(&tree[0].0[0], MapItem::Comment(c) if c.text.starts_with("ENC[")));
         let mut stash = IvStash::default();

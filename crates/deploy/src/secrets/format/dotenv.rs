@@ -47,9 +47,7 @@ pub fn emit(map: &Map) -> Result<String, DotenvError> {
             MapItem::Pair(k, v) => {
                 let text = match v {
                     Value::Str(s) => s.replace('\n', "\\n"),
-                    Value::Map(_) | Value::List(_) => {
-                        return Err(DotenvError::ComplexValue(k.clone()))
-                    }
+                    Value::Map(_) | Value::List(_) => return Err(DotenvError::ComplexValue(k.clone())),
                     other => value_to_string(other),
                 };
                 out.push_str(k);

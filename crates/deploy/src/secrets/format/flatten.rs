@@ -22,11 +22,7 @@ fn descend(v: &Value, key: &str, out: &mut Map) {
             }
         }
         Value::List(l) => {
-            for (i, v) in l
-                .iter()
-                .filter(|x| !matches!(x, Value::Comment(_)))
-                .enumerate()
-            {
+            for (i, v) in l.iter().filter(|x| !matches!(x, Value::Comment(_))).enumerate() {
                 descend(v, &format!("{key}{LIST_SEP}{i}"), out);
             }
         }
@@ -140,10 +136,7 @@ mod tests {
             .0
             .iter()
             .filter_map(|i| match i {
-                MapItem::Pair(k, v) => Some(MapItem::Pair(
-                    k.trim_start_matches("sops_").to_string(),
-                    v.clone(),
-                )),
+                MapItem::Pair(k, v) => Some(MapItem::Pair(k.trim_start_matches("sops_").to_string(), v.clone())),
                 _ => None,
             })
             .collect());

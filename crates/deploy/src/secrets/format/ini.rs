@@ -85,7 +85,11 @@ fn quote_value(v: &str) -> String {
 
 pub fn emit(map: &Map) -> Result<String, IniError> {
     let mut out = String::new();
-    for (name, value) in map.pairs() {
+    for (i, (name, value)) in map.pairs().enumerate() {
+        // go-ini puts a blank line between sections, not after the last.
+        if i > 0 {
+            out.push('\n');
+        }
         let Value::Map(section) = value else {
             return Err(IniError::Shape(name.to_string()));
         };
@@ -98,11 +102,7 @@ pub fn emit(map: &Map) -> Result<String, IniError> {
         }
         out.push_str(&format!("[{name}]\n"));
         // go-ini aligns the `=` of a section's keys (PrettyFormat).
-        let width = section
-            .pairs()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0);
+        let width = section.pairs().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
         let rest: Vec<&MapItem> = items.collect();
         for (i, item) in rest.iter().enumerate() {
             let MapItem::Pair(k, v) = item else { continue };
@@ -116,13 +116,8 @@ pub fn emit(map: &Map) -> Result<String, IniError> {
                 other => super::dotenv::value_to_string(other),
             };
             let pad = width - k.chars().count();
-            out.push_str(&format!(
-                "{k}{} = {}\n",
-                " ".repeat(pad),
-                quote_value(&text)
-            ));
+            out.push_str(&format!("{k}{} = {}\n", " ".repeat(pad), quote_value(&text)));
         }
-        out.push('\n');
     }
     Ok(out)
 }
@@ -133,7 +128,7 @@ mod tests {
 
     #[test]
     fn round_trips_sections_and_comments() {
-        let text = "; about db\n[db]\n; the user\nuser     = admin\npassword = `a#b`\n\n";
+        let text = "; about db\n[db]\n; the user\nuser     = admin\npassword = `a#b`\n\n[x]\ny = z\n";
         let m = parse(text).expect("parses");
         let Some(Value::Map(db)) = m.get("db") else {
             panic!("db section")

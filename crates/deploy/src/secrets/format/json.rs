@@ -41,9 +41,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
         // sops normalises numbers to int when they fit, else float.
-        Ok(i64::try_from(v)
-            .map(Value::Int)
-            .unwrap_or(Value::Float(v as f64)))
+        Ok(i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64)))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(Value::Float(v))
@@ -125,10 +123,7 @@ fn value(v: &Value, depth: usize, out: &mut String) {
             out.push('}');
         }
         Value::List(l) => {
-            let items: Vec<_> = l
-                .iter()
-                .filter(|x| !matches!(x, Value::Comment(_)))
-                .collect();
+            let items: Vec<_> = l.iter().filter(|x| !matches!(x, Value::Comment(_))).collect();
             if items.is_empty() {
                 out.push_str("[]");
                 return;
@@ -182,9 +177,7 @@ fn string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -198,7 +191,8 @@ mod tests {
 
     #[test]
     fn keeps_order_and_writes_like_sops() {
-        let text = "{\n\t\"z\": 1,\n\t\"a\": [\n\t\t1.5,\n\t\ttrue,\n\t\tnull\n\t],\n\t\"m\": {},\n\t\"s\": \"<&>\\n\"\n}\n";
+        let text =
+            "{\n\t\"z\": 1,\n\t\"a\": [\n\t\t1.5,\n\t\ttrue,\n\t\tnull\n\t],\n\t\"m\": {},\n\t\"s\": \"<&>\\n\"\n}\n";
         let m = parse(text).expect("parses");
         let keys: Vec<_> = m.pairs().map(|(k, _)| k.to_string()).collect();
         assert_eq!(keys, ["z", "a", "m", "s"]);

@@ -69,9 +69,7 @@ pub fn get<'a>(map: &'a Map, steps: &[Step]) -> Result<&'a Value, KeyPathError> 
         let next = match (cur, step) {
             (None, Step::Key(k)) => map.get(k),
             (Some(Value::Map(m)), Step::Key(k)) => m.get(k),
-            (Some(Value::List(l)), Step::Index(n)) => {
-                l.iter().filter(|v| !matches!(v, Value::Comment(_))).nth(*n)
-            }
+            (Some(Value::List(l)), Step::Index(n)) => l.iter().filter(|v| !matches!(v, Value::Comment(_))).nth(*n),
             (None, Step::Index(_)) => return Err(KeyPathError::NotContainer(i + 1)),
             _ => return Err(KeyPathError::NotContainer(i + 1)),
         };
@@ -96,12 +94,7 @@ pub fn set(map: &mut Map, steps: &[Step], value: Value) -> Result<(), KeyPathErr
     set_in(slot, rest, value, 2)
 }
 
-fn set_in(
-    slot: &mut Value,
-    steps: &[Step],
-    value: Value,
-    depth: usize,
-) -> Result<(), KeyPathError> {
+fn set_in(slot: &mut Value, steps: &[Step], value: Value, depth: usize) -> Result<(), KeyPathError> {
     let Some((first, rest)) = steps.split_first() else {
         // The old value may be a secret: overwrite it before it is freed.
         slot.wipe();
@@ -178,13 +171,7 @@ mod tests {
             get(&m, &parse("[\"a\"][\"b\"]").expect("ok")),
             Ok(&Value::Str("v".into()))
         );
-        assert_eq!(
-            get(&m, &parse("[\"l\"][0]").expect("ok")),
-            Ok(&Value::Int(1))
-        );
-        assert_eq!(
-            get(&m, &parse("a/c").expect("ok")),
-            Err(KeyPathError::Missing(2))
-        );
+        assert_eq!(get(&m, &parse("[\"l\"][0]").expect("ok")), Ok(&Value::Int(1)));
+        assert_eq!(get(&m, &parse("a/c").expect("ok")), Err(KeyPathError::Missing(2)));
     }
 }

@@ -114,10 +114,7 @@ impl Metadata {
             .filter_map(|kind| {
                 self.text(kind.key())
                     .filter(|p| !p.is_empty())
-                    .map(|pattern| CryptRule {
-                        kind: *kind,
-                        pattern,
-                    })
+                    .map(|pattern| CryptRule { kind: *kind, pattern })
             })
             .collect();
         match set.len() {
@@ -169,11 +166,7 @@ impl Metadata {
             .map(|e| {
                 let r = MapItem::Pair("recipient".into(), Value::Str(e.recipient.clone()));
                 let enc = MapItem::Pair("enc".into(), Value::Str(e.enc.clone()));
-                Value::Map(Map(if recipient_first {
-                    vec![r, enc]
-                } else {
-                    vec![enc, r]
-                }))
+                Value::Map(Map(if recipient_first { vec![r, enc] } else { vec![enc, r] }))
             })
             .collect();
         self.insert_sorted("age", Value::List(list));
@@ -219,8 +212,6 @@ impl Metadata {
             .iter()
             .position(|item| matches!(item, MapItem::Pair(k, _) if k.as_str() > key))
             .unwrap_or(self.raw.0.len());
-        self.raw
-            .0
-            .insert(pos, MapItem::Pair(key.to_string(), value));
+        self.raw.0.insert(pos, MapItem::Pair(key.to_string(), value));
     }
 }

@@ -83,6 +83,10 @@ pub struct EncryptedDocument {
     pub format: Format,
     pub branches: Vec<Map>,
     pub metadata: Metadata,
+    /// For dotenv and INI: the metadata as loaded and its flat keys in file
+    /// order, so an unchanged file is written back byte for byte (older sops
+    /// versions did not write flat keys in sorted order).
+    pub flat_original: Option<(Map, Map)>,
 }
 
 fn utf8(bytes: &[u8]) -> Result<&str, FormatError> {
@@ -118,11 +122,7 @@ pub fn read_plain(format: Format, bytes: &[u8]) -> Result<Vec<Map>, FormatError>
 }
 
 /// Writes plain documents (decrypted output). A binary file gives back the raw `data`.
-pub fn write_plain(
-    format: Format,
-    branches: &[Map],
-    yaml_indent: usize,
-) -> Result<Vec<u8>, FormatError> {
+pub fn write_plain(format: Format, branches: &[Map], yaml_indent: usize) -> Result<Vec<u8>, FormatError> {
     Ok(match format {
         Format::Binary => {
             let [only] = branches else {
@@ -160,6 +160,7 @@ pub fn read_encrypted(format: Format, bytes: &[u8]) -> Result<EncryptedDocument,
         Format::Ini => vec![ini::parse(text)?],
     };
     let first = branches.first_mut().ok_or(FormatError::NoMetadata)?;
+    let mut flat_original = None;
     let raw = match format {
         Format::Yaml | Format::Json | Format::Binary => match first.remove(METADATA_KEY) {
             Some(Value::Map(m)) => m,
@@ -170,8 +171,7 @@ pub fn read_encrypted(format: Format, bytes: &[u8]) -> Result<EncryptedDocument,
             let mut flat = Map::new();
             first.0.retain(|item| match item {
                 MapItem::Pair(k, v) if k.starts_with("sops_") => {
-                    flat.0
-                        .push(MapItem::Pair(k["sops_".len()..].to_string(), v.clone()));
+                    flat.0.push(MapItem::Pair(k["sops_".len()..].to_string(), v.clone()));
                     false
                 }
                 _ => true,
@@ -179,7 +179,9 @@ pub fn read_encrypted(format: Format, bytes: &[u8]) -> Result<EncryptedDocument,
             if flat.0.is_empty() {
                 return Err(FormatError::NoMetadata);
             }
-            flatten::unflatten(&flat)
+            let nested = flatten::unflatten(&flat);
+            flat_original = Some((nested.clone(), flat));
+            nested
         }
         Format::Ini => match first.remove(METADATA_KEY) {
             Some(Value::Map(m)) => {
@@ -187,13 +189,13 @@ pub fn read_encrypted(format: Format, bytes: &[u8]) -> Result<EncryptedDocument,
                     .0
                     .into_iter()
                     .map(|item| match item {
-                        MapItem::Pair(k, Value::Str(s)) => {
-                            MapItem::Pair(k, Value::Str(s.replace("\\n", "\n")))
-                        }
+                        MapItem::Pair(k, Value::Str(s)) => MapItem::Pair(k, Value::Str(s.replace("\\n", "\n"))),
                         other => other,
                     })
                     .collect());
-                flatten::unflatten(&unescaped)
+                let nested = flatten::unflatten(&unescaped);
+                flat_original = Some((nested.clone(), unescaped));
+                nested
             }
             Some(_) => return Err(FormatError::BadMetadata),
             None => return Err(FormatError::NoMetadata),
@@ -207,14 +209,12 @@ pub fn read_encrypted(format: Format, bytes: &[u8]) -> Result<EncryptedDocument,
         format,
         branches,
         metadata: Metadata { raw },
+        flat_original,
     })
 }
 
 /// Writes an encrypted file: the data documents with the metadata last.
-pub fn write_encrypted(
-    doc: &EncryptedDocument,
-    yaml_indent: usize,
-) -> Result<Vec<u8>, FormatError> {
+pub fn write_encrypted(doc: &EncryptedDocument, yaml_indent: usize) -> Result<Vec<u8>, FormatError> {
     let mut branches = doc.branches.clone();
     let meta = doc.metadata.raw.clone();
     match doc.format {
@@ -233,19 +233,27 @@ pub fn write_encrypted(
         }
         Format::Dotenv => {
             let mut b = one(&branches, "dotenv")?.clone();
-            b.0.extend(flatten::flatten(&meta, "sops_").0);
+            let flat = match &doc.flat_original {
+                Some((nested, flat)) if *nested == meta => flat.clone(),
+                _ => flatten::flatten(&meta, ""),
+            };
+            b.0.extend(flat.0.into_iter().map(|item| match item {
+                MapItem::Pair(k, v) => MapItem::Pair(format!("sops_{k}"), v),
+                other => other,
+            }));
             Ok(dotenv::emit(&b)?.into_bytes())
         }
         Format::Ini => {
             let mut b = one(&branches, "ini")?.clone();
-            let flat = flatten::flatten(&meta, "");
+            let flat = match &doc.flat_original {
+                Some((nested, flat)) if *nested == meta => flat.clone(),
+                _ => flatten::flatten(&meta, ""),
+            };
             let escaped = Map(flat
                 .0
                 .into_iter()
                 .map(|item| match item {
-                    MapItem::Pair(k, Value::Str(s)) => {
-                        MapItem::Pair(k, Value::Str(s.replace('\n', "\\n")))
-                    }
+                    MapItem::Pair(k, Value::Str(s)) => MapItem::Pair(k, Value::Str(s.replace('\n', "\\n"))),
                     other => other,
                 })
                 .collect());

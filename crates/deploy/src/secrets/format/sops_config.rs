@@ -11,10 +11,7 @@ pub enum SopsConfigError {
     #[error(".sops.yaml: {0}")]
     Shape(String),
     #[error(".sops.yaml creation rule {rule}: cannot use more than one of {}", .fields.join(", "))]
-    ConflictingRules {
-        rule: usize,
-        fields: Vec<&'static str>,
-    },
+    ConflictingRules { rule: usize, fields: Vec<&'static str> },
 }
 
 /// One group of master keys; sops splits the data key across groups (Shamir).
@@ -87,9 +84,8 @@ fn group_from(m: &Map) -> KeyGroup {
         unsupported: OTHER_KEYS
             .iter()
             .filter(|k| {
-                m.get(k).is_some_and(|v| {
-                    !strings(v).is_empty() || matches!(v, Value::List(l) if !l.is_empty())
-                })
+                m.get(k)
+                    .is_some_and(|v| !strings(v).is_empty() || matches!(v, Value::List(l) if !l.is_empty()))
             })
             .map(|k| k.to_string())
             .collect(),
@@ -110,9 +106,7 @@ pub fn parse(text: &str) -> Result<SopsConfig, SopsConfigError> {
                 Some(Value::Map(y)) => match y.get("indent") {
                     Some(Value::Int(n)) if *n > 0 => Some(*n as usize),
                     Some(Value::Int(_)) => {
-                        return Err(SopsConfigError::Shape(
-                            "stores.yaml.indent must be positive".into(),
-                        ))
+                        return Err(SopsConfigError::Shape("stores.yaml.indent must be positive".into()))
                     }
                     _ => None,
                 },
@@ -125,17 +119,9 @@ pub fn parse(text: &str) -> Result<SopsConfig, SopsConfigError> {
     let rules = match root.get("creation_rules") {
         None | Some(Value::Null) => return Ok(cfg),
         Some(Value::List(l)) => l,
-        Some(_) => {
-            return Err(SopsConfigError::Shape(
-                "creation_rules must be a list".into(),
-            ))
-        }
+        Some(_) => return Err(SopsConfigError::Shape("creation_rules must be a list".into())),
     };
-    for (index, r) in rules
-        .iter()
-        .filter(|v| !matches!(v, Value::Comment(_)))
-        .enumerate()
-    {
+    for (index, r) in rules.iter().filter(|v| !matches!(v, Value::Comment(_))).enumerate() {
         let Value::Map(m) = r else {
             return Err(SopsConfigError::Shape(format!(
                 "creation rule {index} is not a mapping"
@@ -176,10 +162,7 @@ pub fn parse(text: &str) -> Result<SopsConfig, SopsConfigError> {
         }
         cfg.creation_rules.push(CreationRule {
             index,
-            path_regex: m
-                .get("path_regex")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            path_regex: m.get("path_regex").and_then(Value::as_str).map(str::to_string),
             key_groups,
             shamir_threshold: match m.get("shamir_threshold") {
                 Some(Value::Int(n)) => Some(*n),
@@ -213,9 +196,6 @@ mod tests {
         );
         assert_eq!(cfg.creation_rules[2].key_groups[0].pgp, vec!["ABC"]);
         let bad = "creation_rules:\n  - encrypted_regex: a\n    unencrypted_suffix: b\n";
-        assert!(matches!(
-            parse(bad),
-            Err(SopsConfigError::ConflictingRules { .. })
-        ));
+        assert!(matches!(parse(bad), Err(SopsConfigError::ConflictingRules { .. })));
     }
 }

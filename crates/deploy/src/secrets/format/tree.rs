@@ -166,11 +166,7 @@ pub fn go_format_float_f(x: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
+        return if x > 0.0 { "+Inf".into() } else { "-Inf".into() };
     }
     // Rust's Display is the shortest round-trip representation without an
     // exponent, which is what Go's 'f' with precision -1 produces.

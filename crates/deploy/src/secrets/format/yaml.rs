@@ -81,7 +81,8 @@ struct Parser {
     lines: Vec<String>,
     pos: usize,
     offset: usize,
-    pending: Vec<Comment>,
+    /// Comment lines read ahead, with their indentation.
+    pending: Vec<(Comment, usize)>,
 }
 
 fn indent_of(line: &str) -> usize {
@@ -104,10 +105,7 @@ impl Parser {
             let line = &self.lines[self.pos];
             let trimmed = line.trim_start_matches(' ');
             if trimmed.starts_with('\t') && !trimmed.trim().is_empty() {
-                return err(
-                    self.line_no(self.pos),
-                    "tabs are not allowed for indentation",
-                );
+                return err(self.line_no(self.pos), "tabs are not allowed for indentation");
             }
             let t = trimmed.trim();
             if t.is_empty() {
@@ -115,10 +113,13 @@ impl Parser {
                 continue;
             }
             if let Some(c) = t.strip_prefix('#') {
-                self.pending.push(Comment {
-                    text: c.to_string(),
-                    inline: false,
-                });
+                self.pending.push((
+                    Comment {
+                        text: c.to_string(),
+                        inline: false,
+                    },
+                    indent_of(line),
+                ));
                 self.pos += 1;
                 continue;
             }
@@ -128,15 +129,23 @@ impl Parser {
     }
 
     fn flush_comments_map(&mut self, map: &mut Map) {
-        for c in self.pending.drain(..) {
+        for (c, _) in self.pending.drain(..) {
             map.0.push(MapItem::Comment(c));
         }
     }
 
     fn flush_comments_list(&mut self, list: &mut Vec<Value>) {
-        for c in self.pending.drain(..) {
+        for (c, _) in self.pending.drain(..) {
             list.push(Value::Comment(c));
         }
+    }
+
+    /// Comments after a block's last item that are indented at least as far
+    /// as the block stay in it (go-yaml's foot comments); the rest belong to
+    /// whatever comes next.
+    fn take_foot(&mut self, indent: usize) -> Vec<Comment> {
+        let n = self.pending.iter().take_while(|(_, i)| *i >= indent).count();
+        self.pending.drain(..n).map(|(c, _)| c).collect()
     }
 
     fn document(&mut self) -> Result<Map, YamlError> {
@@ -144,28 +153,19 @@ impl Parser {
         if let Some((idx, indent)) = self.next_content()? {
             let content = self.lines[idx][indent..].to_string();
             if is_seq_entry(&content) {
-                return err(
-                    self.line_no(idx),
-                    "YAML documents that are sequences are not supported",
-                );
+                return err(self.line_no(idx), "YAML documents that are sequences are not supported");
             }
             if find_mapping_colon(&content).is_none() {
                 if content.trim() == "{}" {
                     self.pos += 1;
                 } else {
-                    return err(
-                        self.line_no(idx),
-                        "YAML documents that are values are not supported",
-                    );
+                    return err(self.line_no(idx), "YAML documents that are values are not supported");
                 }
             } else {
                 map = self.mapping(indent)?;
             }
             if let Some((idx, _)) = self.next_content()? {
-                return err(
-                    self.line_no(idx),
-                    "unexpected content after the top-level mapping",
-                );
+                return err(self.line_no(idx), "unexpected content after the top-level mapping");
             }
         }
         self.flush_comments_map(&mut map);
@@ -199,6 +199,9 @@ impl Parser {
                 map.0.push(MapItem::Comment(Comment { text, inline }));
             }
             map.0.push(MapItem::Pair(key, value));
+        }
+        for c in self.take_foot(indent) {
+            map.0.push(MapItem::Comment(c));
         }
         Ok(map)
     }
@@ -257,8 +260,7 @@ impl Parser {
                     return Ok((Value::Map(self.mapping(nind)?), comment));
                 }
                 self.pos = nidx + 1;
-                let (v, c2) =
-                    self.value(ncontent.trim(), nind.saturating_sub(1), nidx, in_mapping)?;
+                let (v, c2) = self.value(ncontent.trim(), nind.saturating_sub(1), nidx, in_mapping)?;
                 return Ok((v, comment.or(c2)));
             }
             if nind == parent && in_mapping && is_seq_entry(&ncontent) {
@@ -287,10 +289,7 @@ impl Parser {
                 Ok((v, trailing_comment(&tail, line_no)?))
             }
             b'&' | b'*' | b'!' => err(line_no, "anchors, aliases and tags are not supported"),
-            b'@' | b'`' => err(
-                line_no,
-                "a plain value cannot start with `@` or a backquote",
-            ),
+            b'@' | b'`' => err(line_no, "a plain value cannot start with `@` or a backquote"),
             _ => {
                 let (text, comment) = split_plain_comment(rest);
                 if find_mapping_colon(text).is_some() {
@@ -363,8 +362,8 @@ impl Parser {
                     && !rest.starts_with('[')
                     && !rest.starts_with('{')
                     && find_mapping_colon(&rest).is_some();
-                let quoted_key_map = (rest.starts_with('"') || rest.starts_with('\''))
-                    && find_mapping_colon(&rest).is_some();
+                let quoted_key_map =
+                    (rest.starts_with('"') || rest.starts_with('\'')) && find_mapping_colon(&rest).is_some();
                 if nested_seq || nested_map || quoted_key_map {
                     // Re-read the item as a block starting at the column after `- `.
                     self.lines[idx] = format!("{}{}", " ".repeat(col), rest);
@@ -372,6 +371,9 @@ impl Parser {
                     if nested_seq {
                         list.push(Value::List(self.sequence(col)?));
                     } else {
+                        // Comments on the item's first line stay inside the
+                        // item's mapping (as in sops's tree); the emitter
+                        // writes them before the dash.
                         list.push(Value::Map(self.mapping(col)?));
                     }
                     continue;
@@ -384,6 +386,9 @@ impl Parser {
                 list.push(Value::Comment(Comment { text, inline }));
             }
             list.push(value);
+        }
+        for c in self.take_foot(indent) {
+            list.push(Value::Comment(c));
         }
         Ok(list)
     }
@@ -532,10 +537,7 @@ fn trailing_comment(tail: &str, line_no: usize) -> Result<Option<String>, YamlEr
     }
     if let Some(c) = t.strip_prefix('#') {
         if tail.starts_with('#') {
-            return err(
-                line_no,
-                "a comment must be separated from a value by a space",
-            );
+            return err(line_no, "a comment must be separated from a value by a space");
         }
         return Ok(Some(c.to_string()));
     }
@@ -778,10 +780,7 @@ impl FlowParser<'_> {
                         Value::Null
                     };
                     if map.get(&key).is_some() {
-                        return err(
-                            self.line_no,
-                            format!("mapping key \"{key}\" already defined"),
-                        );
+                        return err(self.line_no, format!("mapping key \"{key}\" already defined"));
                     }
                     map.0.push(MapItem::Pair(key, value));
                     self.ws();
@@ -805,12 +804,7 @@ impl FlowParser<'_> {
                     if matches!(c, b',' | b']' | b'}') {
                         break;
                     }
-                    if c == b':'
-                        && matches!(
-                            self.s.get(self.i + 1),
-                            None | Some(b' ') | Some(b',') | Some(b'}')
-                        )
-                    {
+                    if c == b':' && matches!(self.s.get(self.i + 1), None | Some(b' ') | Some(b',') | Some(b'}')) {
                         break;
                     }
                     self.i += 1;
@@ -830,9 +824,7 @@ pub fn resolve_plain(s: &str) -> Value {
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY)
-        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         _ => {}
     }
@@ -943,21 +935,7 @@ fn looks_like_timestamp(s: &str) -> bool {
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "on"
-            | "On"
-            | "ON"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "off"
-            | "Off"
-            | "OFF"
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF"
     )
 }
 
@@ -985,10 +963,7 @@ fn is_base60_float(s: &str) -> bool {
                 && p.chars().all(|c| c.is_ascii_digit())
                 && (p.len() == 1 || p.as_bytes()[0] <= b'5')
         })
-        && _frac
-            .chars()
-            .skip(1)
-            .all(|c| c.is_ascii_digit() || c == '_')
+        && _frac.chars().skip(1).all(|c| c.is_ascii_digit() || c == '_')
 }
 
 // ---------------------------------------------------------------- emitter
@@ -1050,80 +1025,55 @@ impl Emitter {
     }
 
     /// `inline_first`: the first key goes right after an already written `- `.
+    /// go-yaml writes every comment sops keeps on a line of its own (line
+    /// comments come back from sops as head comments), so this does too.
     fn mapping(&mut self, map: &Map, indent: usize, inline_first: bool) {
         let mut first = true;
-        let mut head: Vec<&str> = Vec::new();
-        let mut line: Vec<&str> = Vec::new();
         for item in &map.0 {
             match item {
                 MapItem::Comment(c) => {
-                    if c.inline {
-                        line.push(&c.text);
-                    } else {
-                        head.push(&c.text);
+                    // Leading comments of a `- ` item were written before
+                    // the dash by `sequence`.
+                    if !(first && inline_first) {
+                        self.comment_line(indent, &c.text);
                     }
                 }
                 MapItem::Pair(k, v) => {
-                    let at_dash = first && inline_first;
-                    for h in head.drain(..) {
-                        // A comment before the first key of a `- ` item goes
-                        // after the dash on its own line, as go-yaml does.
-                        if at_dash {
-                            self.out.push('#');
-                            self.out.push_str(h);
-                            self.out.push('\n');
-                            self.out.push_str(&" ".repeat(indent));
-                        } else {
-                            self.comment_line(indent, h);
-                        }
-                    }
-                    if !at_dash {
+                    if !(first && inline_first) {
                         self.out.push_str(&" ".repeat(indent));
                     }
                     first = false;
                     self.out.push_str(&scalar_key(k));
                     self.out.push(':');
-                    let comments: Vec<&str> = std::mem::take(&mut line);
-                    self.node_after_indicator(v, indent, Ctx::MappingValue, &comments);
+                    self.node_after_indicator(v, indent, Ctx::MappingValue, &[]);
                 }
             }
-        }
-        head.append(&mut line);
-        for h in head {
-            self.comment_line(indent, h);
         }
     }
 
     fn sequence(&mut self, list: &[Value], indent: usize, inline_first: bool) {
         let mut first = true;
-        let mut head: Vec<&str> = Vec::new();
-        let mut line: Vec<&str> = Vec::new();
         for item in list {
             match item {
-                Value::Comment(c) => {
-                    if c.inline {
-                        line.push(&c.text);
-                    } else {
-                        head.push(&c.text);
-                    }
-                }
+                Value::Comment(c) => self.comment_line(indent, &c.text),
                 v => {
-                    for h in head.drain(..) {
-                        self.comment_line(indent, h);
+                    if let Value::Map(m) = v {
+                        // go-yaml writes a mapping item's head comment above the dash.
+                        for item in &m.0 {
+                            match item {
+                                MapItem::Comment(c) => self.comment_line(indent, &c.text),
+                                MapItem::Pair(..) => break,
+                            }
+                        }
                     }
                     if !(first && inline_first) {
                         self.out.push_str(&" ".repeat(indent));
                     }
                     first = false;
                     self.out.push('-');
-                    let comments: Vec<&str> = std::mem::take(&mut line);
-                    self.node_after_indicator(v, indent, Ctx::SequenceItem, &comments);
+                    self.node_after_indicator(v, indent, Ctx::SequenceItem, &[]);
                 }
             }
-        }
-        head.append(&mut line);
-        for h in head {
-            self.comment_line(indent, h);
         }
     }
 
@@ -1247,11 +1197,7 @@ pub fn go_yaml_float(x: f64) -> String {
         return ".nan".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        };
+        return if x > 0.0 { ".inf".into() } else { "-.inf".into() };
     }
     go_format_g(x)
 }
@@ -1259,11 +1205,7 @@ pub fn go_yaml_float(x: f64) -> String {
 /// Go's `FormatFloat(x, 'g', -1, 64)`.
 pub fn go_format_g(x: f64) -> String {
     if x == 0.0 {
-        return if x.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
+        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     let e = format!("{x:e}"); // shortest digits, like "1.5e-7"
     let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
@@ -1311,18 +1253,14 @@ fn analyze(s: &str) -> Analysis {
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let mut special = false;
     let mut line_breaks = false;
-    let (mut leading_space, mut trailing_space, mut break_space, mut space_break) =
-        (false, false, false, false);
+    let (mut leading_space, mut trailing_space, mut break_space, mut space_break) = (false, false, false, false);
     let (mut leading_break, mut trailing_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let chars: Vec<char> = s.chars().collect();
     let mut preceded_by_ws = true;
     for (i, &c) in chars.iter().enumerate() {
         let next = chars.get(i + 1).copied();
-        let followed_by_ws = matches!(
-            next,
-            None | Some(' ') | Some('\t') | Some('\n') | Some('\r')
-        );
+        let followed_by_ws = matches!(next, None | Some(' ') | Some('\t') | Some('\n') | Some('\r'));
         let first = i == 0;
         let last = i + 1 == chars.len();
         if first {
@@ -1343,8 +1281,7 @@ fn analyze(s: &str) -> Analysis {
         if c == '\t' || !is_printable(c) || c == '\u{feff}' {
             special = true;
         }
-        let is_break =
-            c == '\n' || c == '\r' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}';
+        let is_break = c == '\n' || c == '\r' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}';
         if is_break {
             line_breaks = true;
         }
@@ -1397,10 +1334,7 @@ fn analyze(s: &str) -> Analysis {
     if block_indicators {
         plain_ok = false;
     }
-    Analysis {
-        plain_ok,
-        single_ok,
-    }
+    Analysis { plain_ok, single_ok }
 }
 
 fn double_quoted(s: &str) -> String {
@@ -1461,14 +1395,9 @@ mod tests {
             panic!("b is a list")
         };
         assert_eq!(b[0], s("x"));
-        let Value::Map(inner) = &b[1] else {
-            panic!("map item")
-        };
+        let Value::Map(inner) = &b[1] else { panic!("map item") };
         assert_eq!(inner.get("y"), Some(&Value::Int(2)));
-        assert_eq!(
-            inner.get("z"),
-            Some(&Value::List(vec![Value::Int(1), s("q")]))
-        );
+        assert_eq!(inner.get("z"), Some(&Value::List(vec![Value::Int(1), s("q")])));
         let Some(Value::Map(c)) = m.get("c") else {
             panic!("c is a map")
         };
@@ -1478,7 +1407,7 @@ mod tests {
 
     #[test]
     fn emits_like_go_yaml_with_indent_4() {
-        let text = "# head\na: 1 # one\nb:\n    - x\n    - k: 2\n      z: '#x'\n      \"y\": 3\nc:\n    d: |\n        line1\n        line2\n    e: \"\"\n    f: \"true\"\n    g: 'a: b'\n    h: |-\n        two\n        lines\n    i:\n        - - a\n          - b\n";
+        let text = "# head\n# one\na: 1\nb:\n    - x\n    - k: 2\n      z: '#x'\n      \"y\": 3\nc:\n    d: |\n        line1\n        line2\n    e: \"\"\n    f: \"true\"\n    g: 'a: b'\n    h: |-\n        two\n        lines\n    i:\n        - - a\n          - b\n";
         let docs = parse(text).expect("parses");
         assert_eq!(emit(&docs, 4), text);
     }
