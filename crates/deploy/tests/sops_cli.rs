@@ -161,8 +161,13 @@ fn sops_decrypts_our_files_and_we_decrypt_sops_files() {
             if !flat {
                 return m;
             }
-            let spaces = regex::Regex::new(r" *= *").expect("re");
-            let mut lines: Vec<String> = m.lines().map(|l| spaces.replace(l, "=").into_owned()).collect();
+            let mut lines: Vec<String> = m
+                .lines()
+                .map(|l| match l.split_once('=') {
+                    Some((k, v)) => format!("{}={}", k.trim_end(), v.trim_start()),
+                    None => l.to_string(),
+                })
+                .collect();
             lines.sort();
             lines.join("\n")
         };
