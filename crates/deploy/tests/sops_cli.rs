@@ -94,6 +94,19 @@ const CASES: &[(&str, &str)] = &[
         "odd.yaml",
         "# top\n\n# before a\na: 1 # after a\nl:\n  - a # c1\n  - b\n  # between\n  - c\nkey: # c2\n  nested: v\n  # foot of key\n\nother: 'x'\nm:\n    # only\n    z: \"1\"\nlast: [1, 2]\nflow: {a: b}\n# end\n",
     ),
+    (
+        "tricky.yaml",
+        "a: 'yes'\nb: \"no\"\nc: '2021-01-01'\nd: \"1.0\"\ne: ' lead'\nf: 'trail '\ng: 'a: b'\nh: 'x #y'\ni: \"-\"\nj: \"tab\\there\"\nk: \"multi\\nline\\n\"\nl: \"multi\\nno end\"\nm: \"keep\\n\\n\"\nn: 1e10\no: 0x1F\np: -0.5\nq: .inf\nr: ~\ns: \"~\"\n\"quoted key\": 1\n\"true\": 2\nt: [a, {b: c}, [d]]\nu: {}\nv: []\nw: \"\\u00e9t\\u00e9 \\U0001F600\"\nx: '@at'\ny: '%pct'\nz: \"back`tick\"\nlong: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"\nnested:\n    - - x\n      - y\n    - k: v\n      l:\n          - 1\n",
+    ),
+    (
+        "hand.yaml",
+        "---\n# Secrets for odoo1\nrestic:\n  # repository password\n  password: hunter2   # rotate yearly\n  env: |\n    B2_ACCOUNT_ID=abc\n    B2_ACCOUNT_KEY=def\n\nusers:\n- name: alice\n  # admin\n  keys:\n  - ssh-ed25519 AAAA alice@laptop\n- name: bob\n\n# trailing\nempty:\nplain: hello # note\n",
+    ),
+    (
+        "tricky.json",
+        "{\"k\": \"<tag> & \\\"q\\\" \\u00e9 \\ud83d\\ude00\", \"n\": 12345678901234, \"f\": 0.000001, \"e\": 1e21, \"neg\": -3, \"arr\": [], \"obj\": {}, \"nul\": null}",
+    ),
+    ("tricky.env", "A=with spaces and = sign\nB='quoted'\nC=\n#c\nD=x#y\n"),
     ("s.env", "#comment\nDB_PASSWORD=secret\nMULTI=a\\nb\nX_unencrypted=plain\n"),
     ("s.ini", "[db]\nuser     = admin\npassword = secret\n"),
     ("s.bin", "binary \u{1} data\nwith lines\n"),

@@ -254,7 +254,7 @@ impl Parser {
             let ncontent = self.lines[nidx][nind..].to_string();
             if nind > parent {
                 if is_seq_entry(&ncontent) {
-                    return Ok((Value::List(self.sequence(nind)?), comment));
+                    return Ok((Value::List(self.sequence(nind, false)?), comment));
                 }
                 if find_mapping_colon(&ncontent).is_some() {
                     return Ok((Value::Map(self.mapping(nind)?), comment));
@@ -264,7 +264,7 @@ impl Parser {
                 return Ok((v, comment.or(c2)));
             }
             if nind == parent && in_mapping && is_seq_entry(&ncontent) {
-                return Ok((Value::List(self.sequence(nind)?), comment));
+                return Ok((Value::List(self.sequence(nind, true)?), comment));
             }
             return Ok((Value::Null, comment));
         }
@@ -337,7 +337,7 @@ impl Parser {
         }
     }
 
-    fn sequence(&mut self, indent: usize) -> Result<Vec<Value>, YamlError> {
+    fn sequence(&mut self, indent: usize, indentless: bool) -> Result<Vec<Value>, YamlError> {
         let mut list = Vec::new();
         while let Some((idx, ind)) = self.next_content()? {
             if ind < indent {
@@ -369,7 +369,7 @@ impl Parser {
                     self.lines[idx] = format!("{}{}", " ".repeat(col), rest);
                     self.pos = idx;
                     if nested_seq {
-                        list.push(Value::List(self.sequence(col)?));
+                        list.push(Value::List(self.sequence(col, false)?));
                     } else {
                         // Comments on the item's first line stay inside the
                         // item's mapping (as in sops's tree); the emitter
@@ -387,8 +387,12 @@ impl Parser {
             }
             list.push(value);
         }
-        for c in self.take_foot(indent) {
-            list.push(Value::Comment(c));
+        // A comment after an indentless sequence sits at its parent's key
+        // column, so it belongs to the next key, not to the sequence.
+        if !indentless {
+            for c in self.take_foot(indent) {
+                list.push(Value::Comment(c));
+            }
         }
         Ok(list)
     }
@@ -1162,15 +1166,13 @@ fn literal_allowed(s: &str) -> bool {
 }
 
 fn is_printable(c: char) -> bool {
+    // libyaml's (and go-yaml's) `is_printable`: nothing beyond the BMP, no
+    // tab, CR or NEL, so those force double quotes with escapes.
     let u = c as u32;
-    u == 0x9
-        || u == 0xA
-        || u == 0xD
+    u == 0xA
         || (0x20..=0x7E).contains(&u)
-        || u == 0x85
         || (0xA0..=0xD7FF).contains(&u)
         || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
-        || (0x10000..=0x10FFFF).contains(&u)
 }
 
 fn scalar_value(v: &Value) -> String {
@@ -1354,7 +1356,6 @@ fn double_quoted(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\u{1b}' => out.push_str("\\e"),
             '\u{85}' => out.push_str("\\N"),
-            '\u{a0}' => out.push_str("\\_"),
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
             c if !is_printable(c) || c == '\u{feff}' => {
