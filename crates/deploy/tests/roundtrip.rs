@@ -374,3 +374,30 @@ fn encrypting_an_encrypted_file_is_refused() {
     assert!(err.to_string().contains("already has sops metadata"));
     let _: Map = format::read_plain(Format::Yaml, b"k: v\n").expect("plain").remove(0);
 }
+
+#[test]
+fn edit_flow_re_encrypts_only_changed_values() {
+    // What `secrets edit` does: decrypt to text, let the user change it,
+    // parse the text again and store it with the same data key.
+    let key = Key::new();
+    let text = "a: one\nb: two\nl:\n    - x\n    - y\n";
+    let mut file = encrypt(
+        "s.yaml",
+        Format::Yaml,
+        text.as_bytes(),
+        &key,
+        &EncryptOptions::default(),
+    );
+    let before = file.branches()[0].clone();
+    let mut opened = file.open(&key.ids()).expect("opens");
+    let shown = opened.plain.to_bytes(4).expect("text");
+    let edited = String::from_utf8_lossy(&shown).replace("b: two", "b: TWO");
+    opened.plain = PlainTree::parse(Path::new("s.yaml"), Format::Yaml, edited.as_bytes()).expect("parses");
+    file.store(&opened).expect("stores");
+    let after = &file.branches()[0];
+    assert_eq!(after.get("a"), before.get("a"));
+    assert_eq!(after.get("l"), before.get("l"));
+    assert_ne!(after.get("b"), before.get("b"));
+    let plain = file.decrypt(&key.ids()).expect("MAC ok");
+    assert_eq!(plain.get("b").expect("b"), &Value::Str("TWO".into()));
+}
