@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nixpilot_lint::fix::{self, FixMode};
 use nixpilot_lint::render::{self, Report};
+use nixpilot_lint::engine::Scope;
 use nixpilot_lint::{engine, vfs, Severity, SourceFile};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -71,6 +72,7 @@ impl LintArgs {
         let paths = if self.paths.is_empty() { vec![PathBuf::from(".")] } else { self.paths.clone() };
         let root = vfs::find_project_root(&paths[0])?;
         let mut targets: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut scope = Vec::new();
         let config = vfs::load_config(&root)?;
         for path in &paths {
             let this_root = vfs::find_project_root(path)?;
@@ -84,6 +86,7 @@ impl LintArgs {
                 );
             }
             let absolute = std::fs::canonicalize(path).with_context(|| format!("{}", path.display()))?;
+            scope.push(vfs::relative_path(&root, &absolute));
             if absolute.is_dir() {
                 targets.extend(vfs::discover_nix_files(&root, &absolute, &config)?);
             } else {
@@ -93,7 +96,8 @@ impl LintArgs {
         }
         let targets: Vec<PathBuf> = targets.into_iter().collect();
         let mut files = vfs::read_files(&root, &targets)?;
-        let indices: Vec<usize> = (0..files.len()).collect();
+        let scope = Scope(scope);
+        let source = vfs::DiskSource::new(&root, &config);
 
         let progress = progress_bar(files.len());
         let tick = || progress.inc(1);
@@ -101,7 +105,7 @@ impl LintArgs {
         let originals: Vec<SourceFile> = if self.diff { files.clone() } else { Vec::new() };
 
         let result = if self.fix || self.diff {
-            let outcome = fix::fix_until_stable(&mut files, &indices, &config, mode, &tick);
+            let outcome = fix::fix_until_stable(&mut files, Some(&source), &scope, &config, mode, &tick);
             progress.finish_and_clear();
             if self.diff {
                 return print_diff(&originals, &outcome.changed);
@@ -118,7 +122,7 @@ impl LintArgs {
             }
             outcome.result
         } else {
-            let result = engine::lint(&files, &indices, &config, &tick);
+            let result = engine::lint(&files, Some(&source), &scope, &config, &tick);
             progress.finish_and_clear();
             result
         };
@@ -127,7 +131,12 @@ impl LintArgs {
         let cwd = std::env::current_dir().context("current directory")?;
         let prefix = display_prefix(&cwd, &root);
         let root_uri = file_uri(&root);
-        let mut report = Report::new(&result.diagnostics, &files, result.files_checked);
+        // Project diagnostics may point into files that were not linted (flake.lock, …).
+        let mut shown = files.clone();
+        if let Some(project) = &result.project {
+            shown.extend(project.sources().filter(|s| !files.iter().any(|f| f.path == s.path)).cloned());
+        }
+        let mut report = Report::new(&result.diagnostics, &shown, result.files_checked);
         report.display_prefix = &prefix;
         report.root_uri = Some(&root_uri);
         report.color = match self.color {

@@ -1,13 +1,14 @@
-//! Runs the rules: one parse and one tree walk per file (in parallel), then the project
-//! rules, then suppressions and configured severities. A pure function of the file texts.
+//! Runs the rules: one parse and one tree walk per file (in parallel), the project model
+//! and project rules, then suppressions and configured severities. A pure function of texts.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rnix::{NodeOrToken, SyntaxKind, WalkEvent};
 
 use crate::config::{Config, RuleLevel};
 use crate::diagnostic::Diagnostic;
+use crate::project::{FileSource, ParsedFile, Project};
 use crate::rules::{self, FileContext, FileRule, ProjectContext, ProjectRule};
 use crate::source::SourceFile;
 use crate::suppression::{self, Suppression};
@@ -52,13 +53,13 @@ pub struct FileAnalysis {
     pub suppressions: Vec<Suppression>,
 }
 
-/// Parses one file and runs every enabled file rule in a single walk of its tree.
-pub fn analyze_file(file: &SourceFile, rules: &RuleSet) -> FileAnalysis {
-    let parse = rnix::Root::parse(&file.text);
-    let root = parse.syntax();
+/// Runs every enabled file rule over one parsed file in a single walk of its tree.
+pub fn analyze_file(parsed: &ParsedFile, rules: &RuleSet) -> FileAnalysis {
+    let file = &parsed.source;
+    let root = parsed.syntax();
     let mut cx = FileContext::new(file, &root);
     for rule in &rules.whole_file {
-        rule.check_file(parse.errors(), &mut cx);
+        rule.check_file(&parsed.errors, &mut cx);
     }
     let mut suppressions = Vec::new();
     for event in root.preorder_with_tokens() {
@@ -84,47 +85,92 @@ pub fn analyze_file(file: &SourceFile, rules: &RuleSet) -> FileAnalysis {
     }
 }
 
-/// Everything a lint run found.
+/// Which project diagnostics a run reports: those in files below one of these project-relative
+/// paths (`""` is the whole project).
 #[derive(Debug, Clone)]
+pub struct Scope(pub Vec<String>);
+
+impl Scope {
+    pub fn whole() -> Scope {
+        Scope(vec![String::new()])
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        self.0
+            .iter()
+            .any(|p| p.is_empty() || path == p || path.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')))
+    }
+}
+
+/// Everything a lint run found.
 pub struct LintResult {
     /// Sorted by file, position and rule.
     pub diagnostics: Vec<Diagnostic>,
-    /// How many files were checked.
+    /// How many files were checked by the file rules.
     pub files_checked: usize,
+    /// The project model, when project rules ran.
+    pub project: Option<Project>,
 }
 
-/// Lints `targets` (indices into `files`) with file rules and the whole of `files` with the
-/// project rules; only diagnostics located in a target file are kept.
-/// `progress` is called once per file analysed, from any thread.
-pub fn lint(files: &[SourceFile], targets: &[usize], config: &Config, progress: &(dyn Fn() + Sync)) -> LintResult {
+/// Lints `files` with the file rules and, when a `source` for the whole project is given,
+/// builds the project model and runs the project rules, keeping their diagnostics that fall
+/// in `scope` (and, for Nix files, in `files`). `progress` is called once per file analysed.
+pub fn lint(
+    files: &[SourceFile],
+    source: Option<&dyn FileSource>,
+    scope: &Scope,
+    config: &Config,
+    progress: &(dyn Fn() + Sync),
+) -> LintResult {
     let rules = RuleSet::new(config);
-    let mut analyses: Vec<(usize, FileAnalysis)> = targets
+    let parsed: Vec<Arc<ParsedFile>> = files
         .par_iter()
-        .map(|&i| {
-            let analysis = analyze_file(&files[i], &rules);
+        .map(|f| Arc::new(ParsedFile::parse(f.clone())))
+        .collect();
+    let mut analyses: Vec<FileAnalysis> = parsed
+        .par_iter()
+        .map(|p| {
+            let analysis = analyze_file(p, &rules);
             progress();
-            (i, analysis)
+            analysis
         })
         .collect();
 
-    if !rules.project.is_empty() {
-        let mut cx = ProjectContext {
-            files,
-            diagnostics: Vec::new(),
-        };
-        for rule in &rules.project {
-            rule.check(&mut cx);
-        }
-        for d in cx.diagnostics {
-            if let Some((_, a)) = analyses.iter_mut().find(|(i, _)| files[*i].path == d.span.file) {
-                a.diagnostics.push(d);
+    let project = source.map(|s| Project::build(s, &parsed));
+    if let Some(project) = &project {
+        if !rules.project.is_empty() {
+            let mut cx = ProjectContext::new(project);
+            for rule in &rules.project {
+                rule.check(&mut cx);
+            }
+            let mut outside = Vec::new();
+            for d in cx.into_diagnostics() {
+                if !scope.contains(&d.span.file) {
+                    continue;
+                }
+                match files.iter().position(|f| f.path == d.span.file) {
+                    Some(i) => analyses[i].diagnostics.push(d),
+                    // Non-Nix files (flake.lock, …) have no suppressions; excluded Nix files stay quiet.
+                    None if !d.span.file.ends_with(".nix") => outside.push(d),
+                    None => {}
+                }
+            }
+            if let Some(first) = analyses.first_mut() {
+                first.diagnostics.extend(outside);
+            } else {
+                analyses.push(FileAnalysis {
+                    diagnostics: outside,
+                    suppressions: Vec::new(),
+                });
             }
         }
     }
 
     let mut diagnostics = Vec::new();
-    for (i, mut analysis) in analyses {
-        suppression::apply(&files[i], &mut analysis.suppressions, &mut analysis.diagnostics, config);
+    for (i, mut analysis) in analyses.into_iter().enumerate() {
+        if let Some(file) = files.get(i) {
+            suppression::apply(file, &mut analysis.suppressions, &mut analysis.diagnostics, config);
+        }
         diagnostics.append(&mut analysis.diagnostics);
     }
     for d in &mut diagnostics {
@@ -154,7 +200,8 @@ pub fn lint(files: &[SourceFile], targets: &[usize], config: &Config, progress: 
     });
     LintResult {
         diagnostics,
-        files_checked: targets.len(),
+        files_checked: files.len(),
+        project,
     }
 }
 

@@ -7,7 +7,9 @@ use rowan::TextRange;
 
 use crate::config::Config;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, FilePath};
-use crate::engine::{self, LintResult};
+use crate::engine::{self, LintResult, Scope};
+use crate::project::source::OverlaySource;
+use crate::project::FileSource;
 use crate::source::SourceFile;
 
 /// How many lint-and-fix rounds `fix_until_stable` runs at most.
@@ -102,25 +104,37 @@ pub struct FixOutcome {
     pub applied: usize,
 }
 
-/// Lints, applies fixes, re-lints, until no fix applies or `MAX_ROUNDS` is reached.
-/// Files that were not valid UTF-8 are never changed.
+/// Lints, applies fixes, re-lints, until no fix applies or `MAX_ROUNDS` is reached. Only
+/// `files` are changed (never one that was not valid UTF-8); the project model, when a
+/// `source` is given, sees the changed texts over the source's.
 pub fn fix_until_stable(
     files: &mut [SourceFile],
-    targets: &[usize],
+    source: Option<&dyn FileSource>,
+    scope: &Scope,
     config: &Config,
     mode: FixMode,
     progress: &(dyn Fn() + Sync),
 ) -> FixOutcome {
-    let mut changed = BTreeMap::new();
+    let mut changed: BTreeMap<FilePath, String> = BTreeMap::new();
     let mut rounds = 0;
     let mut applied = 0;
-    let mut result = engine::lint(files, targets, config, progress);
+    let run = |files: &[SourceFile], changed: &BTreeMap<FilePath, String>, progress: &(dyn Fn() + Sync)| match source {
+        Some(base) => {
+            let overlay = OverlaySource {
+                base,
+                overlay: files
+                    .iter()
+                    .filter(|f| changed.contains_key(&f.path))
+                    .map(|f| (f.path.to_string(), f.clone()))
+                    .collect(),
+            };
+            engine::lint(files, Some(&overlay), scope, config, progress)
+        }
+        None => engine::lint(files, None, scope, config, progress),
+    };
+    let mut result = run(files, &changed, progress);
     while rounds < MAX_ROUNDS {
-        let writable = |path: &FilePath| {
-            targets
-                .iter()
-                .any(|&i| files[i].path == *path && files[i].invalid_utf8_at.is_none())
-        };
+        let writable = |path: &FilePath| files.iter().any(|f| f.path == *path && f.invalid_utf8_at.is_none());
         let edits = select_edits(&result.diagnostics, mode, &writable);
         if edits.is_empty() {
             break;
@@ -142,7 +156,7 @@ pub fn fix_until_stable(
             break;
         }
         rounds += 1;
-        result = engine::lint(files, targets, config, &|| {});
+        result = run(files, &changed, &|| {});
     }
     FixOutcome {
         changed,
@@ -159,7 +173,10 @@ mod tests {
     use crate::rules::manual_inherit::MANUAL_INHERIT;
 
     fn edit(file: &str, start: u32, end: u32, text: &str) -> Edit {
-        Edit { span: Span::new(file.into(), TextRange::new(start.into(), end.into())), new_text: text.into() }
+        Edit {
+            span: Span::new(file.into(), TextRange::new(start.into(), end.into())),
+            new_text: text.into(),
+        }
     }
 
     fn diag(fix: Fix) -> Diagnostic {
@@ -176,7 +193,10 @@ mod tests {
             diag(Fix::unsafe_("unsafe", vec![edit("a.nix", 9, 10, "u")])),
         ];
         let chosen = select_edits(&ds, FixMode::SafeOnly, &|_| true);
-        assert_eq!(chosen["a.nix"], vec![edit("a.nix", 0, 4, "x"), edit("a.nix", 6, 8, "z")]);
+        assert_eq!(
+            chosen["a.nix"],
+            vec![edit("a.nix", 0, 4, "x"), edit("a.nix", 6, 8, "z")]
+        );
         assert_eq!(apply_edits("0123456789", &chosen["a.nix"]), "x45z89");
         let chosen = select_edits(&ds, FixMode::SafeAndUnsafe, &|_| true);
         assert_eq!(chosen["a.nix"].len(), 3);
@@ -187,6 +207,9 @@ mod tests {
     fn insertions_at_one_point_conflict() {
         assert!(overlaps(TextRange::empty(3.into()), TextRange::empty(3.into())));
         assert!(overlaps(TextRange::empty(3.into()), TextRange::new(3.into(), 5.into())));
-        assert!(!overlaps(TextRange::new(1.into(), 3.into()), TextRange::new(3.into(), 5.into())));
+        assert!(!overlaps(
+            TextRange::new(1.into(), 3.into()),
+            TextRange::new(3.into(), 5.into())
+        ));
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod fix;
+pub mod project;
 pub mod render;
 pub mod rules;
 pub mod source;
@@ -19,5 +20,5 @@ pub use source::SourceFile;
 /// Lints one in-memory file with the default configuration (tests, LSP, fuzzing).
 pub fn lint_text(path: &str, text: &str) -> Vec<Diagnostic> {
     let files = [SourceFile::new(path, text)];
-    engine::lint(&files, &[0], &Config::default(), &|| {}).diagnostics
+    engine::lint(&files, None, &engine::Scope::whole(), &Config::default(), &|| {}).diagnostics
 }

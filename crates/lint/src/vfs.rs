@@ -150,3 +150,78 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), VfsError> {
     }
     Ok(())
 }
+
+/// The project on disk as a `FileSource` for the project model.
+pub struct DiskSource {
+    root: PathBuf,
+    config: Config,
+    nix_files: std::sync::OnceLock<Vec<crate::diagnostic::FilePath>>,
+}
+
+impl DiskSource {
+    pub fn new(root: &Path, config: &Config) -> DiskSource {
+        DiskSource {
+            root: root.to_path_buf(),
+            config: config.clone(),
+            nix_files: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        if relative.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(relative)
+        }
+    }
+}
+
+impl crate::project::FileSource for DiskSource {
+    fn read(&self, path: &str) -> Option<SourceFile> {
+        let bytes = fs::read(self.path(path)).ok()?;
+        Some(SourceFile::from_bytes(path, bytes))
+    }
+
+    fn kind(&self, path: &str) -> Option<crate::project::EntryKind> {
+        let meta = fs::metadata(self.path(path)).ok()?;
+        if meta.is_dir() {
+            Some(crate::project::EntryKind::Dir)
+        } else if meta.is_file() {
+            Some(crate::project::EntryKind::File)
+        } else {
+            None
+        }
+    }
+
+    fn list_dir(&self, path: &str) -> Option<Vec<(String, crate::project::EntryKind)>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(self.path(path)).ok()? {
+            let Ok(entry) = entry else { continue };
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let child = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}/{name}")
+            };
+            if let Some(kind) = self.kind(&child) {
+                out.push((name, kind));
+            }
+        }
+        out.sort();
+        Some(out)
+    }
+
+    fn nix_files(&self) -> Vec<crate::diagnostic::FilePath> {
+        self.nix_files
+            .get_or_init(|| {
+                discover_nix_files(&self.root, &self.root, &self.config)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| crate::diagnostic::FilePath::from(relative_path(&self.root, p)))
+                    .collect()
+            })
+            .clone()
+    }
+}

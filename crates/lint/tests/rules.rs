@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use nixpilot_lint::engine::Scope;
 use nixpilot_lint::fix::{fix_until_stable, FixMode};
 use nixpilot_lint::{engine, rules, Config, SourceFile};
 
@@ -41,12 +42,19 @@ fn rule_fixtures() {
         let text = std::fs::read_to_string(path).unwrap();
         let name = path.file_name().unwrap().to_str().unwrap();
         let files = vec![SourceFile::new(name, text.clone())];
-        let result = engine::lint(&files, &[0], &Config::default(), &|| {});
+        let result = engine::lint(&files, None, &Scope::whole(), &Config::default(), &|| {});
         let mut snapshot = describe(&files[0], &result.diagnostics);
 
         let had_syntax_errors = result.diagnostics.iter().any(|d| d.rule == "syntax-error");
         let mut fixed = files.clone();
-        let outcome = fix_until_stable(&mut fixed, &[0], &Config::default(), FixMode::SafeOnly, &|| {});
+        let outcome = fix_until_stable(
+            &mut fixed,
+            None,
+            &Scope::whole(),
+            &Config::default(),
+            FixMode::SafeOnly,
+            &|| {},
+        );
         if !outcome.changed.is_empty() {
             write!(
                 snapshot,
@@ -64,7 +72,14 @@ fn rule_fixtures() {
             }
             // Fixing is idempotent: a second run changes nothing.
             let mut again = fixed.clone();
-            let second = fix_until_stable(&mut again, &[0], &Config::default(), FixMode::SafeOnly, &|| {});
+            let second = fix_until_stable(
+                &mut again,
+                None,
+                &Scope::whole(),
+                &Config::default(),
+                FixMode::SafeOnly,
+                &|| {},
+            );
             assert!(second.changed.is_empty(), "second --fix changed {name} again");
         }
         insta::assert_snapshot!(snapshot);

@@ -152,15 +152,30 @@ pub trait FileRule: Sync {
     fn check_file(&self, _parse_errors: &[rnix::ParseError], _cx: &mut FileContext<'_>) {}
 }
 
-/// What a project rule sees: every file of the project (the project model grows here).
+/// What a project rule sees: the project model, and where its findings go.
 pub struct ProjectContext<'a> {
-    pub files: &'a [SourceFile],
+    pub project: &'a crate::project::Project,
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-impl ProjectContext<'_> {
+impl<'a> ProjectContext<'a> {
+    pub fn new(project: &'a crate::project::Project) -> Self {
+        ProjectContext {
+            project,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn span(&self, file: &crate::diagnostic::FilePath, range: rowan::TextRange) -> Span {
+        Span::new(file.clone(), range)
+    }
+
     pub fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
     }
 }
 

@@ -1,0 +1,125 @@
+//! The project model: what blueprint, srvos and the NixOS module system will make of the
+//! repository, read statically. A pure function of the texts a `FileSource` supplies.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rnix::SyntaxNode;
+use rowan::GreenNode;
+
+use crate::diagnostic::FilePath;
+use crate::source::SourceFile;
+
+pub mod catalogue;
+pub mod flake;
+pub mod host;
+pub mod layout;
+pub mod lock;
+pub mod nix;
+pub mod source;
+
+pub use flake::{Flake, FlakeInput, Follows};
+pub use host::{Definition, HostView, Lookup, ModuleOrigin, Priority, Value};
+pub use layout::{HostDir, HostEntry, Layout};
+pub use lock::{Lock, LockError};
+pub use source::{EntryKind, FileSource, MemorySource};
+
+/// A parsed Nix file. The green tree is immutable and shareable across threads.
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    pub source: SourceFile,
+    green: GreenNode,
+    pub errors: Vec<rnix::ParseError>,
+}
+
+impl ParsedFile {
+    pub fn parse(source: SourceFile) -> ParsedFile {
+        let parse = rnix::Root::parse(&source.text);
+        ParsedFile {
+            green: parse.syntax().green().to_owned(),
+            errors: parse.errors().to_vec(),
+            source,
+        }
+    }
+
+    /// Whether the parser reported errors (or the file was not UTF-8).
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.source.invalid_utf8_at.is_some()
+    }
+
+    pub fn syntax(&self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.clone())
+    }
+
+    pub fn path(&self) -> &FilePath {
+        &self.source.path
+    }
+}
+
+/// Everything the project rules see.
+pub struct Project {
+    /// Every Nix file of the project, parsed, by path.
+    pub files: BTreeMap<FilePath, Arc<ParsedFile>>,
+    /// Other files the model read (flake.lock, …), so diagnostics can point into them.
+    pub other_files: BTreeMap<FilePath, SourceFile>,
+    pub flake: Option<Flake>,
+    /// `flake.lock`: absent, parsed, or unreadable (with why).
+    pub lock: Option<Result<Lock, LockError>>,
+    pub layout: Layout,
+    pub hosts: Vec<HostView>,
+}
+
+impl Project {
+    /// Builds the model from a file source. `preparsed` files (already read and parsed by the
+    /// caller) are reused instead of being read again.
+    pub fn build(source: &dyn FileSource, preparsed: &[Arc<ParsedFile>]) -> Project {
+        let mut files: BTreeMap<FilePath, Arc<ParsedFile>> =
+            preparsed.iter().map(|p| (p.path().clone(), p.clone())).collect();
+        let missing: Vec<FilePath> = source
+            .nix_files()
+            .into_iter()
+            .filter(|p| !files.contains_key(p))
+            .collect();
+        let parsed: Vec<Arc<ParsedFile>> = missing
+            .par_iter()
+            .filter_map(|p| source.read(p))
+            .map(|s| Arc::new(ParsedFile::parse(s)))
+            .collect();
+        for p in parsed {
+            files.insert(p.path().clone(), p);
+        }
+
+        let mut other_files = BTreeMap::new();
+        let flake = files.get("flake.nix").map(|f| Flake::from_file(f));
+        let lock = source.read("flake.lock").map(|text| {
+            let lock = Lock::parse(&text);
+            other_files.insert(text.path.clone(), text);
+            lock
+        });
+        let prefix = flake.as_ref().and_then(|f| f.blueprint_prefix.clone());
+        let layout = Layout::discover(source, prefix.as_deref());
+        let hosts = layout
+            .hosts
+            .iter()
+            .filter_map(|h| HostView::build(h, &files, source, flake.as_ref()))
+            .collect();
+        Project {
+            files,
+            other_files,
+            flake,
+            lock,
+            layout,
+            hosts,
+        }
+    }
+
+    pub fn file(&self, path: &str) -> Option<&ParsedFile> {
+        self.files.get(path).map(|f| f.as_ref())
+    }
+
+    /// Every text the model holds, for renderers.
+    pub fn sources(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.values().map(|f| &f.source).chain(self.other_files.values())
+    }
+}
