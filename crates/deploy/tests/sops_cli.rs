@@ -96,7 +96,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "tricky.yaml",
-        "a: 'yes'\nb: \"no\"\nc: '2021-01-01'\nd: \"1.0\"\ne: ' lead'\nf: 'trail '\ng: 'a: b'\nh: 'x #y'\ni: \"-\"\nj: \"tab\\there\"\nk: \"multi\\nline\\n\"\nl: \"multi\\nno end\"\nm: \"keep\\n\\n\"\nn: 1e10\no: 0x1F\np: -0.5\nq: .inf\nr: ~\ns: \"~\"\n\"quoted key\": 1\n\"true\": 2\nt: [a, {b: c}, [d]]\nu: {}\nv: []\nw: \"\\u00e9t\\u00e9 \\U0001F600\"\nx: '@at'\ny: '%pct'\nz: \"back`tick\"\nlong: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"\nnested:\n    - - x\n      - y\n    - k: v\n      l:\n          - 1\n",
+        "a: 'yes'\nb: \"no\"\nc: '2021-01-01'\nd: \"1.0\"\ne: ' lead'\nf: 'trail '\ng: 'a: b'\nh: 'x #y'\ni: \"-\"\nj: \"tab\\there\"\nk: \"multi\\nline\\n\"\nl: \"multi\\nno end\"\nm: \"keep\\n\\n\"\nn: 1e10\no: 0x1F\np: -0.5\nq: .inf\nr: ~\ns: \"~\"\n\"quoted key\": 1\n\"true\": 2\nt: [a, {b: c}, [d]]\nu: {}\nv: []\nw: \"\\u00e9t\\u00e9 \\U0001F600\"\nx: '@at'\ny: '%pct'\nz: \"back`tick\"\nlong: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"\nsb: \"space \\nbreak\"\nts: \"a\\nb \"\nlb: \"\\nlead\"\nnested:\n    - - x\n      - y\n    - k: v\n      l:\n          - 1\n",
     ),
     (
         "hand.yaml",
@@ -274,4 +274,42 @@ fn binary_files_with_arbitrary_bytes_cross_over() {
         ],
     );
     assert_eq!(out, data);
+}
+
+#[test]
+fn extract_prints_what_sops_extract_prints() {
+    let Some(bin) = sops_bin() else { return };
+    let s = setup();
+    let ids = Identities::load(&IdentityEnv {
+        sops_age_key_file: Some(s.key_file.clone()),
+        ..IdentityEnv::default()
+    });
+    for (name, text) in [
+        (
+            "x.yaml",
+            "s: text\nn: 42\nf: 1.5\nb: true\nm:\n    a: 1\n    l:\n        - x\n        - 2\nl:\n    - a\n    - k: v\nml: |\n    two\n    lines\n",
+        ),
+        ("x.json", "{\"s\": \"text\", \"n\": 42, \"m\": {\"a\": [1, \"x\"]}, \"l\": [true, null]}"),
+    ] {
+        let plain_path = s.dir.path().join(name);
+        std::fs::write(&plain_path, text).expect("write");
+        let enc = sops(&s, &bin, &["encrypt", "--age", &s.recipient, plain_path.to_str().expect("utf8")]);
+        let enc_path = s.dir.path().join(format!("enc-{name}"));
+        std::fs::write(&enc_path, &enc).expect("write");
+        let plain = SopsFile::parse(name, &enc).expect("parses").decrypt(&ids).expect("decrypts");
+        let keys: &[&str] = if name.ends_with(".yaml") {
+            &["[\"s\"]", "[\"n\"]", "[\"f\"]", "[\"b\"]", "[\"m\"]", "[\"m\"][\"l\"]", "[\"l\"]", "[\"l\"][1]", "[\"ml\"]"]
+        } else {
+            &["[\"s\"]", "[\"n\"]", "[\"m\"]", "[\"m\"][\"a\"]", "[\"l\"]"]
+        };
+        for key in keys {
+            let theirs = sops(&s, &bin, &["decrypt", "--extract", key, enc_path.to_str().expect("utf8")]);
+            let ours = plain.extract(key, 4).expect("extracts");
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs),
+                "{name} {key}"
+            );
+        }
+    }
 }

@@ -48,12 +48,41 @@ impl PlainTree {
         format::write_plain(self.format, &self.branches, yaml_indent).map(zeroize::Zeroizing::new)
     }
 
+    /// What `sops decrypt --extract PATH` prints: a string as its raw bytes
+    /// (no newline added), a mapping as a plain document, any other value as
+    /// the store writes a single value.
+    pub fn extract(&self, path: &str, yaml_indent: usize) -> Result<zeroize::Zeroizing<Vec<u8>>, ExtractError> {
+        let v = self.get(path)?;
+        let bytes = match v {
+            Value::Str(s) => s.as_bytes().to_vec(),
+            Value::Bytes(b) => b.clone(),
+            Value::Map(m) => format::write_plain(self.format, std::slice::from_ref(m), yaml_indent)?,
+            other => match self.format {
+                Format::Yaml => format::yaml::emit_value(other, yaml_indent).into_bytes(),
+                Format::Json => format::json::emit_value(other).into_bytes(),
+                _ => return Err(ExtractError::NotAString),
+            },
+        };
+        Ok(zeroize::Zeroizing::new(bytes))
+    }
+
     /// The value at a key path in the first document (`["a"][0]` or `a/b`).
     pub fn get(&self, path: &str) -> Result<&Value, keypath::KeyPathError> {
         let steps = keypath::parse(path)?;
         let first = self.branches.first().ok_or(keypath::KeyPathError::Missing(1))?;
         keypath::get(first, &steps)
     }
+}
+
+/// Why `PlainTree::extract` failed (no values in the message).
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error(transparent)]
+    KeyPath(#[from] keypath::KeyPathError),
+    #[error(transparent)]
+    Format(#[from] format::FormatError),
+    #[error("this store can only print string values")]
+    NotAString,
 }
 
 /// A decrypted file held open for changes: the data key, the IVs of the

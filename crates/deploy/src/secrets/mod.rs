@@ -16,6 +16,6 @@ pub use age_keys::Recipient;
 pub use atomic::WriteLock;
 pub use cipher::DataKey;
 pub use error::SecretsError;
-pub use file::{EncryptOptions, KeyChanges, Opened, PlainTree, SopsFile};
+pub use file::{EncryptOptions, ExtractError, KeyChanges, Opened, PlainTree, SopsFile};
 pub use format::{CryptRule, CryptRuleKind, Format, Map, MapItem, Value};
 pub use identity::{Identities, IdentityEnv};

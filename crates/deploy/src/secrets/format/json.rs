@@ -96,6 +96,13 @@ pub fn emit(map: &Map) -> String {
     out
 }
 
+/// One value as sops's JSON `EmitValue` writes it (no trailing newline).
+pub fn emit_value(v: &Value) -> String {
+    let mut out = String::new();
+    value(v, 0, &mut out);
+    out
+}
+
 fn newline(out: &mut String, depth: usize) {
     out.push('\n');
     out.push_str(&"\t".repeat(depth));

@@ -241,7 +241,7 @@ impl Parser {
     ) -> Result<(Value, Option<String>), YamlError> {
         let line_no = self.line_no(idx);
         if rest.is_empty() || rest.starts_with('#') {
-            let comment = rest.strip_prefix('#').map(str::to_string);
+            let comment = rest.strip_prefix('#').map(|c| c.trim_end().to_string());
             let saved = std::mem::take(&mut self.pending);
             let next = self.next_content()?;
             // Comments between `key:` and its block belong to the first nested item.
@@ -405,7 +405,7 @@ impl Parser {
     ) -> Result<(Value, Option<String>), YamlError> {
         let literal = header.starts_with('|');
         let (hdr, comment) = match header.find(" #") {
-            Some(p) => (&header[..p], Some(header[p + 2..].to_string())),
+            Some(p) => (&header[..p], Some(header[p + 2..].trim_end().to_string())),
             None => (header, None),
         };
         let mut chomp = 'c';
@@ -543,7 +543,7 @@ fn trailing_comment(tail: &str, line_no: usize) -> Result<Option<String>, YamlEr
         if tail.starts_with('#') {
             return err(line_no, "a comment must be separated from a value by a space");
         }
-        return Ok(Some(c.to_string()));
+        return Ok(Some(c.trim_end().to_string()));
     }
     if t.starts_with(':') {
         return err(line_no, "mapping values are not allowed in this context");
@@ -696,7 +696,7 @@ fn split_plain_comment(s: &str) -> (&str, Option<&str>) {
     let b = s.as_bytes();
     for i in 0..b.len() {
         if b[i] == b'#' && i > 0 && (b[i - 1] == b' ' || b[i - 1] == b'\t') {
-            return (s[..i].trim_end(), Some(&s[i + 1..]));
+            return (s[..i].trim_end(), Some(s[i + 1..].trim_end()));
         }
     }
     (s, None)
@@ -999,6 +999,46 @@ pub fn emit(docs: &[Map], indent: usize) -> String {
     out
 }
 
+/// One value as go-yaml's `yaml.Marshal` writes it (sops's `EmitValue`).
+pub fn emit_value(v: &Value, indent: usize) -> String {
+    let mut e = Emitter {
+        out: String::new(),
+        best: indent.max(2),
+    };
+    match v {
+        Value::Map(m) if m.pairs().next().is_some() => e.mapping(m, 0, false),
+        Value::List(l) if l.iter().any(|x| !matches!(x, Value::Comment(_))) => e.sequence(l, 0, false),
+        Value::Map(_) => e.out.push_str("{}\n"),
+        Value::List(_) => e.out.push_str("[]\n"),
+        Value::Str(s) if s.contains('\n') && literal_allowed(s) => {
+            // A top-level literal block: header, then the lines at the indent.
+            e.out.push('|');
+            if s.starts_with(' ') || s.starts_with('\n') {
+                e.out.push_str(&e.best.to_string());
+            }
+            if !s.ends_with('\n') {
+                e.out.push('-');
+            } else if s == "\n" || s.ends_with("\n\n") {
+                e.out.push('+');
+            }
+            e.out.push('\n');
+            let body = s.strip_suffix('\n').unwrap_or(s);
+            for l in body.split('\n') {
+                if !l.is_empty() {
+                    e.out.push_str(&" ".repeat(e.best));
+                    e.out.push_str(l);
+                }
+                e.out.push('\n');
+            }
+        }
+        other => {
+            e.out.push_str(&scalar_value(other));
+            e.out.push('\n');
+        }
+    }
+    e.out
+}
+
 struct Emitter {
     out: String,
     best: usize,
@@ -1059,16 +1099,33 @@ impl Emitter {
         let mut first = true;
         for item in list {
             match item {
-                Value::Comment(c) => self.comment_line(indent, &c.text),
+                Value::Comment(c) => {
+                    // Leading comments of a nested `- - ` list were written
+                    // before the outer dash.
+                    if !(first && inline_first) {
+                        self.comment_line(indent, &c.text);
+                    }
+                }
                 v => {
-                    if let Value::Map(m) = v {
-                        // go-yaml writes a mapping item's head comment above the dash.
-                        for item in &m.0 {
-                            match item {
-                                MapItem::Comment(c) => self.comment_line(indent, &c.text),
-                                MapItem::Pair(..) => break,
+                    // go-yaml writes a block item's head comments above its dash.
+                    match v {
+                        Value::Map(m) => {
+                            for item in &m.0 {
+                                match item {
+                                    MapItem::Comment(c) => self.comment_line(indent, &c.text),
+                                    MapItem::Pair(..) => break,
+                                }
                             }
                         }
+                        Value::List(l) => {
+                            for item in l {
+                                match item {
+                                    Value::Comment(c) => self.comment_line(indent, &c.text),
+                                    _ => break,
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                     if !(first && inline_first) {
                         self.out.push_str(&" ".repeat(indent));
@@ -1227,7 +1284,9 @@ fn quote_string(s: &str, simple_key: bool) -> String {
         && !is_old_bool(s)
         && !is_base60_float(s)
         && s != "<<";
-    if !resolves_to_str {
+    // go-yaml asks for a literal block for any string with a line break and
+    // falls back to double quotes where a block is not allowed (never single).
+    if !resolves_to_str || s.contains('\n') {
         return double_quoted(s);
     }
     let a = analyze(s);
@@ -1468,5 +1527,73 @@ mod tests {
         assert_eq!(go_format_g(0.0001), "0.0001");
         assert_eq!(go_format_g(1e6), "1e+06");
         assert_eq!(go_format_g(123456.0), "123456");
+    }
+
+    fn no_comments(m: Map) -> Map {
+        fn v(x: Value) -> Value {
+            match x {
+                Value::Map(m) => Value::Map(no_comments(m)),
+                Value::List(l) => Value::List(
+                    l.into_iter()
+                        .filter(|i| !matches!(i, Value::Comment(_)))
+                        .map(v)
+                        .collect(),
+                ),
+                other => other,
+            }
+        }
+        Map(m
+            .0
+            .into_iter()
+            .filter_map(|i| match i {
+                MapItem::Pair(k, x) => Some(MapItem::Pair(k, v(x))),
+                MapItem::Comment(_) => None,
+            })
+            .collect())
+    }
+
+    /// Every mutation of a rich document either parses or errors (never
+    /// panics); whatever parses keeps its values through emit -> parse, and
+    /// our own output is a fixed point (comments may move once, as in go-yaml).
+    #[test]
+    fn mutations_never_panic_and_emission_is_stable() {
+        for base in [
+            "# c\na: 1\nb:\n    - x # t\n    - k: 'v'\n      z: [1, {q: r}]\nc: |\n    l1\n    l2\nd: \"e\\tf\"\n---\ng: ~\n",
+            "\"q k\": >-\n  folded\n  text\n\n  para\nl:\n- a\n- - b\n  # in\n  - c\nm: \"multi\n  line\"\nf: [1,\n  2]\nn:\n  # head\n  o: p # tail\n  # foot\nr: |+\n  keep\n\ns: 'it''s'\n",
+        ] {
+            check_mutations(base);
+        }
+    }
+
+    fn check_mutations(base: &str) {
+        let inserts = [
+            "", ":", "-", "#", "\"", "'", "|", ">", "[", "{", " ", "\t", "\n", "- ", ": ", "\\", "é",
+        ];
+        let chars: Vec<(usize, char)> = base.char_indices().collect();
+        let mut checked = 0;
+        for (pos, _) in &chars {
+            for ins in inserts {
+                let mut variants = vec![format!("{}{}{}", &base[..*pos], ins, &base[*pos..])];
+                if ins.is_empty() {
+                    // Deletion of the character at `pos`.
+                    let next = base[*pos..].chars().next().map_or(0, char::len_utf8);
+                    variants = vec![format!("{}{}", &base[..*pos], &base[*pos + next..])];
+                }
+                for text in variants {
+                    if let Ok(docs) = parse(&text) {
+                        let out = emit(&docs, 4);
+                        let again = parse(&out).unwrap_or_else(|e| panic!("re-parse of {out:?} from {text:?}: {e}"));
+                        assert_eq!(emit(&again, 4), out, "not a fixed point: {text:?}");
+                        assert_eq!(
+                            again.into_iter().map(no_comments).collect::<Vec<_>>(),
+                            docs.into_iter().map(no_comments).collect::<Vec<_>>(),
+                            "values changed for {text:?} -> {out:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 50, "{checked}");
     }
 }
