@@ -143,6 +143,28 @@ fn set_in(slot: &mut Value, steps: &[Step], value: Value, depth: usize) -> Resul
     }
 }
 
+/// Every leaf reachable through mappings only, as sops-nix `key` paths
+/// (`a/b/c`); lists are leaves because sops-nix cannot index into them.
+/// Works on encrypted files too: key names are never encrypted.
+pub fn leaf_paths(map: &Map) -> Vec<String> {
+    fn walk(map: &Map, prefix: &str, out: &mut Vec<String>) {
+        for (k, v) in map.pairs() {
+            let path = if prefix.is_empty() {
+                k.to_string()
+            } else {
+                format!("{prefix}/{k}")
+            };
+            match v {
+                Value::Map(m) => walk(m, &path, out),
+                _ => out.push(path),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(map, "", &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +182,14 @@ mod tests {
         assert!(parse("[\"a\"").is_err());
         assert!(parse("[x]").is_err());
         assert!(parse("a//b").is_err());
+    }
+
+    #[test]
+    fn leaf_paths_follow_maps() {
+        let m = super::super::yaml::parse("a: 1\nn:\n    t:\n        f: x\n    l: [1]\n# c\n")
+            .expect("parses")
+            .remove(0);
+        assert_eq!(leaf_paths(&m), ["a", "n/t/f", "n/l"]);
     }
 
     #[test]
