@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use rowan::TextRange;
 
-use super::catalogue::ModuleFacts;
-use super::layout::{HostClass, HostDir, HostEntry};
+use super::catalogue::{known_flake, ModuleFacts};
+use super::layout::{HostClass, HostDir, HostEntry, Layout};
+use super::module::{ImportTarget, ModuleSummary};
 use super::source::FileSource;
 use super::{Flake, ParsedFile};
 use crate::diagnostic::FilePath;
@@ -82,23 +83,123 @@ pub struct HostView {
 }
 
 impl HostView {
+    /// Follows the imports from the host's entry file. Summaries are read once per file and
+    /// kept in `modules` for the other hosts and the rules.
     pub fn build(
         host: &HostDir,
-        _files: &BTreeMap<FilePath, Arc<ParsedFile>>,
-        _source: &dyn FileSource,
-        _flake: Option<&Flake>,
+        files: &BTreeMap<FilePath, Arc<ParsedFile>>,
+        source: &dyn FileSource,
+        flake: Option<&Flake>,
+        layout: &Layout,
+        modules: &mut BTreeMap<FilePath, ModuleSummary>,
     ) -> Option<HostView> {
         let entry = host.entry.clone()?;
         if entry.class != HostClass::Nixos {
             return None;
         }
-        Some(HostView {
+        let mut view = HostView {
             name: host.name.clone(),
             dir: host.dir.clone(),
-            entry,
+            entry: entry.clone(),
             modules: Vec::new(),
             definitions: Vec::new(),
-            unknown: true,
+            unknown: false,
+        };
+        let mut queue = vec![entry.file.clone()];
+        let mut seen: Vec<FilePath> = Vec::new();
+        while let Some(file) = queue.pop() {
+            if seen.contains(&file) {
+                continue;
+            }
+            seen.push(file.clone());
+            let Some(summary) = summary_of(&file, files, source, layout, modules) else {
+                // Imported but not a Nix file we could read (binary, ignored, …).
+                view.unknown = true;
+                continue;
+            };
+            view.modules.push(ModuleOrigin::File(file.clone()));
+            view.unknown |= summary.unknown;
+            view.definitions.extend(summary.definitions.iter().cloned());
+            // Depth-first in source order: push in reverse so the first import is read next.
+            for import in summary.imports.iter().rev() {
+                match &import.target {
+                    ImportTarget::File(f) => queue.push(f.clone()),
+                    ImportTarget::FlakeModule { file: Some(f), .. } => queue.push(f.clone()),
+                    ImportTarget::FlakeModule { file: None, .. } | ImportTarget::Missing(_) | ImportTarget::Unknown => {
+                        view.unknown = true
+                    }
+                    ImportTarget::External { input, class, name } => {
+                        let known = flake.and_then(|f| f.input(input)).and_then(|i| i.url.as_deref()).and_then(known_flake);
+                        let facts = known.filter(|_| class == "nixos").and_then(|k| k.nixos_module(name));
+                        // A module of a flake nixpilot does not know may set anything.
+                        if known.is_none() || (facts.is_none() && known.is_some_and(|k| k.nixos_modules.is_some())) {
+                            view.unknown = true;
+                        }
+                        view.modules.push(ModuleOrigin::External { input: input.clone(), name: name.clone(), facts });
+                    }
+                }
+            }
+        }
+        Some(view)
+    }
+
+    /// Every definition of exactly `path`, or whether an unreadable part may define it.
+    pub fn lookup(&self, path: &[&str]) -> Lookup<'_> {
+        let mut found = Vec::new();
+        let mut maybe = self.unknown;
+        for d in &self.definitions {
+            let exact = d.path.len() == path.len() && d.path.iter().zip(path).all(|(a, b)| a.as_deref() == Some(*b));
+            if exact {
+                found.push(d);
+                continue;
+            }
+            // `networking.${x} = …`, or `networking = someExpression;`, may define it.
+            let common = d.path.len().min(path.len());
+            let prefix_matches = d.path[..common].iter().zip(path).all(|(a, b)| a.as_deref().is_none_or(|a| a == *b));
+            let dynamic = d.path.iter().any(Option::is_none);
+            if prefix_matches && (dynamic || (d.path.len() < path.len() && d.value == Value::Other)) {
+                maybe = true;
+            }
+        }
+        if !found.is_empty() {
+            Lookup::Defined(found)
+        } else if maybe {
+            Lookup::Maybe
+        } else {
+            Lookup::Absent
+        }
+    }
+
+    /// Definitions whose path starts with `prefix` (e.g. every `users.users.*` definition).
+    pub fn definitions_under<'a>(&'a self, prefix: &'a [&'a str]) -> impl Iterator<Item = &'a Definition> + 'a {
+        self.definitions.iter().filter(move |d| {
+            d.path.len() >= prefix.len() && d.path.iter().zip(prefix).all(|(a, b)| a.as_deref() == Some(*b))
         })
     }
+
+    /// Facts of the external modules this host imports.
+    pub fn external_facts(&self) -> impl Iterator<Item = &'static ModuleFacts> + '_ {
+        self.modules.iter().filter_map(|m| match m {
+            ModuleOrigin::External { facts, .. } => *facts,
+            ModuleOrigin::File(_) => None,
+        })
+    }
+}
+
+/// The summary of a module file, read on first use.
+pub fn summary_of<'m>(
+    file: &FilePath,
+    files: &BTreeMap<FilePath, Arc<ParsedFile>>,
+    source: &dyn FileSource,
+    layout: &Layout,
+    modules: &'m mut BTreeMap<FilePath, ModuleSummary>,
+) -> Option<&'m ModuleSummary> {
+    if !modules.contains_key(file) {
+        let parsed = match files.get(file) {
+            Some(p) => p.clone(),
+            None => Arc::new(ParsedFile::parse(source.read(file)?)),
+        };
+        modules.insert(file.clone(), ModuleSummary::read(&parsed, source, layout));
+    }
+    modules.get(file)
 }

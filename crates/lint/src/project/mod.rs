@@ -16,6 +16,7 @@ pub mod flake;
 pub mod host;
 pub mod layout;
 pub mod lock;
+pub mod module;
 pub mod nix;
 pub mod source;
 
@@ -23,6 +24,7 @@ pub use flake::{Flake, FlakeInput, Follows};
 pub use host::{Definition, HostView, Lookup, ModuleOrigin, Priority, Value};
 pub use layout::{HostDir, HostEntry, Layout};
 pub use lock::{Lock, LockError};
+pub use module::{Import, ImportTarget, ModuleSummary};
 pub use source::{EntryKind, FileSource, MemorySource};
 
 /// A parsed Nix file. The green tree is immutable and shareable across threads.
@@ -68,6 +70,8 @@ pub struct Project {
     pub lock: Option<Result<Lock, LockError>>,
     pub layout: Layout,
     pub hosts: Vec<HostView>,
+    /// Every module file read: reached from a host, or under `hosts/` or `modules/`.
+    pub modules: BTreeMap<FilePath, ModuleSummary>,
 }
 
 impl Project {
@@ -99,19 +103,23 @@ impl Project {
         });
         let prefix = flake.as_ref().and_then(|f| f.blueprint_prefix.clone());
         let layout = Layout::discover(source, prefix.as_deref());
+        let mut modules = BTreeMap::new();
         let hosts = layout
             .hosts
             .iter()
-            .filter_map(|h| HostView::build(h, &files, source, flake.as_ref()))
+            .filter_map(|h| HostView::build(h, &files, source, flake.as_ref(), &layout, &mut modules))
             .collect();
-        Project {
-            files,
-            other_files,
-            flake,
-            lock,
-            layout,
-            hosts,
+        // Modules no host reaches are still checked (imports, arguments).
+        let in_dir = |p: &str, d: &str| {
+            let d = if layout.root.is_empty() { d.to_string() } else { format!("{}/{d}", layout.root) };
+            p.starts_with(&format!("{d}/"))
+        };
+        let module_roots: Vec<FilePath> =
+            files.keys().filter(|p| in_dir(p, "hosts") || in_dir(p, "modules")).cloned().collect();
+        for path in module_roots {
+            host::summary_of(&path, &files, source, &layout, &mut modules);
         }
+        Project { files, other_files, flake, lock, layout, hosts, modules }
     }
 
     pub fn file(&self, path: &str) -> Option<&ParsedFile> {

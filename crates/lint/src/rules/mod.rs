@@ -48,6 +48,12 @@ pub enum Group {
     Style,
     /// About nixpilot itself: configuration and suppression comments.
     Meta,
+    /// `flake.nix` inputs and `flake.lock`.
+    Flake,
+    /// blueprint's folder conventions and module references.
+    Blueprint,
+    /// What a host's configuration sets (or fails to set), across all its modules.
+    Host,
 }
 
 impl Group {
@@ -57,6 +63,9 @@ impl Group {
             Group::Correctness => "correctness",
             Group::Style => "style",
             Group::Meta => "meta",
+            Group::Flake => "flake",
+            Group::Blueprint => "blueprint",
+            Group::Host => "host",
         }
     }
 }

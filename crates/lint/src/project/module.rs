@@ -1,0 +1,374 @@
+//! One NixOS module file read statically: its arguments, its `imports` (resolved to files,
+//! blueprint modules or other flakes' modules) and the option definitions it makes.
+
+use std::collections::HashMap;
+
+use rnix::ast::{self, HasEntry};
+use rowan::ast::AstNode;
+use rowan::TextRange;
+
+use super::host::{Definition, Priority, Value};
+use super::nix::{self, attr_name, select_path, strip_parens};
+use super::source::{self, EntryKind, FileSource};
+use super::ParsedFile;
+use crate::diagnostic::FilePath;
+
+/// What an `imports` entry refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportTarget {
+    /// A file of the project that exists.
+    File(FilePath),
+    /// A path of the project that does not exist (or a directory without `default.nix`).
+    Missing(String),
+    /// `flake.nixosModules.<name>` / `flake.modules.<class>.<name>`; `file` is `None` when
+    /// blueprint has no such module.
+    FlakeModule { class: String, name: String, file: Option<FilePath> },
+    /// `inputs.<input>.nixosModules.<name>` / `inputs.<input>.modules.<class>.<name>`.
+    External { input: String, class: String, name: String },
+    /// Anything that needs evaluation.
+    Unknown,
+}
+
+/// One entry of an `imports` list.
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub range: TextRange,
+    pub target: ImportTarget,
+}
+
+/// What a module file declares.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleSummary {
+    pub file: FilePath,
+    /// Formal arguments (`{ config, lib, ... }:`) with ranges, when the module is a function
+    /// with a pattern; and whether it has `...`.
+    pub formals: Option<(Vec<(String, TextRange)>, bool)>,
+    pub imports: Vec<Import>,
+    pub definitions: Vec<Definition>,
+    /// Some part of the module (body or imports) could not be read statically.
+    pub unknown: bool,
+}
+
+/// Attribute names of a module that are not option definitions in its short form.
+const SPECIAL_KEYS: &[&str] = &["imports", "options", "config", "_file", "key", "disabledModules", "freeformType"];
+
+/// `class` names used in `modules.<class>` and the `nixosModules`-style aliases.
+fn class_of_alias(alias: &str) -> Option<&'static str> {
+    match alias {
+        "nixosModules" => Some("nixos"),
+        "darwinModules" => Some("darwin"),
+        "homeModules" | "homeManagerModules" => Some("home"),
+        _ => None,
+    }
+}
+
+struct Reader<'a> {
+    file: &'a FilePath,
+    dir: &'a str,
+    source: &'a dyn FileSource,
+    layout: &'a super::Layout,
+    /// Top-level `let` bindings, to resolve `networking.hostName = name;`.
+    env: HashMap<String, ast::Expr>,
+    summary: ModuleSummary,
+}
+
+impl ModuleSummary {
+    pub fn read(parsed: &ParsedFile, source: &dyn FileSource, layout: &super::Layout) -> ModuleSummary {
+        let file = parsed.path().clone();
+        let dir = source::parent(&file).to_string();
+        let mut reader = Reader {
+            file: &file,
+            dir: &dir,
+            source,
+            layout,
+            env: HashMap::new(),
+            summary: ModuleSummary { file: file.clone(), ..ModuleSummary::default() },
+        };
+        if parsed.has_errors() {
+            reader.summary.unknown = true;
+        }
+        match nix::root_expr(&parsed.syntax()) {
+            Some(expr) => reader.module(&expr),
+            None => reader.summary.unknown = true,
+        }
+        reader.summary
+    }
+}
+
+impl Reader<'_> {
+    fn module(&mut self, expr: &ast::Expr) {
+        let mut body = strip_parens(expr);
+        if let ast::Expr::Lambda(lambda) = &body {
+            self.summary.formals = nix::lambda_formals(lambda);
+            match lambda.body() {
+                Some(b) => body = strip_parens(&b),
+                None => return,
+            }
+        }
+        // `let … in { … }` and `with lib; { … }` around the module body.
+        loop {
+            match &body {
+                ast::Expr::LetIn(let_in) => {
+                    for entry in let_in.attrpath_values() {
+                        let names = entry.attrpath().and_then(|p| nix::attrpath_names(&p));
+                        if let (Some(names), Some(value)) = (names, entry.value()) {
+                            if names.len() == 1 {
+                                self.env.insert(names[0].clone(), value);
+                            }
+                        }
+                    }
+                    match let_in.body() {
+                        Some(b) => body = strip_parens(&b),
+                        None => return,
+                    }
+                }
+                ast::Expr::With(with) => match with.body() {
+                    Some(b) => body = strip_parens(&b),
+                    None => return,
+                },
+                _ => break,
+            }
+        }
+        let ast::Expr::AttrSet(set) = &body else {
+            self.summary.unknown = true;
+            return;
+        };
+        let top_names: Vec<Option<String>> = set
+            .attrpath_values()
+            .map(|e| e.attrpath().and_then(|p| p.attrs().next()).and_then(|a| attr_name(&a)))
+            .collect();
+        let full_form = top_names.iter().any(|n| matches!(n.as_deref(), Some("config" | "options")));
+        for entry in set.entries() {
+            match entry {
+                ast::Entry::AttrpathValue(apv) => {
+                    let Some(path) = apv.attrpath() else { continue };
+                    let names: Vec<Option<String>> = path.attrs().map(|a| attr_name(&a)).collect();
+                    let Some(value) = apv.value() else { continue };
+                    match names.first().cloned().flatten().as_deref() {
+                        Some("imports") if names.len() == 1 => self.imports(&value),
+                        Some("config") if full_form => {
+                            let rest = names[1..].to_vec();
+                            self.definitions(rest, &value, apv.syntax().text_range(), Priority::Normal, false);
+                        }
+                        Some(key) if SPECIAL_KEYS.contains(&key) => {}
+                        _ if full_form => {}
+                        _ => self.definitions(names, &value, apv.syntax().text_range(), Priority::Normal, false),
+                    }
+                }
+                ast::Entry::Inherit(inherit) => {
+                    if !full_form {
+                        for attr in inherit.attrs() {
+                            if let Some(name) = attr_name(&attr) {
+                                self.push(vec![Some(name)], Value::Other, inherit.syntax().text_range(), attr.syntax().text_range(), Priority::Normal, false);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, path: Vec<Option<String>>, value: Value, range: TextRange, value_range: TextRange, priority: Priority, conditional: bool) {
+        self.summary.definitions.push(Definition { path, value, file: self.file.clone(), range, value_range, priority, conditional });
+    }
+
+    /// Walks a definition's value: nested sets extend the path; `mkIf`, `mkDefault`,
+    /// `mkForce`, `mkOverride`, `mkMerge` are seen through.
+    fn definitions(&mut self, path: Vec<Option<String>>, value: &ast::Expr, range: TextRange, priority: Priority, conditional: bool) {
+        let value = strip_parens(value);
+        match &value {
+            ast::Expr::AttrSet(set) if set.rec_token().is_none() => {
+                let mut any = false;
+                for entry in set.entries() {
+                    any = true;
+                    match entry {
+                        ast::Entry::AttrpathValue(apv) => {
+                            let (Some(p), Some(v)) = (apv.attrpath(), apv.value()) else { continue };
+                            let mut sub = path.clone();
+                            sub.extend(p.attrs().map(|a| attr_name(&a)));
+                            self.definitions(sub, &v, apv.syntax().text_range(), priority, conditional);
+                        }
+                        ast::Entry::Inherit(inherit) => {
+                            for attr in inherit.attrs() {
+                                let mut sub = path.clone();
+                                sub.push(attr_name(&attr));
+                                let v = match (&inherit.from(), attr_name(&attr)) {
+                                    (None, Some(name)) => self.env.get(&name).cloned().map_or(Value::Other, |e| self.value(&e, 0)),
+                                    _ => Value::Other,
+                                };
+                                self.push(sub, v, inherit.syntax().text_range(), attr.syntax().text_range(), priority, conditional);
+                            }
+                        }
+                    }
+                }
+                if !any {
+                    self.push(path, Value::Other, range, value.syntax().text_range(), priority, conditional);
+                }
+            }
+            ast::Expr::Apply(_) => {
+                let (function, args) = flatten_apply(&value);
+                let name = function.as_ref().and_then(select_path).and_then(|p| {
+                    let last = p.last()?.clone();
+                    (p.len() == 1 || (p.len() == 2 && p[0] == "lib") || (p.len() == 3 && p[0] == "pkgs" && p[1] == "lib")).then_some(last)
+                });
+                match (name.as_deref(), args.as_slice()) {
+                    (Some("mkIf"), [_, body]) => self.definitions(path, body, range, priority, true),
+                    (Some("mkDefault"), [body]) => self.definitions(path, body, range, Priority::Default, conditional),
+                    (Some("mkForce"), [body]) => self.definitions(path, body, range, Priority::Force, conditional),
+                    (Some("mkOverride"), [n, body]) => {
+                        let n = match strip_parens(n) {
+                            ast::Expr::Literal(l) => l.syntax().text().to_string().parse().unwrap_or(100),
+                            _ => 100,
+                        };
+                        self.definitions(path, body, range, Priority::Override(n), conditional)
+                    }
+                    (Some("mkBefore" | "mkAfter"), [body]) | (Some("mkOrder"), [_, body]) => {
+                        self.definitions(path, body, range, priority, conditional)
+                    }
+                    (Some("mkMerge"), [list]) => match strip_parens(list) {
+                        ast::Expr::List(items) => {
+                            for item in items.items() {
+                                self.definitions(path.clone(), &item, range, priority, conditional);
+                            }
+                        }
+                        _ => self.push(path, Value::Other, range, value.syntax().text_range(), priority, conditional),
+                    },
+                    _ => {
+                        let v = self.value(&value, 0);
+                        self.push(path, v, range, value.syntax().text_range(), priority, conditional)
+                    }
+                }
+            }
+            _ => {
+                let v = self.value(&value, 0);
+                self.push(path, v, range, value.syntax().text_range(), priority, conditional)
+            }
+        }
+    }
+
+    /// A value when it is a literal (or a `let` binding of one), else `Value::Other`.
+    fn value(&self, expr: &ast::Expr, depth: usize) -> Value {
+        let expr = strip_parens(expr);
+        match &expr {
+            ast::Expr::Str(s) => match nix::str_value(s) {
+                Some(v) => Value::Str(v),
+                None => self.flake_path(s).map_or(Value::Other, |p| Value::Path(Some(p))),
+            },
+            ast::Expr::Literal(l) => l.syntax().text().to_string().parse().map_or(Value::Other, Value::Int),
+            ast::Expr::Ident(i) => match i.ident_token().as_ref().map(|t| t.text()) {
+                Some("true") => Value::Bool(true),
+                Some("false") => Value::Bool(false),
+                Some("null") => Value::Null,
+                Some(name) if depth < 4 => self.env.get(name).map_or(Value::Other, |e| self.value(e, depth + 1)),
+                _ => Value::Other,
+            },
+            ast::Expr::PathRel(p) => Value::Path(source::join(self.dir, &p.syntax().text().to_string())),
+            ast::Expr::List(list) => {
+                Value::List(list.items().map(|i| (self.value(&i, depth), i.syntax().text_range())).collect())
+            }
+            _ => Value::Other,
+        }
+    }
+
+    /// `"${flake}/users/x"`, `"${inputs.self}/x"`, `"${self}/x"` as a project path.
+    fn flake_path(&self, s: &ast::Str) -> Option<String> {
+        let parts = s.normalized_parts();
+        let [ast::InterpolPart::Interpolation(i), ast::InterpolPart::Literal(rest)] = parts.as_slice() else {
+            return None;
+        };
+        let base = select_path(&i.expr()?)?;
+        let is_root = matches!(base.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), ["flake"] | ["self"] | ["inputs", "self"]);
+        if !is_root {
+            return None;
+        }
+        source::join("", rest.trim_start_matches('/'))
+    }
+
+    fn imports(&mut self, value: &ast::Expr) {
+        match strip_parens(value) {
+            ast::Expr::List(list) => {
+                for item in list.items() {
+                    let target = self.import_target(&item);
+                    if target == ImportTarget::Unknown {
+                        self.summary.unknown = true;
+                    }
+                    self.summary.imports.push(Import { range: item.syntax().text_range(), target });
+                }
+            }
+            ast::Expr::BinOp(op) if op.operator() == Some(ast::BinOpKind::Concat) => {
+                if let Some(lhs) = op.lhs() {
+                    self.imports(&lhs);
+                }
+                if let Some(rhs) = op.rhs() {
+                    self.imports(&rhs);
+                }
+            }
+            _ => self.summary.unknown = true,
+        }
+    }
+
+    fn import_target(&self, item: &ast::Expr) -> ImportTarget {
+        let item = strip_parens(item);
+        let path = match &item {
+            ast::Expr::PathRel(p) => source::join(self.dir, &p.syntax().text().to_string()),
+            ast::Expr::Str(s) => self.flake_path(s),
+            _ => None,
+        };
+        if let Some(path) = path {
+            return match self.source.kind(&path) {
+                Some(EntryKind::File) => ImportTarget::File(path.as_str().into()),
+                Some(EntryKind::Dir) => {
+                    let default = format!("{path}/default.nix");
+                    if self.source.kind(&default) == Some(EntryKind::File) {
+                        ImportTarget::File(default.as_str().into())
+                    } else {
+                        ImportTarget::Missing(default)
+                    }
+                }
+                None => ImportTarget::Missing(path),
+            };
+        }
+        let Some(segments) = select_path(&item) else { return ImportTarget::Unknown };
+        let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let (base, rest): (&[&str], &[&str]) = match s.as_slice() {
+            ["flake", rest @ ..] | ["self", rest @ ..] | ["inputs", "self", rest @ ..] => (&["self"], rest),
+            ["inputs", input, rest @ ..] => (std::slice::from_ref(input), rest),
+            _ => return ImportTarget::Unknown,
+        };
+        let (class, name) = match rest {
+            [alias, name] => match class_of_alias(alias) {
+                Some(class) => (class.to_string(), name.to_string()),
+                None => return ImportTarget::Unknown,
+            },
+            ["modules", class, name] => (class.to_string(), name.to_string()),
+            _ => return ImportTarget::Unknown,
+        };
+        if base == ["self"] {
+            let file = self.layout.module(&class, &name).and_then(|m| m.file.clone());
+            let exists = self.layout.module(&class, &name).is_some();
+            if !exists || file.is_some() {
+                return ImportTarget::FlakeModule { class, name, file };
+            }
+            // A module directory without default.nix: importing it fails like a missing path.
+            return ImportTarget::Missing(format!("{}/default.nix", self.layout.module(&class, &name).map_or(String::new(), |m| m.path.clone())));
+        }
+        ImportTarget::External { input: base[0].to_string(), class, name }
+    }
+}
+
+/// `f a b` as `(f, [a, b])`.
+fn flatten_apply(expr: &ast::Expr) -> (Option<ast::Expr>, Vec<ast::Expr>) {
+    let mut args = Vec::new();
+    let mut current = strip_parens(expr);
+    while let ast::Expr::Apply(apply) = &current {
+        if let Some(arg) = apply.argument() {
+            args.push(arg);
+        }
+        match apply.lambda() {
+            Some(f) => current = strip_parens(&f),
+            None => return (None, args),
+        }
+    }
+    args.reverse();
+    (Some(current), args)
+}
