@@ -417,3 +417,22 @@ fn identity_env_debug_hides_the_inline_key() {
     let dbg = format!("{env:?} {:?}", Identities::load(&env));
     assert!(!dbg.contains("AGE-SECRET-KEY"), "{dbg}");
 }
+
+#[test]
+fn tampered_wrapped_key_is_reported_without_key_material() {
+    // Corrupt the first recipient's armored age file (one base64 character).
+    let (_d, file, ids) = tampered(|t| {
+        t.replacen(
+            "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBOcUlP",
+            "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBOcUlQ",
+            1,
+        )
+    });
+    let err = file.decrypt(&ids).expect_err("the only key we hold no longer opens");
+    let msg = err.to_string();
+    assert!(matches!(err, SecretsError::NoIdentity { .. }), "{msg}");
+    // age cannot tell a corrupted stanza from one for another key, so this
+    // reads as "no identity", with the recipients and places listed.
+    assert!(msg.contains("tampered.yaml") && msg.contains("age1yt3tfq"), "{msg}");
+    assert!(!msg.contains("AGE-SECRET-KEY"), "{msg}");
+}

@@ -33,8 +33,6 @@ pub enum SecretsError {
         looked_in: Vec<String>,
         problems: Vec<String>,
     },
-    #[error("{file}: a wrapped data key is malformed: {source}")]
-    DataKey { file: PathBuf, source: AgeError },
     #[error("{file}: more than one crypt rule is set ({}); sops allows one", .rules.join(", "))]
     ConflictingRules { file: PathBuf, rules: Vec<&'static str> },
     #[error("{file}: invalid regex in the crypt rule: {reason}")]
