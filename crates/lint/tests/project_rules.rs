@@ -62,11 +62,11 @@ pub fn check_repo(fixture: &str) -> String {
         Some(&source),
         &Scope::whole(),
         &Config::default(),
-        FixMode::SafeOnly,
+        FixMode::SafeAndUnsafe,
         &|| {},
     );
     for (path, text) in &outcome.changed {
-        write!(out, "\n--- {path} after --fix ---\n{text}").unwrap();
+        write!(out, "\n--- {path} after --fix --unsafe-fixes ---\n{text}").unwrap();
     }
     if !outcome.changed.is_empty() {
         let had_syntax_errors = result.diagnostics.iter().any(|d| d.rule == "syntax-error");

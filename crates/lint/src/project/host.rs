@@ -129,13 +129,20 @@ impl HostView {
                         view.unknown = true
                     }
                     ImportTarget::External { input, class, name } => {
-                        let known = flake.and_then(|f| f.input(input)).and_then(|i| i.url.as_deref()).and_then(known_flake);
+                        let known = flake
+                            .and_then(|f| f.input(input))
+                            .and_then(|i| i.url.as_deref())
+                            .and_then(known_flake);
                         let facts = known.filter(|_| class == "nixos").and_then(|k| k.nixos_module(name));
                         // A module of a flake nixpilot does not know may set anything.
                         if known.is_none() || (facts.is_none() && known.is_some_and(|k| k.nixos_modules.is_some())) {
                             view.unknown = true;
                         }
-                        view.modules.push(ModuleOrigin::External { input: input.clone(), name: name.clone(), facts });
+                        view.modules.push(ModuleOrigin::External {
+                            input: input.clone(),
+                            name: name.clone(),
+                            facts,
+                        });
                     }
                 }
             }
@@ -155,7 +162,10 @@ impl HostView {
             }
             // `networking.${x} = …`, or `networking = someExpression;`, may define it.
             let common = d.path.len().min(path.len());
-            let prefix_matches = d.path[..common].iter().zip(path).all(|(a, b)| a.as_deref().is_none_or(|a| a == *b));
+            let prefix_matches = d.path[..common]
+                .iter()
+                .zip(path)
+                .all(|(a, b)| a.as_deref().is_none_or(|a| a == *b));
             let dynamic = d.path.iter().any(Option::is_none);
             if prefix_matches && (dynamic || (d.path.len() < path.len() && d.value == Value::Other)) {
                 maybe = true;

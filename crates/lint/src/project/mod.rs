@@ -24,7 +24,7 @@ pub use flake::{Flake, FlakeInput, Follows};
 pub use host::{Definition, HostView, Lookup, ModuleOrigin, Priority, Value};
 pub use layout::{HostDir, HostEntry, Layout};
 pub use lock::{Lock, LockError};
-pub use module::{Import, ImportTarget, ModuleSummary};
+pub use module::{BodyInsertion, Import, ImportTarget, ModuleSummary};
 pub use source::{EntryKind, FileSource, MemorySource};
 
 /// A parsed Nix file. The green tree is immutable and shareable across threads.
@@ -72,6 +72,9 @@ pub struct Project {
     pub hosts: Vec<HostView>,
     /// Every module file read: reached from a host, or under `hosts/` or `modules/`.
     pub modules: BTreeMap<FilePath, ModuleSummary>,
+    /// What each path literal in a definition points at (`None`: nothing there), so rules can
+    /// check `keyFiles` and the like without IO.
+    pub paths: BTreeMap<String, Option<EntryKind>>,
 }
 
 impl Project {
@@ -111,15 +114,44 @@ impl Project {
             .collect();
         // Modules no host reaches are still checked (imports, arguments).
         let in_dir = |p: &str, d: &str| {
-            let d = if layout.root.is_empty() { d.to_string() } else { format!("{}/{d}", layout.root) };
+            let d = if layout.root.is_empty() {
+                d.to_string()
+            } else {
+                format!("{}/{d}", layout.root)
+            };
             p.starts_with(&format!("{d}/"))
         };
-        let module_roots: Vec<FilePath> =
-            files.keys().filter(|p| in_dir(p, "hosts") || in_dir(p, "modules")).cloned().collect();
+        let module_roots: Vec<FilePath> = files
+            .keys()
+            .filter(|p| in_dir(p, "hosts") || in_dir(p, "modules"))
+            .cloned()
+            .collect();
         for path in module_roots {
             host::summary_of(&path, &files, source, &layout, &mut modules);
         }
-        Project { files, other_files, flake, lock, layout, hosts, modules }
+        let mut paths = BTreeMap::new();
+        for summary in modules.values() {
+            for d in &summary.definitions {
+                collect_paths(&d.value, &mut |p| {
+                    paths.entry(p.to_string()).or_insert_with(|| source.kind(p));
+                });
+            }
+        }
+        Project {
+            files,
+            other_files,
+            flake,
+            lock,
+            layout,
+            hosts,
+            modules,
+            paths,
+        }
+    }
+
+    /// Whether a project path named in a definition exists (`None` when never looked up).
+    pub fn path_kind(&self, path: &str) -> Option<Option<EntryKind>> {
+        self.paths.get(path).copied()
     }
 
     pub fn file(&self, path: &str) -> Option<&ParsedFile> {
@@ -129,5 +161,13 @@ impl Project {
     /// Every text the model holds, for renderers.
     pub fn sources(&self) -> impl Iterator<Item = &SourceFile> {
         self.files.values().map(|f| &f.source).chain(self.other_files.values())
+    }
+}
+
+fn collect_paths(value: &Value, found: &mut dyn FnMut(&str)) {
+    match value {
+        Value::Path(Some(p)) => found(p),
+        Value::List(items) => items.iter().for_each(|(v, _)| collect_paths(v, found)),
+        _ => {}
     }
 }

@@ -22,7 +22,11 @@ pub enum ImportTarget {
     Missing(String),
     /// `flake.nixosModules.<name>` / `flake.modules.<class>.<name>`; `file` is `None` when
     /// blueprint has no such module.
-    FlakeModule { class: String, name: String, file: Option<FilePath> },
+    FlakeModule {
+        class: String,
+        name: String,
+        file: Option<FilePath>,
+    },
     /// `inputs.<input>.nixosModules.<name>` / `inputs.<input>.modules.<class>.<name>`.
     External { input: String, class: String, name: String },
     /// Anything that needs evaluation.
@@ -47,10 +51,54 @@ pub struct ModuleSummary {
     pub definitions: Vec<Definition>,
     /// Some part of the module (body or imports) could not be read statically.
     pub unknown: bool,
+    /// Where new definitions can be inserted: the module body's (or `config`'s) `{`.
+    pub body: Option<BodyInsertion>,
+}
+
+/// The opening brace of the set that holds a module's definitions, and the indentation its
+/// entries use, so fixes can add a definition in the file's own style.
+#[derive(Debug, Clone)]
+pub struct BodyInsertion {
+    pub open_brace: TextRange,
+    /// After the last entry (or the `{` of an empty set): new lines go at the end.
+    pub insert_at: rowan::TextSize,
+    pub indent: String,
+}
+
+fn body_insertion(set: &ast::AttrSet) -> Option<BodyInsertion> {
+    let open_brace = set.l_curly_token()?.text_range();
+    let indent = set
+        .entries()
+        .next()
+        .and_then(|e| e.syntax().prev_sibling_or_token())
+        .filter(|t| t.kind() == rnix::SyntaxKind::TOKEN_WHITESPACE)
+        .and_then(|t| {
+            t.as_token()
+                .map(|t| t.text().rsplit('\n').next().unwrap_or("").to_string())
+        })
+        .filter(|i| !i.is_empty())
+        .unwrap_or_else(|| "  ".to_string());
+    let insert_at = set
+        .entries()
+        .last()
+        .map_or(open_brace.end(), |e| e.syntax().text_range().end());
+    Some(BodyInsertion {
+        open_brace,
+        insert_at,
+        indent,
+    })
 }
 
 /// Attribute names of a module that are not option definitions in its short form.
-const SPECIAL_KEYS: &[&str] = &["imports", "options", "config", "_file", "key", "disabledModules", "freeformType"];
+const SPECIAL_KEYS: &[&str] = &[
+    "imports",
+    "options",
+    "config",
+    "_file",
+    "key",
+    "disabledModules",
+    "freeformType",
+];
 
 /// `class` names used in `modules.<class>` and the `nixosModules`-style aliases.
 fn class_of_alias(alias: &str) -> Option<&'static str> {
@@ -82,7 +130,10 @@ impl ModuleSummary {
             source,
             layout,
             env: HashMap::new(),
-            summary: ModuleSummary { file: file.clone(), ..ModuleSummary::default() },
+            summary: ModuleSummary {
+                file: file.clone(),
+                ..ModuleSummary::default()
+            },
         };
         if parsed.has_errors() {
             reader.summary.unknown = true;
@@ -137,7 +188,24 @@ impl Reader<'_> {
             .attrpath_values()
             .map(|e| e.attrpath().and_then(|p| p.attrs().next()).and_then(|a| attr_name(&a)))
             .collect();
-        let full_form = top_names.iter().any(|n| matches!(n.as_deref(), Some("config" | "options")));
+        let full_form = top_names
+            .iter()
+            .any(|n| matches!(n.as_deref(), Some("config" | "options")));
+        self.summary.body = if full_form {
+            set.attrpath_values()
+                .find(|e| {
+                    e.attrpath()
+                        .and_then(|p| nix::attrpath_names(&p))
+                        .is_some_and(|n| n == ["config"])
+                })
+                .and_then(|e| e.value())
+                .and_then(|v| match strip_parens(&v) {
+                    ast::Expr::AttrSet(c) => body_insertion(&c),
+                    _ => None,
+                })
+        } else {
+            body_insertion(set)
+        };
         for entry in set.entries() {
             match entry {
                 ast::Entry::AttrpathValue(apv) => {
@@ -159,7 +227,14 @@ impl Reader<'_> {
                     if !full_form {
                         for attr in inherit.attrs() {
                             if let Some(name) = attr_name(&attr) {
-                                self.push(vec![Some(name)], Value::Other, inherit.syntax().text_range(), attr.syntax().text_range(), Priority::Normal, false);
+                                self.push(
+                                    vec![Some(name)],
+                                    Value::Other,
+                                    inherit.syntax().text_range(),
+                                    attr.syntax().text_range(),
+                                    Priority::Normal,
+                                    false,
+                                );
                             }
                         }
                     }
@@ -168,13 +243,36 @@ impl Reader<'_> {
         }
     }
 
-    fn push(&mut self, path: Vec<Option<String>>, value: Value, range: TextRange, value_range: TextRange, priority: Priority, conditional: bool) {
-        self.summary.definitions.push(Definition { path, value, file: self.file.clone(), range, value_range, priority, conditional });
+    fn push(
+        &mut self,
+        path: Vec<Option<String>>,
+        value: Value,
+        range: TextRange,
+        value_range: TextRange,
+        priority: Priority,
+        conditional: bool,
+    ) {
+        self.summary.definitions.push(Definition {
+            path,
+            value,
+            file: self.file.clone(),
+            range,
+            value_range,
+            priority,
+            conditional,
+        });
     }
 
     /// Walks a definition's value: nested sets extend the path; `mkIf`, `mkDefault`,
     /// `mkForce`, `mkOverride`, `mkMerge` are seen through.
-    fn definitions(&mut self, path: Vec<Option<String>>, value: &ast::Expr, range: TextRange, priority: Priority, conditional: bool) {
+    fn definitions(
+        &mut self,
+        path: Vec<Option<String>>,
+        value: &ast::Expr,
+        range: TextRange,
+        priority: Priority,
+        conditional: bool,
+    ) {
         let value = strip_parens(value);
         match &value {
             ast::Expr::AttrSet(set) if set.rec_token().is_none() => {
@@ -183,7 +281,9 @@ impl Reader<'_> {
                     any = true;
                     match entry {
                         ast::Entry::AttrpathValue(apv) => {
-                            let (Some(p), Some(v)) = (apv.attrpath(), apv.value()) else { continue };
+                            let (Some(p), Some(v)) = (apv.attrpath(), apv.value()) else {
+                                continue;
+                            };
                             let mut sub = path.clone();
                             sub.extend(p.attrs().map(|a| attr_name(&a)));
                             self.definitions(sub, &v, apv.syntax().text_range(), priority, conditional);
@@ -193,23 +293,42 @@ impl Reader<'_> {
                                 let mut sub = path.clone();
                                 sub.push(attr_name(&attr));
                                 let v = match (&inherit.from(), attr_name(&attr)) {
-                                    (None, Some(name)) => self.env.get(&name).cloned().map_or(Value::Other, |e| self.value(&e, 0)),
+                                    (None, Some(name)) => {
+                                        self.env.get(&name).cloned().map_or(Value::Other, |e| self.value(&e, 0))
+                                    }
                                     _ => Value::Other,
                                 };
-                                self.push(sub, v, inherit.syntax().text_range(), attr.syntax().text_range(), priority, conditional);
+                                self.push(
+                                    sub,
+                                    v,
+                                    inherit.syntax().text_range(),
+                                    attr.syntax().text_range(),
+                                    priority,
+                                    conditional,
+                                );
                             }
                         }
                     }
                 }
                 if !any {
-                    self.push(path, Value::Other, range, value.syntax().text_range(), priority, conditional);
+                    self.push(
+                        path,
+                        Value::Other,
+                        range,
+                        value.syntax().text_range(),
+                        priority,
+                        conditional,
+                    );
                 }
             }
             ast::Expr::Apply(_) => {
                 let (function, args) = flatten_apply(&value);
                 let name = function.as_ref().and_then(select_path).and_then(|p| {
                     let last = p.last()?.clone();
-                    (p.len() == 1 || (p.len() == 2 && p[0] == "lib") || (p.len() == 3 && p[0] == "pkgs" && p[1] == "lib")).then_some(last)
+                    (p.len() == 1
+                        || (p.len() == 2 && p[0] == "lib")
+                        || (p.len() == 3 && p[0] == "pkgs" && p[1] == "lib"))
+                        .then_some(last)
                 });
                 match (name.as_deref(), args.as_slice()) {
                     (Some("mkIf"), [_, body]) => self.definitions(path, body, range, priority, true),
@@ -231,7 +350,14 @@ impl Reader<'_> {
                                 self.definitions(path.clone(), &item, range, priority, conditional);
                             }
                         }
-                        _ => self.push(path, Value::Other, range, value.syntax().text_range(), priority, conditional),
+                        _ => self.push(
+                            path,
+                            Value::Other,
+                            range,
+                            value.syntax().text_range(),
+                            priority,
+                            conditional,
+                        ),
                     },
                     _ => {
                         let v = self.value(&value, 0);
@@ -263,9 +389,11 @@ impl Reader<'_> {
                 _ => Value::Other,
             },
             ast::Expr::PathRel(p) => Value::Path(source::join(self.dir, &p.syntax().text().to_string())),
-            ast::Expr::List(list) => {
-                Value::List(list.items().map(|i| (self.value(&i, depth), i.syntax().text_range())).collect())
-            }
+            ast::Expr::List(list) => Value::List(
+                list.items()
+                    .map(|i| (self.value(&i, depth), i.syntax().text_range()))
+                    .collect(),
+            ),
             _ => Value::Other,
         }
     }
@@ -277,7 +405,10 @@ impl Reader<'_> {
             return None;
         };
         let base = select_path(&i.expr()?)?;
-        let is_root = matches!(base.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), ["flake"] | ["self"] | ["inputs", "self"]);
+        let is_root = matches!(
+            base.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+            ["flake"] | ["self"] | ["inputs", "self"]
+        );
         if !is_root {
             return None;
         }
@@ -292,7 +423,10 @@ impl Reader<'_> {
                     if target == ImportTarget::Unknown {
                         self.summary.unknown = true;
                     }
-                    self.summary.imports.push(Import { range: item.syntax().text_range(), target });
+                    self.summary.imports.push(Import {
+                        range: item.syntax().text_range(),
+                        target,
+                    });
                 }
             }
             ast::Expr::BinOp(op) if op.operator() == Some(ast::BinOpKind::Concat) => {
@@ -328,7 +462,9 @@ impl Reader<'_> {
                 None => ImportTarget::Missing(path),
             };
         }
-        let Some(segments) = select_path(&item) else { return ImportTarget::Unknown };
+        let Some(segments) = select_path(&item) else {
+            return ImportTarget::Unknown;
+        };
         let s: Vec<&str> = segments.iter().map(String::as_str).collect();
         let (base, rest): (&[&str], &[&str]) = match s.as_slice() {
             ["flake", rest @ ..] | ["self", rest @ ..] | ["inputs", "self", rest @ ..] => (&["self"], rest),
@@ -350,9 +486,18 @@ impl Reader<'_> {
                 return ImportTarget::FlakeModule { class, name, file };
             }
             // A module directory without default.nix: importing it fails like a missing path.
-            return ImportTarget::Missing(format!("{}/default.nix", self.layout.module(&class, &name).map_or(String::new(), |m| m.path.clone())));
+            return ImportTarget::Missing(format!(
+                "{}/default.nix",
+                self.layout
+                    .module(&class, &name)
+                    .map_or(String::new(), |m| m.path.clone())
+            ));
         }
-        ImportTarget::External { input: base[0].to_string(), class, name }
+        ImportTarget::External {
+            input: base[0].to_string(),
+            class,
+            name,
+        }
     }
 }
 

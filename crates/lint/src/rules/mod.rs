@@ -3,6 +3,9 @@
 
 use rnix::{SyntaxKind, SyntaxNode};
 
+pub mod insert_definition;
+pub mod suggest;
+
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::source::SourceFile;
 
@@ -221,7 +224,25 @@ register_rules! {
         unused_let_binding::UnusedLetBinding,
         manual_inherit::ManualInherit,
     ],
-    project: [],
+    project: [
+        host_without_entry::HostWithoutEntry,
+        stray_host_file::StrayHostFile,
+        self_argument::SelfArgument,
+        unknown_flake_module::UnknownFlakeModule,
+        unknown_input::UnknownInput,
+        unknown_external_module::UnknownExternalModule,
+        dangling_import::DanglingImport,
+        missing_host_platform::MissingHostPlatform,
+        missing_state_version::MissingStateVersion,
+        missing_hostname::MissingHostname,
+        hostname_mismatch::HostnameMismatch,
+        zfs_without_host_id::ZfsWithoutHostId,
+        invalid_host_id::InvalidHostId,
+        hetzner_ipv6_missing::HetznerIpv6Missing,
+        no_ssh_access::NoSshAccess,
+        missing_authorized_keys_file::MissingAuthorizedKeysFile,
+        acme_terms_not_accepted::AcmeTermsNotAccepted,
+    ],
     engine: [
         unused_suppression::UNUSED_SUPPRESSION,
     ],
