@@ -320,3 +320,10 @@ fn rules_and_explain() {
         "nixpilot: error: unknown rule `unused`; did you mean unused-let-binding, unused-suppression?\n"
     );
 }
+
+#[test]
+fn hosts_shows_the_model_of_the_example() {
+    let out = nixpilot(&example("demo"), &["hosts"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("hosts_example", out.stdout);
+}

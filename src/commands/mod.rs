@@ -31,6 +31,8 @@ commands! {
     Rules(rules::RulesArgs),
     /// Print a rule's documentation
     Explain(explain::ExplainArgs),
+    /// Show what nixpilot's project model sees for each host
+    Hosts(hosts::HostsArgs),
 }
 
 /// nixpilot: lint, secrets and deployment for NixOS flake repositories.

@@ -97,6 +97,13 @@ fn project_rule_fixtures() {
         } else {
             assert!(fires, "{rule}/{name} should report {rule}:\n{snapshot}");
         }
+        // A fixture is a broken variant for one rule: no other project rule may fire.
+        let others: Vec<&str> = rules::PROJECT_RULES
+            .iter()
+            .map(|r| r.meta().name)
+            .filter(|other| *other != rule && snapshot.lines().any(|l| l.contains(&format!(" {other}: "))))
+            .collect();
+        assert!(others.is_empty(), "{rule}/{name} also reports {others:?}:\n{snapshot}");
         insta::assert_snapshot!(snapshot);
     });
 }

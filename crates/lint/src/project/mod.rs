@@ -105,7 +105,13 @@ impl Project {
             lock
         });
         let prefix = flake.as_ref().and_then(|f| f.blueprint_prefix.clone());
-        let layout = Layout::discover(source, prefix.as_deref());
+        // Folder conventions (hosts/, modules/) only mean something when blueprint builds the
+        // outputs; other repositories use the same names for their own schemes.
+        let layout = if flake.as_ref().is_some_and(|f| f.uses_blueprint) {
+            Layout::discover(source, prefix.as_deref())
+        } else {
+            Layout::default()
+        };
         let mut modules = BTreeMap::new();
         let hosts = layout
             .hosts
@@ -121,9 +127,10 @@ impl Project {
             };
             p.starts_with(&format!("{d}/"))
         };
+        let blueprint = flake.as_ref().is_some_and(|f| f.uses_blueprint);
         let module_roots: Vec<FilePath> = files
             .keys()
-            .filter(|p| in_dir(p, "hosts") || in_dir(p, "modules"))
+            .filter(|p| blueprint && (in_dir(p, "hosts") || in_dir(p, "modules")))
             .cloned()
             .collect();
         for path in module_roots {
