@@ -8,6 +8,7 @@ pub mod fix;
 pub mod project;
 pub mod render;
 pub mod rules;
+pub mod sops;
 pub mod source;
 pub mod suppression;
 pub mod vfs;

@@ -7,7 +7,9 @@ pub mod cipher;
 pub mod config;
 pub mod error;
 pub mod file;
-pub mod format;
+/// The sops file format without cryptography lives in the lint crate, which reads
+/// secrets files for its rules; it is re-exported here under its old name.
+pub use nixpilot_lint::sops as format;
 pub mod identity;
 pub mod ssh_to_age;
 pub mod walk;

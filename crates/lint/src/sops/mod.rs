@@ -1,9 +1,8 @@
 //! The sops file format without any cryptography: the five stores (YAML, JSON,
 //! dotenv, INI, binary), the ordered tree, and the `sops` metadata as a typed view.
 //!
-//! Depends only on serde, serde_json and thiserror (plus zeroize for wiping
-//! trees) so it can move into the lint crate, which reads recipients and key
-//! names from encrypted files without any key.
+//! Lives in the lint crate, which reads recipients and key names from encrypted files
+//! without any key; `nixpilot-deploy` re-exports it as `secrets::format` and adds the crypto.
 
 pub mod dotenv;
 pub mod flatten;
