@@ -11,7 +11,8 @@ pub mod file;
 /// secrets files for its rules; it is re-exported here under its old name.
 pub use nixpilot_lint::sops as format;
 pub mod identity;
-pub mod ssh_to_age;
+/// ssh-to-age lives in the lint crate too (its rules convert host keys to recipients).
+pub use nixpilot_lint::ssh_to_age;
 pub mod walk;
 
 pub use age_keys::Recipient;
