@@ -71,7 +71,15 @@ impl Lock {
             line: line.max(1),
             message,
         };
-        let json: Json = serde_json::from_str(&file.text).map_err(|e| error(e.line(), e.to_string()))?;
+        let json: Json = serde_json::from_str(&file.text).map_err(|e| {
+            // The position is in the diagnostic already; keep serde's sentence only.
+            let text = e.to_string();
+            let message = text
+                .rfind(" at line ")
+                .map_or(text.as_str(), |i| &text[..i])
+                .to_string();
+            error(e.line(), message)
+        })?;
         let Json::Object(top) = &json else {
             return Err(error(1, "a lock file is a JSON object".into()));
         };

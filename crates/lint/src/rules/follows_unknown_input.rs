@@ -53,7 +53,10 @@ impl ProjectRule for FollowsUnknownInput {
                 let mut diagnostic = Diagnostic::new(
                     &FOLLOWS_UNKNOWN_INPUT,
                     cx.span(&flake.file, follows.value),
-                    format!("`{}` follows `{}`, which is not an input of this flake", input.name, follows.target),
+                    format!(
+                        "`{}` follows `{}`, which is not an input of this flake",
+                        input.name, follows.target
+                    ),
                 );
                 if let Some(best) = closest(first, names.iter().copied()).first() {
                     let rest: Vec<&str> = std::iter::once(*best)

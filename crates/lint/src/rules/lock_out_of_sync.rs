@@ -108,9 +108,13 @@ fn differences(flake: &Flake, lock: &Lock) -> Vec<(Span, String)> {
                 in_nix(input.name_range),
                 format!("input `{name}` is declared in flake.nix but not in flake.lock"),
             )),
+            (Some(_), Some(f)) if f.target_path().first().is_some_and(|t| !flake.has_root_input(t)) => {}
             (Some(LockInput::Node(_)), Some(f)) => out.push((
                 in_nix(f.value),
-                format!("flake.nix makes `{name}` follow `{}`, flake.lock locks it on its own", f.target),
+                format!(
+                    "flake.nix makes `{name}` follow `{}`, flake.lock locks it on its own",
+                    f.target
+                ),
             )),
             (Some(LockInput::Follows(path)), None) => out.push((
                 in_nix(input.name_range),
@@ -139,10 +143,16 @@ fn differences(flake: &Flake, lock: &Lock) -> Vec<(Span, String)> {
                         ),
                     ));
                 }
-                let wanted = input.url.as_deref().and_then(github_repo).filter(|_| {
-                    input.url.as_deref().is_some_and(|u| u.starts_with("github:"))
-                });
-                let original = node.original.as_ref().filter(|o| o.kind == "github").and_then(|o| o.identity());
+                let wanted = input
+                    .url
+                    .as_deref()
+                    .and_then(github_repo)
+                    .filter(|_| input.url.as_deref().is_some_and(|u| u.starts_with("github:")));
+                let original = node
+                    .original
+                    .as_ref()
+                    .filter(|o| o.kind == "github")
+                    .and_then(|o| o.identity());
                 if let (Some(wanted), Some(original)) = (wanted, original) {
                     let wanted = format!("github:{wanted}");
                     if wanted != original {
@@ -172,7 +182,13 @@ fn differences(flake: &Flake, lock: &Lock) -> Vec<(Span, String)> {
 fn overrides(flake: &Flake, lock: &Lock, input: &crate::project::FlakeInput, key: &str, out: &mut Vec<(Span, String)>) {
     let name = &input.name;
     for o in &input.overrides {
-        let Some((last, parents)) = o.dep.split_last() else { continue };
+        // A target that is no input at all cannot be locked: follows-unknown-input's case.
+        if o.target_path().first().is_some_and(|t| !flake.has_root_input(t)) {
+            continue;
+        }
+        let Some((last, parents)) = o.dep.split_last() else {
+            continue;
+        };
         let mut node = key;
         for dep in parents {
             match lock.input_node(node, dep) {
@@ -188,7 +204,10 @@ fn overrides(flake: &Flake, lock: &Lock, input: &crate::project::FlakeInput, key
         match found {
             LockInput::Node(_) => out.push((
                 Span::new(flake.file.clone(), o.entry),
-                format!("flake.nix makes `{dep_path}` follow `{}`, flake.lock locks it on its own", o.target),
+                format!(
+                    "flake.nix makes `{dep_path}` follow `{}`, flake.lock locks it on its own",
+                    o.target
+                ),
             )),
             LockInput::Follows(path) if *path != o.target_path() => out.push((
                 Span::new(flake.file.clone(), o.value),
@@ -210,7 +229,10 @@ fn overrides(flake: &Flake, lock: &Lock, input: &crate::project::FlakeInput, key
         let declared = input.overrides.iter().any(|o| o.dep.len() == 1 && &o.dep[0] == dep);
         if first != name && !declared {
             out.push((
-                Span::new(lock.file.clone(), node.input_ranges.get(dep).copied().unwrap_or_default()),
+                Span::new(
+                    lock.file.clone(),
+                    node.input_ranges.get(dep).copied().unwrap_or_default(),
+                ),
                 format!(
                     "flake.lock has `{name}/{dep}` follow `{}`, flake.nix has no such override",
                     path.join("/")

@@ -118,7 +118,9 @@ fn from_lock<'a>(flake: &'a Flake, lock: &Lock) -> Vec<Finding<'a>> {
     let mut out = Vec::new();
     let Some(root) = lock.root_node() else { return out };
     for input in candidates(flake) {
-        let Some(LockInput::Node(key)) = root.inputs.get(&input.name) else { continue };
+        let Some(LockInput::Node(key)) = root.inputs.get(&input.name) else {
+            continue;
+        };
         let Some(node) = lock.nodes.get(key) else { continue };
         for (dep, target) in &node.inputs {
             // Already a follows (from us or from the input's own flake.nix), or overridden in
@@ -127,21 +129,32 @@ fn from_lock<'a>(flake: &'a Flake, lock: &Lock) -> Vec<Finding<'a>> {
             if overridden(input, dep) {
                 continue;
             }
-            let Some(dep_node) = lock.nodes.get(dep_key) else { continue };
-            let Some(identity) = lock.identity(dep_key) else { continue };
+            let Some(dep_node) = lock.nodes.get(dep_key) else {
+                continue;
+            };
+            let Some(identity) = lock.identity(dep_key) else {
+                continue;
+            };
             let matching: Vec<&str> = flake
                 .inputs
                 .iter()
                 .filter(|r| r.name != input.name)
                 .filter(|r| {
-                    let Some(root_key) = lock.resolve(std::slice::from_ref(&r.name)) else { return false };
+                    let Some(root_key) = lock.resolve(std::slice::from_ref(&r.name)) else {
+                        return false;
+                    };
                     root_key != dep_key
                         && lock.identity(root_key).as_ref() == Some(&identity)
-                        && lock.nodes.get(root_key).is_some_and(|n| n.is_flake == dep_node.is_flake)
+                        && lock
+                            .nodes
+                            .get(root_key)
+                            .is_some_and(|n| n.is_flake == dep_node.is_flake)
                 })
                 .map(|r| r.name.as_str())
                 .collect();
-            let Some(target) = matching.iter().find(|n| **n == dep).or(matching.first()) else { continue };
+            let Some(target) = matching.iter().find(|n| **n == dep).or(matching.first()) else {
+                continue;
+            };
             out.push(Finding {
                 input,
                 dep: dep.clone(),
@@ -156,11 +169,11 @@ fn from_lock<'a>(flake: &'a Flake, lock: &Lock) -> Vec<Finding<'a>> {
 fn from_catalogue(flake: &Flake) -> Vec<Finding<'_>> {
     let mut out = Vec::new();
     for input in candidates(flake) {
-        let Some(known) = input.url.as_deref().and_then(known_flake) else { continue };
+        let Some(known) = input.url.as_deref().and_then(known_flake) else {
+            continue;
+        };
         for dep in known.inputs {
-            let root_has = flake
-                .input(dep)
-                .is_some_and(|r| r.name != input.name && r.is_flake);
+            let root_has = flake.input(dep).is_some_and(|r| r.name != input.name && r.is_flake);
             if root_has && !overridden(input, dep) {
                 out.push(Finding {
                     input,

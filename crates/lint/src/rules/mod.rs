@@ -225,6 +225,11 @@ register_rules! {
         manual_inherit::ManualInherit,
     ],
     project: [
+        missing_follows::MissingFollows,
+        stale_follows::StaleFollows,
+        follows_unknown_input::FollowsUnknownInput,
+        lock_out_of_sync::LockOutOfSync,
+        unused_input::UnusedInput,
         host_without_entry::HostWithoutEntry,
         stray_host_file::StrayHostFile,
         self_argument::SelfArgument,

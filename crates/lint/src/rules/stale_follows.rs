@@ -85,7 +85,9 @@ impl ProjectRule for StaleFollows {
 fn missing_in_lock(lock: &Lock, input: &FlakeInput, o: &Follows) -> Option<usize> {
     let root = lock.root_node()?;
     // An input the root locks as a follows has no node of its own to check against.
-    let LockInput::Node(_) = root.inputs.get(&input.name)? else { return None };
+    let LockInput::Node(_) = root.inputs.get(&input.name)? else {
+        return None;
+    };
     let mut node = lock.resolve(std::slice::from_ref(&input.name))?;
     for (i, dep) in o.dep.iter().enumerate() {
         if !lock.nodes.get(node)?.inputs.contains_key(dep) {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use rnix::ast::{self, HasEntry};
+use rnix::ast;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
@@ -11,7 +11,7 @@ use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::project::flake::removal_range;
 use crate::project::nix::{attr_name, attrpath_names, select_path};
-use crate::project::{Flake, ParsedFile};
+use crate::project::ParsedFile;
 
 crate::declare_rule! {
     /// ## What it does
@@ -81,7 +81,9 @@ impl ProjectRule for UnusedInput {
         if flake.unknown {
             return;
         }
-        let Some(flake_file) = project.file(&flake.file) else { return };
+        let Some(flake_file) = project.file(&flake.file) else {
+            return;
+        };
         let mut uses = Uses::default();
         for file in project.files.values() {
             // A file the parser could not read fully may hide a use.
@@ -164,7 +166,9 @@ impl Uses {
 
     /// `inputs.x…`, `perSystem.x…`, `self.inputs.x…`, `lock.nodes.x…` (flake-compat).
     fn select(&mut self, node: &SyntaxNode, is_inputs: &dyn Fn(&str) -> bool) {
-        let Some(select) = ast::Select::cast(node.clone()) else { return };
+        let Some(select) = ast::Select::cast(node.clone()) else {
+            return;
+        };
         let Some(path) = select.attrpath() else { return };
         let attrs: Vec<Option<String>> = path.attrs().map(|a| attr_name(&a)).collect();
         let base = match select.expr() {
@@ -230,7 +234,9 @@ impl Uses {
             | SyntaxKind::NODE_IDENT_PARAM
             | SyntaxKind::NODE_HAS_ATTR => {}
             SyntaxKind::NODE_INHERIT_FROM => {
-                let Some(inherit) = parent.parent().and_then(ast::Inherit::cast) else { return };
+                let Some(inherit) = parent.parent().and_then(ast::Inherit::cast) else {
+                    return;
+                };
                 for attr in inherit.attrs() {
                     match attr_name(&attr) {
                         Some(name) => {
@@ -241,12 +247,23 @@ impl Uses {
                 }
             }
             SyntaxKind::NODE_ATTRPATH_VALUE => {
-                // `inputs = inputs;` passes it by name, like `inherit inputs;`.
-                let named = ast::AttrpathValue::cast(parent.clone())
+                // `inputs = inputs;` passes it by name, like `inherit inputs;`;
+                // `specialArgs.inputs = inputs;` straight to modules.
+                let names = ast::AttrpathValue::cast(parent.clone())
                     .and_then(|apv| apv.attrpath())
                     .and_then(|p| attrpath_names(&p))
-                    .is_some_and(|n| n == ["inputs"]);
-                if !named || !self.visible_destination(&parent) {
+                    .unwrap_or_default();
+                let visible = match names.as_slice() {
+                    [only] => only == "inputs" && self.visible_destination(&parent),
+                    [.., last] => {
+                        last == "inputs"
+                            && names
+                                .iter()
+                                .any(|n| matches!(n.as_str(), "specialArgs" | "extraSpecialArgs" | "args"))
+                    }
+                    [] => false,
+                };
+                if !visible {
                     self.wholesale = true;
                 }
             }
@@ -275,11 +292,15 @@ impl Uses {
                 )
             }
             SyntaxKind::NODE_APPLY => {
-                let Some(apply) = ast::Apply::cast(holder) else { return false };
+                let Some(apply) = ast::Apply::cast(holder) else {
+                    return false;
+                };
                 if apply.argument().is_none_or(|a| a.syntax() != &set) {
                     return false;
                 }
-                let Some(path) = apply.lambda().and_then(|f| select_path(&f)) else { return false };
+                let Some(path) = apply.lambda().and_then(|f| select_path(&f)) else {
+                    return false;
+                };
                 let Some(last) = path.last() else { return false };
                 if last == "blueprint" || VISIBLE_CALLEES.contains(&last.as_str()) {
                     return true;
@@ -293,10 +314,4 @@ impl Uses {
             _ => false,
         }
     }
-}
-
-/// Whether `flake` has an input named `name` (for tests and callers that want one answer).
-#[allow(dead_code)]
-fn declared(flake: &Flake, name: &str) -> bool {
-    flake.input(name).is_some()
 }
