@@ -317,7 +317,7 @@ fn rules_and_explain() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "nixpilot: error: unknown rule `unused`; did you mean unused-let-binding, unused-suppression?\n"
+        "nixpilot: error: unknown rule `unused`; did you mean unused-input, unused-let-binding, unused-suppression?\n"
     );
 }
 
@@ -326,4 +326,40 @@ fn hosts_shows_the_model_of_the_example() {
     let out = nixpilot(&example("demo"), &["hosts"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     insta::assert_snapshot!("hosts_example", out.stdout);
+}
+
+#[test]
+fn hostile_secrets_inputs_give_diagnostics_naming_the_file() {
+    let dir = copy_to_temp(&example("demo"));
+    let root = dir.path();
+    std::fs::write(root.join(".sops.yaml"), "creation_rules:\n  - path_regex: [unclosed\n").unwrap();
+    std::fs::write(root.join("hosts/web1/ssh_host_ed25519_key.pub"), "x").unwrap();
+    let out = nixpilot(root, &["lint", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let found: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("no-sops-rule".into(), ".sops.yaml".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "sops-rule-missing-host-key".into(),
+            "hosts/web1/ssh_host_ed25519_key.pub".into()
+        )),
+        "{found:?}"
+    );
+    // The human format shows the same diagnostics, nothing is dropped for lack of a snippet.
+    let human = nixpilot(root, &["lint", "--color", "never"]);
+    assert!(human.stdout.contains("ssh_host_ed25519_key.pub"), "{}", human.stdout);
 }

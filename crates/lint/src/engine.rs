@@ -173,11 +173,11 @@ pub fn lint(
         }
         diagnostics.append(&mut analysis.diagnostics);
     }
+    // A configured level replaces whatever the rule chose (rules may lower a finding's
+    // severity themselves, e.g. an untracked private key is only a warning).
     for d in &mut diagnostics {
-        if let Some(meta) = rules::by_name(d.rule) {
-            if let RuleLevel::On(severity) = config.level(meta) {
-                d.severity = severity;
-            }
+        if let Some(RuleLevel::On(severity)) = config.rules.get(d.rule) {
+            d.severity = *severity;
         }
     }
     // Engine-made diagnostics of a rule switched off are dropped here.

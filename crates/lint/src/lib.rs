@@ -9,8 +9,8 @@ pub mod project;
 pub mod render;
 pub mod rules;
 pub mod sops;
-pub mod ssh_to_age;
 pub mod source;
+pub mod ssh_to_age;
 pub mod suppression;
 pub mod vfs;
 

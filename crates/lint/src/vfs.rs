@@ -156,6 +156,8 @@ pub struct DiskSource {
     root: PathBuf,
     config: Config,
     nix_files: std::sync::OnceLock<Vec<crate::diagnostic::FilePath>>,
+    all_files: std::sync::OnceLock<Vec<crate::diagnostic::FilePath>>,
+    tracked: std::sync::OnceLock<Option<std::collections::HashSet<String>>>,
 }
 
 impl DiskSource {
@@ -164,6 +166,8 @@ impl DiskSource {
             root: root.to_path_buf(),
             config: config.clone(),
             nix_files: std::sync::OnceLock::new(),
+            all_files: std::sync::OnceLock::new(),
+            tracked: std::sync::OnceLock::new(),
         }
     }
 
@@ -211,6 +215,61 @@ impl crate::project::FileSource for DiskSource {
         }
         out.sort();
         Some(out)
+    }
+
+    fn all_files(&self) -> Vec<crate::diagnostic::FilePath> {
+        self.all_files
+            .get_or_init(|| {
+                let mut files = Vec::new();
+                let walker = ignore::WalkBuilder::new(&self.root)
+                    .hidden(false)
+                    .require_git(false)
+                    .follow_links(false)
+                    .filter_entry(|e| !matches!(e.file_name().to_str(), Some(".git" | ".direnv" | ".jj")))
+                    .build();
+                for entry in walker.flatten() {
+                    if entry.file_type().is_some_and(|t| t.is_file()) {
+                        let rel = relative_path(&self.root, entry.path());
+                        if !self.config.is_excluded(&rel) {
+                            files.push(crate::diagnostic::FilePath::from(rel));
+                        }
+                    }
+                }
+                files.sort();
+                files
+            })
+            .clone()
+    }
+
+    /// Asks git once for the tracked files (`git ls-files`); no git, no answer.
+    fn is_tracked(&self, path: &str) -> Option<bool> {
+        let tracked = self.tracked.get_or_init(|| {
+            let out = std::process::Command::new("git")
+                .arg("-C")
+                .arg(&self.root)
+                .args(["ls-files", "-z", "--full-name", "--", "."])
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            let prefix = std::process::Command::new("git")
+                .arg("-C")
+                .arg(&self.root)
+                .args(["rev-parse", "--show-prefix"])
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_default();
+            Some(
+                out.stdout
+                    .split(|b| *b == 0)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+                    .collect(),
+            )
+        });
+        tracked.as_ref().map(|t| t.contains(path))
     }
 
     fn nix_files(&self) -> Vec<crate::diagnostic::FilePath> {

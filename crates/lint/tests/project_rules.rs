@@ -80,6 +80,7 @@ pub fn check_repo(fixture: &str) -> String {
 
 #[test]
 fn project_rule_fixtures() {
+    let mut failures = Vec::new();
     insta::glob!("fixtures/**/*.repo", |path: &Path| {
         let rule = path
             .parent()
@@ -92,10 +93,10 @@ fn project_rule_fixtures() {
         // Each hit fixture must show its own rule; each `no-*` fixture must not.
         let name = path.file_stem().unwrap().to_str().unwrap();
         let fires = snapshot.lines().any(|l| l.contains(&format!(" {rule}: ")));
-        if name.starts_with("no-") {
-            assert!(!fires, "{rule}/{name} should not report {rule}:\n{snapshot}");
-        } else {
-            assert!(fires, "{rule}/{name} should report {rule}:\n{snapshot}");
+        if name.starts_with("no-") && fires {
+            failures.push(format!("{rule}/{name} should not report {rule}:\n{snapshot}"));
+        } else if !name.starts_with("no-") && !fires {
+            failures.push(format!("{rule}/{name} should report {rule}:\n{snapshot}"));
         }
         // A fixture is a broken variant for one rule: no other project rule may fire.
         let others: Vec<&str> = rules::PROJECT_RULES
@@ -103,9 +104,12 @@ fn project_rule_fixtures() {
             .map(|r| r.meta().name)
             .filter(|other| *other != rule && snapshot.lines().any(|l| l.contains(&format!(" {other}: "))))
             .collect();
-        assert!(others.is_empty(), "{rule}/{name} also reports {others:?}:\n{snapshot}");
+        if !others.is_empty() {
+            failures.push(format!("{rule}/{name} also reports {others:?}:\n{snapshot}"));
+        }
         insta::assert_snapshot!(snapshot);
     });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

@@ -1,13 +1,11 @@
 //! Encrypting and decrypting a whole tree: which leaves are encrypted (sops's
 //! `shouldBeEncrypted`), the AAD of each leaf, and the SHA-512 MAC over the plaintexts.
 
-use regex::Regex;
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 use super::cipher::{self, CipherError, DataKey, IV_LEN};
 use super::format::tree::{Comment, Map, MapItem, Value};
-use super::format::{CryptRule, CryptRuleKind};
 
 /// `MACOnlyEncryptedInitialization` in sops: SHA-256("sops"), fed first when
 /// only encrypted values count, so the two MAC modes never agree.
@@ -16,52 +14,8 @@ pub const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
     0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ];
 
-/// A crypt rule ready to apply.
-#[derive(Debug, Clone)]
-pub struct Rules {
-    kind: CryptRuleKind,
-    suffix: String,
-    regex: Option<Regex>,
-    pub mac_only_encrypted: bool,
-}
-
-impl Rules {
-    pub fn new(rule: &CryptRule, mac_only_encrypted: bool) -> Result<Rules, regex::Error> {
-        let regex = match rule.kind {
-            CryptRuleKind::UnencryptedSuffix | CryptRuleKind::EncryptedSuffix => None,
-            _ => Some(Regex::new(&rule.pattern)?),
-        };
-        Ok(Rules {
-            kind: rule.kind,
-            suffix: rule.pattern.clone(),
-            regex,
-            mac_only_encrypted,
-        })
-    }
-
-    /// sops's `shouldBeEncrypted`: every key on the path is tested; regexes are
-    /// unanchored; comment regexes look at the comments collected on the way.
-    pub fn should_encrypt(&self, path: &[String], comments: &[Vec<String>], is_comment: bool) -> bool {
-        let re = |s: &str| self.regex.as_ref().is_some_and(|r| r.is_match(s));
-        match self.kind {
-            CryptRuleKind::UnencryptedSuffix => !path.iter().any(|k| k.ends_with(&self.suffix)),
-            CryptRuleKind::EncryptedSuffix => path.iter().any(|k| k.ends_with(&self.suffix)),
-            CryptRuleKind::UnencryptedRegex => !path.iter().any(|k| re(k)),
-            CryptRuleKind::EncryptedRegex => path.iter().any(|k| re(k)),
-            CryptRuleKind::UnencryptedCommentRegex => !comments.iter().flatten().any(|c| re(c)),
-            CryptRuleKind::EncryptedCommentRegex => {
-                let last_level = comments.len().saturating_sub(1);
-                comments.iter().enumerate().any(|(i, level)| {
-                    level.iter().enumerate().any(|(j, c)| {
-                        // The matching comment line itself stays clear.
-                        let is_self = is_comment && i == last_level && j + 1 == level.len();
-                        !is_self && re(c)
-                    })
-                })
-            }
-        }
-    }
-}
+/// Which leaves are encrypted: shared with the lint crate, which checks files for plaintext.
+pub use super::format::crypt::EncryptionRules as Rules;
 
 /// IVs of decrypted values keyed by (type, plaintext, AAD), so re-encrypting an
 /// unchanged value gives the same ciphertext (sops's IV stash).
@@ -346,6 +300,7 @@ pub fn decrypt_tree(
 mod tests {
     use super::*;
     use crate::secrets::format::yaml;
+    use crate::secrets::format::{CryptRule, CryptRuleKind};
 
     fn rules(kind: CryptRuleKind, p: &str) -> Rules {
         Rules::new(

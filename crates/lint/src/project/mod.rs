@@ -18,6 +18,7 @@ pub mod layout;
 pub mod lock;
 pub mod module;
 pub mod nix;
+pub mod secrets;
 pub mod source;
 
 pub use flake::{Flake, FlakeInput, Follows};
@@ -25,6 +26,7 @@ pub use host::{Definition, HostView, Lookup, ModuleOrigin, Priority, Value};
 pub use layout::{HostDir, HostEntry, Layout};
 pub use lock::{Lock, LockError};
 pub use module::{BodyInsertion, Import, ImportTarget, ModuleSummary};
+pub use secrets::Secrets;
 pub use source::{EntryKind, FileSource, MemorySource};
 
 /// A parsed Nix file. The green tree is immutable and shareable across threads.
@@ -75,6 +77,8 @@ pub struct Project {
     /// What each path literal in a definition points at (`None`: nothing there), so rules can
     /// check `keyFiles` and the like without IO.
     pub paths: BTreeMap<String, Option<EntryKind>>,
+    /// `.sops.yaml`, sops files, host keys and private keys in the tree.
+    pub secrets: Secrets,
 }
 
 impl Project {
@@ -113,7 +117,7 @@ impl Project {
             Layout::default()
         };
         let mut modules = BTreeMap::new();
-        let hosts = layout
+        let hosts: Vec<HostView> = layout
             .hosts
             .iter()
             .filter_map(|h| HostView::build(h, &files, source, flake.as_ref(), &layout, &mut modules))
@@ -144,6 +148,8 @@ impl Project {
                 });
             }
         }
+        let host_dirs: Vec<(String, String)> = layout.hosts.iter().map(|h| (h.name.clone(), h.dir.clone())).collect();
+        let secrets = Secrets::build(source, &hosts, &host_dirs, &mut other_files);
         Project {
             files,
             other_files,
@@ -153,7 +159,39 @@ impl Project {
             hosts,
             modules,
             paths,
+            secrets,
         }
+    }
+
+    /// The range of the first occurrence of `needle` in a file the model holds (empty at the
+    /// start of the file when absent): for pointing into YAML and key files.
+    pub fn find_text(&self, file: &str, needle: &str) -> rowan::TextRange {
+        let text = self
+            .files
+            .get(file)
+            .map(|f| &f.source.text)
+            .or_else(|| self.other_files.get(file).map(|f| &f.text));
+        match text.and_then(|t| t.find(needle)) {
+            Some(i) => rowan::TextRange::at((i as u32).into(), rowan::TextSize::of(needle)),
+            None => rowan::TextRange::empty(0.into()),
+        }
+    }
+
+    /// The range of 1-based `line` of a file the model holds (for errors reported by line).
+    pub fn line_range(&self, file: &str, line: usize) -> rowan::TextRange {
+        let source = self
+            .files
+            .get(file)
+            .map(|f| &f.source)
+            .or_else(|| self.other_files.get(file));
+        let Some(source) = source else {
+            return rowan::TextRange::empty(0.into());
+        };
+        let Some(start) = source.line_start(line.saturating_sub(1)) else {
+            return rowan::TextRange::empty(0.into());
+        };
+        let len = source.line_text(line.saturating_sub(1)).len();
+        rowan::TextRange::at((start as u32).into(), (len as u32).into())
     }
 
     /// Whether a project path named in a definition exists (`None` when never looked up).

@@ -24,6 +24,14 @@ pub trait FileSource: Sync {
     /// Every Nix file of the project that is not ignored, sorted.
     fn nix_files(&self) -> Vec<FilePath>;
 
+    /// Every file of the project that is not ignored (any type), sorted.
+    fn all_files(&self) -> Vec<FilePath>;
+
+    /// Whether git tracks the file; `None` when that cannot be known (no git checkout).
+    fn is_tracked(&self, _path: &str) -> Option<bool> {
+        None
+    }
+
     fn exists(&self, path: &str) -> bool {
         self.kind(path).is_some()
     }
@@ -126,6 +134,16 @@ impl FileSource for MemorySource {
             .map(|k| FilePath::from(k.as_str()))
             .collect()
     }
+
+    fn all_files(&self) -> Vec<FilePath> {
+        self.files.keys().map(|k| FilePath::from(k.as_str())).collect()
+    }
+
+    /// Fixtures say which files git tracks with a `.git-tracked` file listing them.
+    fn is_tracked(&self, path: &str) -> Option<bool> {
+        let list = self.files.get(".git-tracked")?;
+        Some(list.lines().any(|l| l.trim() == path))
+    }
 }
 
 /// Joins a relative path onto a directory and normalises `.` and `..`; `None` when it climbs
@@ -199,6 +217,14 @@ impl FileSource for OverlaySource<'_> {
 
     fn list_dir(&self, path: &str) -> Option<Vec<(String, EntryKind)>> {
         self.base.list_dir(path)
+    }
+
+    fn all_files(&self) -> Vec<FilePath> {
+        self.base.all_files()
+    }
+
+    fn is_tracked(&self, path: &str) -> Option<bool> {
+        self.base.is_tracked(path)
     }
 
     fn nix_files(&self) -> Vec<FilePath> {

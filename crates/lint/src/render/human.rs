@@ -29,15 +29,18 @@ impl Renderer for Human {
         let config = term::Config::default();
         let mut fixable = 0;
         for d in report.diagnostics {
-            let Some(file_id) = id_of(&d.span.file, &mut files) else {
-                continue;
-            };
+            let file_id = id_of(&d.span.file, &mut files);
             let severity = match d.severity {
                 Severity::Error => CsSeverity::Error,
                 Severity::Warning => CsSeverity::Warning,
                 Severity::Info => CsSeverity::Note,
             };
-            let mut labels = vec![CsLabel::primary(file_id, d.span.range)];
+            // A file whose text is not at hand (a directory, an unreadable file) still gets its
+            // diagnostic, named in the message instead of shown as a snippet.
+            let mut labels = Vec::new();
+            if let Some(id) = file_id {
+                labels.push(CsLabel::primary(id, d.span.range));
+            }
             for l in &d.labels {
                 if let Some(id) = id_of(&l.span.file, &mut files) {
                     labels.push(CsLabel::secondary(id, l.span.range).with_message(&l.message));
@@ -59,9 +62,13 @@ impl Renderer for Human {
                 fixable += 1;
             }
             notes.push(format!("see `nixpilot explain {}`", d.rule));
+            let message = match file_id {
+                Some(_) => d.message.clone(),
+                None => format!("{}{}: {}", report.display_prefix, d.span.file, d.message),
+            };
             let diagnostic = CsDiagnostic::new(severity)
                 .with_code(d.rule)
-                .with_message(&d.message)
+                .with_message(message)
                 .with_labels(labels)
                 .with_notes(notes);
             let result = if report.color {

@@ -57,6 +57,8 @@ pub enum Group {
     Blueprint,
     /// What a host's configuration sets (or fails to set), across all its modules.
     Host,
+    /// `.sops.yaml`, sops files, host keys and private keys.
+    Secrets,
 }
 
 impl Group {
@@ -69,6 +71,7 @@ impl Group {
             Group::Flake => "flake",
             Group::Blueprint => "blueprint",
             Group::Host => "host",
+            Group::Secrets => "secrets",
         }
     }
 }
@@ -247,6 +250,15 @@ register_rules! {
         no_ssh_access::NoSshAccess,
         missing_authorized_keys_file::MissingAuthorizedKeysFile,
         acme_terms_not_accepted::AcmeTermsNotAccepted,
+        unencrypted_secrets_file::UnencryptedSecretsFile,
+        private_key_in_repo::PrivateKeyInRepo,
+        missing_sops_file::MissingSopsFile,
+        undeclared_secret::UndeclaredSecret,
+        no_sops_rule::NoSopsRule,
+        sops_rule_missing_host_key::SopsRuleMissingHostKey,
+        secrets_not_encrypted_for_host::SecretsNotEncryptedForHost,
+        stale_recipients::StaleRecipients,
+        ssh_recipient_for_host::SshRecipientForHost,
     ],
     engine: [
         unused_suppression::UNUSED_SUPPRESSION,

@@ -4,6 +4,7 @@
 //! Lives in the lint crate, which reads recipients and key names from encrypted files
 //! without any key; `nixpilot-deploy` re-exports it as `secrets::format` and adds the crypto.
 
+pub mod crypt;
 pub mod dotenv;
 pub mod flatten;
 pub mod ini;

@@ -199,3 +199,40 @@ mod tests {
         assert!(matches!(parse(bad), Err(SopsConfigError::ConflictingRules { .. })));
     }
 }
+
+/// The outcome of matching a path against the creation rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleMatch {
+    /// Index into `creation_rules` of the first rule that matches.
+    Rule(usize),
+    NoMatch,
+    /// A `path_regex` before any match does not compile (sops fails the same way).
+    BadRegex {
+        rule: usize,
+        reason: String,
+    },
+}
+
+impl SopsConfig {
+    /// The creation rule sops would use for `path`, given relative to the directory holding
+    /// `.sops.yaml` (`/`-separated): first match wins, a rule without `path_regex` matches all,
+    /// the regex is unanchored unless written with `^…$` (Go RE2 `MatchString`).
+    pub fn rule_for(&self, path: &str) -> RuleMatch {
+        for (i, rule) in self.creation_rules.iter().enumerate() {
+            let Some(pattern) = &rule.path_regex else {
+                return RuleMatch::Rule(i);
+            };
+            match regex::Regex::new(pattern) {
+                Ok(re) if re.is_match(path) => return RuleMatch::Rule(i),
+                Ok(_) => {}
+                Err(e) => {
+                    return RuleMatch::BadRegex {
+                        rule: i,
+                        reason: e.to_string(),
+                    }
+                }
+            }
+        }
+        RuleMatch::NoMatch
+    }
+}

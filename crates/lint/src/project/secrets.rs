@@ -1,0 +1,318 @@
+//! The secrets side of the project: `.sops.yaml` and its creation rules, every sops file
+//! (recipients and key names, which are plaintext — no key needed), host keys converted
+//! with ssh-to-age, and private keys left in the tree.
+
+use std::collections::BTreeMap;
+
+use rowan::{TextRange, TextSize};
+
+use super::host::{HostView, Value};
+use super::source::FileSource;
+use crate::diagnostic::FilePath;
+use crate::sops::{self, sops_config, Format};
+use crate::source::SourceFile;
+use crate::ssh_to_age;
+
+/// `.sops.yaml` at the project root.
+#[derive(Debug, Clone)]
+pub struct SopsConfigFile {
+    pub file: FilePath,
+    /// The parsed rules, or why they could not be read (with a 1-based line when known).
+    pub parsed: Result<sops_config::SopsConfig, (usize, String)>,
+}
+
+/// What a secrets file holds, read without any key.
+#[derive(Debug, Clone)]
+pub enum SecretsContent {
+    /// A sops file: its recipients and the `/`-joined paths of its keys.
+    Encrypted {
+        age_recipients: Vec<String>,
+        key_paths: Vec<String>,
+        plaintext_values: Vec<String>,
+    },
+    /// Valid YAML/JSON/… without sops metadata: the secrets are in the clear.
+    Plaintext,
+    /// Not readable as its format (with a 1-based line when known).
+    Unreadable { line: usize, reason: String },
+}
+
+/// One secrets file: found by a creation rule, by a `sops.*File` definition, or by content.
+#[derive(Debug, Clone)]
+pub struct SecretsFile {
+    pub path: FilePath,
+    pub format: Format,
+    pub content: SecretsContent,
+    /// Where hosts' modules point at it (`sops.defaultSopsFile = ./secrets.yaml;`).
+    pub references: Vec<(FilePath, TextRange)>,
+    /// The creation rule for it, when there is a `.sops.yaml`.
+    pub rule: Option<sops_config::RuleMatch>,
+}
+
+/// A host's SSH host key and its age recipient.
+#[derive(Debug, Clone)]
+pub struct HostKey {
+    pub host: String,
+    pub file: FilePath,
+    /// The ssh-to-age recipient, or why the key could not be converted.
+    pub recipient: Result<String, String>,
+    /// The key line itself (`ssh-ed25519 AAAA…`), to recognise it written as an SSH recipient.
+    pub public_key: String,
+}
+
+/// A private key found in a file of the repository.
+#[derive(Debug, Clone)]
+pub struct PrivateKeyFinding {
+    pub file: FilePath,
+    pub range: TextRange,
+    pub kind: &'static str,
+    /// Whether git tracks the file (`None`: not a git checkout, or unknown).
+    pub tracked: Option<bool>,
+}
+
+/// The secrets model.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    pub config: Option<SopsConfigFile>,
+    pub files: BTreeMap<FilePath, SecretsFile>,
+    pub host_keys: BTreeMap<String, HostKey>,
+    pub private_keys: Vec<PrivateKeyFinding>,
+}
+
+/// Largest file scanned for private keys or parsed as a secrets file.
+const MAX_SCAN_BYTES: usize = 1 << 20;
+
+/// Markers of private key material, by content (never by file name).
+const PRIVATE_KEY_MARKERS: &[(&str, &str)] = &[
+    ("-----BEGIN OPENSSH PRIVATE KEY-----", "an OpenSSH private key"),
+    ("-----BEGIN RSA PRIVATE KEY-----", "an RSA private key (PEM)"),
+    ("-----BEGIN EC PRIVATE KEY-----", "an EC private key (PEM)"),
+    ("-----BEGIN DSA PRIVATE KEY-----", "a DSA private key (PEM)"),
+    ("-----BEGIN PRIVATE KEY-----", "a PKCS#8 private key (PEM)"),
+    (
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+        "an encrypted PKCS#8 private key (PEM)",
+    ),
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----", "a PGP private key"),
+    ("AGE-SECRET-KEY-1", "an age identity"),
+];
+
+fn format_of(path: &str) -> Format {
+    Format::from_path(std::path::Path::new(path))
+}
+
+/// Reads a candidate secrets file.
+fn read_content(text: &SourceFile, format: Format) -> SecretsContent {
+    match sops::read_encrypted(format, text.text.as_bytes()) {
+        Ok(doc) => {
+            let mut key_paths = Vec::new();
+            let mut plaintext_values = Vec::new();
+            for branch in &doc.branches {
+                for path in sops::keypath::leaf_paths(branch) {
+                    key_paths.push(path);
+                }
+                collect_plaintext(branch, "", &mut plaintext_values);
+            }
+            // Values kept in the clear on purpose (`unencrypted_suffix`, `*_regex`) are not leaks.
+            let rules = doc
+                .metadata
+                .crypt_rule()
+                .ok()
+                .and_then(|r| sops::crypt::EncryptionRules::new(&r, doc.metadata.mac_only_encrypted()).ok());
+            plaintext_values.retain(|p| {
+                let keys: Vec<String> = p.split('/').map(str::to_string).collect();
+                rules.as_ref().is_none_or(|r| r.should_encrypt(&keys, &[], false))
+            });
+            SecretsContent::Encrypted {
+                age_recipients: doc.metadata.age_entries().into_iter().map(|e| e.recipient).collect(),
+                key_paths,
+                plaintext_values,
+            }
+        }
+        Err(sops::FormatError::NoMetadata) => SecretsContent::Plaintext,
+        Err(sops::FormatError::Yaml(e)) => SecretsContent::Unreadable {
+            line: e.line,
+            reason: e.message,
+        },
+        Err(e) => SecretsContent::Unreadable {
+            line: 1,
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Leaves that are strings but not `ENC[…]`: values sops would have encrypted.
+fn collect_plaintext(map: &sops::Map, prefix: &str, out: &mut Vec<String>) {
+    for (k, v) in map.pairs() {
+        let path = if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}/{k}")
+        };
+        match v {
+            sops::Value::Map(m) => collect_plaintext(m, &path, out),
+            sops::Value::Str(s) if !s.starts_with("ENC[AES256_GCM,") => out.push(path),
+            sops::Value::Int(_) | sops::Value::Float(_) | sops::Value::Bool(_) => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+impl Secrets {
+    pub fn build(
+        source: &dyn FileSource,
+        hosts: &[HostView],
+        host_dirs: &[(String, String)],
+        other_files: &mut BTreeMap<FilePath, SourceFile>,
+    ) -> Secrets {
+        let mut secrets = Secrets::default();
+        let keep = |file: &SourceFile, other: &mut BTreeMap<FilePath, SourceFile>| {
+            other.entry(file.path.clone()).or_insert_with(|| file.clone());
+        };
+
+        if let Some(text) = source.read(".sops.yaml") {
+            let parsed = sops_config::parse(&text.text).map_err(|e| match e {
+                sops_config::SopsConfigError::Yaml(y) => (y.line, y.message),
+                other => (1, other.to_string()),
+            });
+            keep(&text, other_files);
+            secrets.config = Some(SopsConfigFile {
+                file: text.path.clone(),
+                parsed,
+            });
+        }
+
+        // Files pointed at by sops-nix options, with where they are pointed at.
+        let mut references: BTreeMap<String, Vec<(FilePath, TextRange)>> = BTreeMap::new();
+        for host in hosts {
+            for d in &host.definitions {
+                let p: Vec<Option<&str>> = d.path.iter().map(|s| s.as_deref()).collect();
+                let is_file_option = matches!(
+                    p.as_slice(),
+                    [Some("sops"), Some("defaultSopsFile")] | [Some("sops"), Some("secrets"), _, Some("sopsFile")]
+                );
+                if let (true, Value::Path(Some(path))) = (is_file_option, &d.value) {
+                    let refs = references.entry(path.clone()).or_default();
+                    if !refs.contains(&(d.file.clone(), d.value_range)) {
+                        refs.push((d.file.clone(), d.value_range));
+                    }
+                }
+            }
+        }
+
+        let config = secrets.config.as_ref().and_then(|c| c.parsed.as_ref().ok());
+        for path in source.all_files() {
+            let referenced = references.contains_key(&*path);
+            // A rule says how new files there are encrypted; only data files it matches are
+            // taken for secrets files (a `.pub` key or a README beside them is not one).
+            let data_file = matches!(
+                format_of(&path),
+                Format::Yaml | Format::Json | Format::Dotenv | Format::Ini
+            );
+            let by_rule = data_file && config.is_some_and(|c| {
+                c.creation_rules.iter().any(|r| r.path_regex.is_some())
+                    && matches!(c.rule_for(&path), sops_config::RuleMatch::Rule(i) if c.creation_rules[i].path_regex.is_some())
+            });
+            if &*path == ".sops.yaml" || path.ends_with(".nix") {
+                continue;
+            }
+            let Some(text) = source.read(&path) else { continue };
+            if text.text.len() > MAX_SCAN_BYTES {
+                continue;
+            }
+            let before = secrets.private_keys.len();
+            scan_private_keys(&text, source, &mut secrets.private_keys);
+            if secrets.private_keys.len() > before {
+                keep(&text, other_files);
+            }
+            let by_content = data_file && text.text.contains("sops") && text.text.contains("mac");
+            if !(referenced || by_rule || by_content) {
+                continue;
+            }
+            let format = format_of(&path);
+            let content = read_content(&text, format);
+            // A data file without sops metadata only counts when something says it holds secrets.
+            if matches!(content, SecretsContent::Plaintext) && !(referenced || by_rule) {
+                continue;
+            }
+            keep(&text, other_files);
+            let rule = config.map(|c| c.rule_for(&path));
+            secrets.files.insert(
+                path.clone(),
+                SecretsFile {
+                    path: path.clone(),
+                    format,
+                    content,
+                    references: references.remove(&*path).unwrap_or_default(),
+                    rule,
+                },
+            );
+        }
+
+        for (host, dir) in host_dirs {
+            let file = format!("{dir}/ssh_host_ed25519_key.pub");
+            let Some(text) = source.read(&file) else { continue };
+            let line = text
+                .text
+                .lines()
+                .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let recipient = ssh_to_age::public_key_to_recipient(&line).map_err(|e| e.to_string());
+            keep(&text, other_files);
+            secrets.host_keys.insert(
+                host.clone(),
+                HostKey {
+                    host: host.clone(),
+                    file: text.path.clone(),
+                    recipient,
+                    public_key: line,
+                },
+            );
+        }
+        secrets
+    }
+
+    /// The secrets files a host uses: referenced by its modules or stored under its directory.
+    pub fn files_of_host<'a>(&'a self, host_dir: &'a str) -> impl Iterator<Item = &'a SecretsFile> + 'a {
+        let prefix = format!("{host_dir}/");
+        self.files
+            .values()
+            .filter(move |f| f.path.starts_with(&prefix) || f.references.iter().any(|(r, _)| r.starts_with(&prefix)))
+    }
+}
+
+fn scan_private_keys(text: &SourceFile, source: &dyn FileSource, out: &mut Vec<PrivateKeyFinding>) {
+    let body = &text.text;
+    for (marker, kind) in PRIVATE_KEY_MARKERS {
+        let mut from = 0;
+        while let Some(i) = body[from..].find(marker) {
+            let start = from + i;
+            // `AGE-SECRET-KEY-1` must be followed by bech32 data, not be a mention in prose.
+            let end = if *marker == "AGE-SECRET-KEY-1" {
+                let tail = body[start + marker.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .count();
+                if tail < 50 {
+                    from = start + marker.len();
+                    continue;
+                }
+                start + marker.len() + tail
+            } else {
+                start + marker.len()
+            };
+            out.push(PrivateKeyFinding {
+                file: text.path.clone(),
+                range: TextRange::new(TextSize::from(start as u32), TextSize::from(end as u32)),
+                kind,
+                tracked: source.is_tracked(&text.path),
+            });
+            from = end;
+            if *marker != "AGE-SECRET-KEY-1" {
+                // One finding per PEM block is enough.
+                break;
+            }
+        }
+    }
+}

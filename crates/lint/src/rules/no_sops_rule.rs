@@ -1,0 +1,75 @@
+//! `no-sops-rule`: a sops file no `.sops.yaml` creation rule matches (or no usable `.sops.yaml`).
+
+use super::{ProjectContext, ProjectRule, RuleMeta};
+use crate::diagnostic::{Diagnostic, Span};
+use crate::sops::sops_config::RuleMatch;
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Reports secrets files that no creation rule of `.sops.yaml` matches (first match wins,
+    /// `path_regex` relative to the directory of `.sops.yaml`), secrets files in a repository
+    /// without `.sops.yaml`, and a `.sops.yaml` that cannot be read (bad YAML, bad regex).
+    ///
+    /// ## Why is this bad?
+    /// The file still decrypts, but nobody can re-key it: `sops updatekeys` and
+    /// `nixpilot secrets updatekeys` fail with "no matching creation rules found", so a new
+    /// host or admin can never be added to it.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// creation_rules:
+    ///   - path_regex: ^hosts/web1/secrets.yaml$   # but the file is hosts/web1/secrets.yml
+    /// ```
+    ///
+    /// ## Fix
+    /// Add or correct a creation rule whose `path_regex` matches the file.
+    pub static NO_SOPS_RULE = { name: "no-sops-rule", group: Secrets, severity: Warning, fixable: false };
+}
+
+pub struct NoSopsRule;
+
+impl ProjectRule for NoSopsRule {
+    fn meta(&self) -> &'static RuleMeta {
+        &NO_SOPS_RULE
+    }
+
+    fn check(&self, cx: &mut ProjectContext<'_>) {
+        let project = cx.project;
+        let secrets = &project.secrets;
+        if let Some(config) = &secrets.config {
+            if let Err((line, reason)) = &config.parsed {
+                cx.report(Diagnostic::new(
+                    &NO_SOPS_RULE,
+                    Span::new(config.file.clone(), project.line_range(&config.file, *line)),
+                    format!("`.sops.yaml` cannot be read: {reason}"),
+                ));
+                return;
+            }
+        }
+        let mut bad_regex_reported = false;
+        for file in secrets.files.values() {
+            let span = Span::new(file.path.clone(), project.line_range(&file.path, 1));
+            let message = match &file.rule {
+                None => format!("`{}` is a sops file but the repository has no `.sops.yaml`: it cannot be re-keyed", file.path),
+                Some(RuleMatch::NoMatch) => format!(
+                    "no creation rule in `.sops.yaml` matches `{}`: `updatekeys` fails with \"no matching creation rules found\"",
+                    file.path
+                ),
+                Some(RuleMatch::BadRegex { rule, reason }) => {
+                    if std::mem::replace(&mut bad_regex_reported, true) {
+                        continue;
+                    }
+                    let config = secrets.config.as_ref().map(|c| c.file.clone()).unwrap_or_else(|| ".sops.yaml".into());
+                    cx.report(Diagnostic::new(
+                        &NO_SOPS_RULE,
+                        Span::new(config, project.find_text(".sops.yaml", "path_regex")),
+                        format!("creation rule {} has a `path_regex` that is not a valid regex: {reason}", rule + 1),
+                    ));
+                    continue;
+                }
+                Some(RuleMatch::Rule(_)) => continue,
+            };
+            cx.report(Diagnostic::new(&NO_SOPS_RULE, span, message));
+        }
+    }
+}
