@@ -4,13 +4,16 @@
 pub mod age_keys;
 pub mod atomic;
 pub mod cipher;
+pub mod commands;
 pub mod config;
+pub mod edit;
 pub mod error;
 pub mod file;
 /// The sops file format without cryptography lives in the lint crate, which reads
 /// secrets files for its rules; it is re-exported here under its old name.
 pub use nixpilot_lint::sops as format;
 pub mod identity;
+pub mod password;
 /// ssh-to-age lives in the lint crate too (its rules convert host keys to recipients).
 pub use nixpilot_lint::ssh_to_age;
 pub mod walk;
