@@ -6,7 +6,7 @@ use rnix::SyntaxKind;
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
-use super::nix::{attrpath_names, root_expr, select_path, string_literal, strip_parens};
+use super::nix::{self, root_expr, select_path, strip_parens};
 use super::ParsedFile;
 use crate::diagnostic::FilePath;
 
@@ -167,6 +167,27 @@ pub fn removal_range(text: &str, range: TextRange) -> TextRange {
     }
     let spaces = after.len() - after.trim_start_matches([' ', '\t']).len();
     TextRange::new(range.start(), TextSize::from((end + spaces) as u32))
+}
+
+/// `nix::string_literal`, but `None` for a string the parser could not finish: rnix's string
+/// normalisation asserts on error nodes inside strings, and a broken file must not crash us.
+fn string_literal(expr: &ast::Expr) -> Option<String> {
+    if has_error(expr.syntax()) {
+        return None;
+    }
+    nix::string_literal(expr)
+}
+
+/// `nix::attrpath_names` with the same guard (quoted names are strings too).
+fn attrpath_names(path: &ast::Attrpath) -> Option<Vec<String>> {
+    if has_error(path.syntax()) {
+        return None;
+    }
+    nix::attrpath_names(path)
+}
+
+fn has_error(node: &rnix::SyntaxNode) -> bool {
+    node.descendants().any(|n| n.kind() == SyntaxKind::NODE_ERROR)
 }
 
 /// The leading whitespace of the line holding byte `offset`.
@@ -604,6 +625,21 @@ mod tests {
         assert_eq!(&text[r], "  a = 1;\n");
         let r = removal_range(text, TextRange::new(13.into(), 19.into()));
         assert_eq!(&text[r], "b = 2; ");
+    }
+
+    #[test]
+    fn never_panics_on_truncated_files() {
+        let text = "{\n  inputs = {\n    a = { url = \"x\"; inputs.b.follows = \"c\"; };\n    c.url = \"ü\";\n  };\n  inputs.d.inputs.e.follows = \"\";\n  outputs = i@{ self, ... }: i.blueprint { inherit i; prefix = ./nix; };\n}\n";
+        for (end, _) in text.char_indices() {
+            let cut = &text[..end];
+            let f = read(cut);
+            for input in &f.inputs {
+                let _ = f.follows_insertion(input, "nixpkgs", "nixpkgs", cut);
+                for r in &input.entries {
+                    let _ = removal_range(cut, *r);
+                }
+            }
+        }
     }
 
     #[test]

@@ -444,6 +444,9 @@ mod tests {
         assert!(parse("[]").is_err());
         assert!(parse(r#"{"nodes":{},"root":"root"}"#).is_err());
         assert!(parse(r#"{"nodes":{"root":{"inputs":{"a":1}}}}"#).is_err());
+        for (end, _) in LOCK.char_indices() {
+            let _ = parse(&LOCK[..end]);
+        }
         let deep = "[".repeat(100_000);
         assert!(parse(&deep).is_err());
     }
