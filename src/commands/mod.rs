@@ -33,6 +33,10 @@ commands! {
     Explain(explain::ExplainArgs),
     /// Show what nixpilot's project model sees for each host
     Hosts(hosts::HostsArgs),
+    /// SOPS files with age keys: set, get, edit, updatekeys, encrypt, decrypt, rotate
+    Secrets(secrets::SecretsArgs),
+    /// Key conversions: SSH ed25519 keys to age (ssh-to-age)
+    Keys(keys::KeysArgs),
 }
 
 /// nixpilot: lint, secrets and deployment for NixOS flake repositories.
