@@ -499,8 +499,13 @@ fn updatekeys_rewraps_for_the_rule_and_leaves_values_alone() {
     assert_eq!(
         w.mask(&out.text()),
         format!(
-            "secrets.yaml: updated (by the rule `path_regex: secrets\\.yaml$` of [TMP]/work/.sops.yaml)\n  + {r2}\n  - {SSH_RECIPIENT}\n"
+            "secrets.yaml: updated (by the rule `path_regex: secrets\\.yaml$` of .sops.yaml)\n  + {r2}\n  - {SSH_RECIPIENT}\n"
         )
+    );
+    assert_eq!(
+        out.stderr,
+        "nixpilot: warning: secrets.yaml: PGP entries (7FB89715AADA920D65D25E63F9BA9DEBD03F57C0, \
+         2504791468B153B8A3963CC97BA53D1919C5DFD4) were left as they are; nixpilot manages age recipients only\n"
     );
     let after = String::from_utf8(read(&f)).expect("utf8");
     // Values, lastmodified and MAC are untouched; the kept entry keeps its enc.
@@ -549,7 +554,7 @@ fn rotate_re_encrypts_every_value_for_the_same_recipients() {
     let f = w.vector_copy();
     let before = String::from_utf8(read(&f)).expect("utf8");
     let out = w.run(&["secrets", "rotate", "secrets.yaml"]).ok();
-    assert_eq!(out.stderr, "nixpilot: rotated the data key of secrets.yaml\n");
+    insta::assert_snapshot!("rotate_with_pgp_entries", out.stderr);
     let after = String::from_utf8(read(&f)).expect("utf8");
     let (old, new) = (enc_lines(&before), enc_lines(&after));
     assert_eq!(old.len(), new.len());

@@ -181,6 +181,14 @@ impl SecretsArgs {
                             for r in &u.changes.removed {
                                 println!("  - {r}");
                             }
+                            if !u.pgp_kept.is_empty() {
+                                eprintln!(
+                                    "nixpilot: warning: {}: PGP entries ({}) were left as they are; nixpilot \
+                                     manages age recipients only",
+                                    file.display(),
+                                    u.pgp_kept.join(", ")
+                                );
+                            }
                         }
                         Err(e) => failures.push(e.to_string()),
                     }
@@ -196,8 +204,16 @@ impl SecretsArgs {
                 }
             }
             SecretsCommand::Rotate(args) => {
-                commands::rotate(&context()?, &args.file).map_err(fail)?;
+                let stale_pgp = commands::rotate(&context()?, &args.file).map_err(fail)?;
                 eprintln!("nixpilot: rotated the data key of {}", args.file.display());
+                if !stale_pgp.is_empty() {
+                    eprintln!(
+                        "nixpilot: warning: {}: its PGP entries ({}) still hold the old data key and no longer \
+                         open the file; nixpilot speaks age only: remove them with `sops updatekeys`",
+                        args.file.display(),
+                        stale_pgp.join(", ")
+                    );
+                }
                 Ok(ExitCode::SUCCESS)
             }
         }

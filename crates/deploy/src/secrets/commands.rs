@@ -80,7 +80,8 @@ impl Context {
             recipients: cfg.recipients(rule)?,
             options: cfg.encrypt_options(rule),
             rule: RuleRef {
-                config: cfg.path.clone(),
+                // Shown relative to the working directory when it is below it.
+                config: cfg.path.strip_prefix(&self.cwd).unwrap_or(&cfg.path).to_path_buf(),
                 path_regex: rule.path_regex.clone(),
             },
         })
@@ -489,6 +490,8 @@ pub fn encrypt(ctx: &Context, file: &Path, in_place: bool) -> Result<Encrypted, 
 pub struct Updated {
     pub changes: KeyChanges,
     pub rule: RuleRef,
+    /// PGP fingerprints in the file, left as they were (nixpilot manages age keys only).
+    pub pgp_kept: Vec<String>,
 }
 
 /// `secrets updatekeys FILE`: wraps the data key for exactly the recipients of
@@ -510,15 +513,18 @@ pub fn updatekeys(ctx: &Context, file: &Path) -> Result<Updated, CommandError> {
     Ok(Updated {
         changes,
         rule: plan.rule,
+        pgp_kept: sops.metadata().pgp_fingerprints(),
     })
 }
 
-/// `secrets rotate FILE`: a new data key, every value re-encrypted, same recipients.
-pub fn rotate(ctx: &Context, file: &Path) -> Result<(), CommandError> {
+/// `secrets rotate FILE`: a new data key, every value re-encrypted, same age
+/// recipients. Returns the PGP fingerprints of the file: their entries cannot be
+/// re-wrapped here and keep the old data key, so they no longer open the file.
+pub fn rotate(ctx: &Context, file: &Path) -> Result<Vec<String>, CommandError> {
     let (lock, mut sops) = read_locked(ctx, file)?;
     sops.rotate(&ctx.identities())?;
     sops.write(&lock)?;
-    Ok(())
+    Ok(sops.metadata().pgp_fingerprints())
 }
 
 /// How `edit` behaves around the editor.
