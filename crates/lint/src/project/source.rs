@@ -171,31 +171,6 @@ pub fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fixture_builds_a_tree() {
-        let src = MemorySource::from_fixture("//- /a/b.nix\n1\n//- /a/c/d.nix\n2\n//- /e\n");
-        assert_eq!(src.read("a/b.nix").unwrap().text.as_ref(), "1\n");
-        assert_eq!(src.kind("a"), Some(EntryKind::Dir));
-        assert_eq!(src.kind("a/c/d.nix"), Some(EntryKind::File));
-        assert_eq!(
-            src.list_dir("a").unwrap(),
-            vec![("b.nix".into(), EntryKind::File), ("c".into(), EntryKind::Dir)]
-        );
-        assert_eq!(src.nix_files().len(), 2);
-    }
-
-    #[test]
-    fn joins_relative_paths() {
-        assert_eq!(join("hosts/a", "../../users/x").as_deref(), Some("users/x"));
-        assert_eq!(join("hosts/a", "./disko.nix").as_deref(), Some("hosts/a/disko.nix"));
-        assert_eq!(join("hosts", "../../x"), None);
-    }
-}
-
 /// A source whose files are replaced by newer texts where given (unsaved editor buffers,
 /// files changed by `--fix` but not yet written).
 pub struct OverlaySource<'a> {
@@ -236,5 +211,30 @@ impl FileSource for OverlaySource<'_> {
         }
         files.sort();
         files
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_builds_a_tree() {
+        let src = MemorySource::from_fixture("//- /a/b.nix\n1\n//- /a/c/d.nix\n2\n//- /e\n");
+        assert_eq!(src.read("a/b.nix").unwrap().text.as_ref(), "1\n");
+        assert_eq!(src.kind("a"), Some(EntryKind::Dir));
+        assert_eq!(src.kind("a/c/d.nix"), Some(EntryKind::File));
+        assert_eq!(
+            src.list_dir("a").unwrap(),
+            vec![("b.nix".into(), EntryKind::File), ("c".into(), EntryKind::Dir)]
+        );
+        assert_eq!(src.nix_files().len(), 2);
+    }
+
+    #[test]
+    fn joins_relative_paths() {
+        assert_eq!(join("hosts/a", "../../users/x").as_deref(), Some("users/x"));
+        assert_eq!(join("hosts/a", "./disko.nix").as_deref(), Some("hosts/a/disko.nix"));
+        assert_eq!(join("hosts", "../../x"), None);
     }
 }

@@ -48,10 +48,8 @@ fn has_access(host: &HostView) -> bool {
                     key_users.push(user);
                 }
             }
-            [Some("openssh"), Some("authorizedKeys")] | [Some("openssh")] | [] => {
-                if d.value == Value::Other {
-                    key_users.push(user);
-                }
+            [Some("openssh"), Some("authorizedKeys")] | [Some("openssh")] | [] if d.value == Value::Other => {
+                key_users.push(user);
             }
             [Some("extraGroups")] => match &d.value {
                 Value::List(items) if !items.iter().any(|(v, _)| matches!(v, Value::Str(g) if g == "wheel")) => {}

@@ -73,7 +73,7 @@ impl ProjectRule for UndeclaredSecret {
                     continue;
                 }
                 let SecretsContent::Encrypted { key_paths, .. } = &secrets_file.content else { continue };
-                if key_paths.iter().any(|k| *k == key) {
+                if key_paths.contains(&key) {
                     continue;
                 }
                 let span = (first.file.clone(), first.range);
