@@ -10,7 +10,7 @@ use rowan::ast::AstNode;
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::project::flake::removal_range;
-use crate::project::nix::{attr_name, attrpath_names, select_path};
+use crate::project::nix::{attr_name, attrpath_names, select_path, strip_parens};
 use crate::project::ParsedFile;
 
 crate::declare_rule! {
@@ -19,8 +19,9 @@ crate::declare_rule! {
     /// `inputs'.<name>`, `perSystem.<name>`, `inherit (inputs) <name>`) in any Nix file of
     /// the repository, no `outputs` argument of that name, and no other input following it.
     /// Inputs that blueprint or flake-parts consume on their own (`nixpkgs`, `systems`,
-    /// `home-manager`, …) count as used, and when `inputs` is handed as a whole to code
-    /// nixpilot cannot see (`lib.mapAttrs f inputs`, `specialArgs = inputs`), nothing is
+    /// `home-manager`, …) count as used. When `inputs` is handed as a whole to code
+    /// nixpilot cannot see (`lib.mapAttrs f inputs`, `specialArgs = inputs`, a flake-parts
+    /// module from another flake, `lock.nodes` of a `flake.lock` read by hand), nothing is
     /// reported.
     ///
     /// ## Why is this bad?
@@ -68,6 +69,19 @@ const VISIBLE_CALLEES: &[&str] = &[
     "homeManagerConfiguration",
     "evalModules",
     "mkBlueprint",
+];
+
+/// flake-parts modules known to read no input but their own flake's.
+const SELF_CONTAINED_FLAKE_MODULES: &[&str] = &[
+    "treefmt-nix",
+    "git-hooks",
+    "git-hooks-nix",
+    "pre-commit-hooks",
+    "pre-commit-hooks-nix",
+    "devshell",
+    "process-compose-flake",
+    "flake-root",
+    "hercules-ci-effects",
 ];
 
 impl ProjectRule for UnusedInput {
@@ -147,11 +161,15 @@ struct Uses {
     wholesale: bool,
     /// `flake-parts.lib.mkFlake { inherit inputs; }` was seen.
     flake_parts: bool,
+    /// The file being scanned mentions `flake.lock` (flake-compat, sources.nix).
+    reads_lock: bool,
 }
 
 impl Uses {
     fn scan(&mut self, file: &ParsedFile, input_names: &[&str]) {
         let is_inputs = |name: &str| input_names.contains(&name) || name == "inputs'";
+        // `lock.nodes` means flake.lock's nodes only in a file that reads the lock.
+        self.reads_lock = file.source.text.contains("flake.lock");
         for node in file.syntax().descendants() {
             match node.kind() {
                 SyntaxKind::NODE_SELECT => self.select(&node, &is_inputs),
@@ -187,17 +205,31 @@ impl Uses {
                 holders.push(i + 1);
             }
         }
+        // A flake-parts module from another flake gets the whole `inputs` and may read any of
+        // them (lite-config builds darwin hosts from `inputs.nix-darwin`).
+        if holders.first() == Some(&0) {
+            if let (Some(Some(from)), Some(Some(kind))) = (attrs.first(), attrs.get(1)) {
+                let module = kind == "flakeModule" || kind == "flakeModules";
+                if module && !SELF_CONTAINED_FLAKE_MODULES.contains(&from.as_str()) {
+                    self.wholesale = true;
+                }
+            }
+        }
         for at in holders {
+            let after_nodes = at > 0 && attrs.get(at - 1).is_some_and(|a| a.as_deref() == Some("nodes"));
             match attrs.get(at) {
                 Some(Some(name)) => {
                     self.names.insert(name.clone());
                 }
+                // `lock.nodes.${lock.root}` (flake-compat) reads the lock, not an input.
+                Some(None) if after_nodes => {}
                 // `inputs.${x}`: any input may be meant.
                 Some(None) => self.wholesale = true,
-                // `self.inputs` as a value: handed on whole (but `lock.nodes` is harmless).
-                None if at > 0 && attrs.get(at - 1).is_some_and(|a| a.as_deref() == Some("inputs")) => {
-                    self.wholesale = true
-                }
+                // `builtins.mapAttrs f lock.nodes`: every locked input is fetched and used.
+                None if after_nodes && self.reads_lock => self.wholesale = true,
+                None if after_nodes => {}
+                // `self.inputs` as a value: judged like a bare `inputs`.
+                None if at > 0 => self.value_use(node),
                 None => {}
             }
         }
@@ -218,16 +250,20 @@ impl Uses {
         if !is_inputs(&text) {
             return;
         }
+        // The base of `inputs.x` is handled by `select`.
+        let is_base = parent.kind() == SyntaxKind::NODE_SELECT
+            && ast::Select::cast(parent.clone())
+                .and_then(|s| s.expr())
+                .is_some_and(|e| e.syntax() == node);
+        if !is_base {
+            self.value_use(node);
+        }
+    }
+
+    /// The whole inputs set (`inputs`, `self.inputs`) used as a value at `node`.
+    fn value_use(&mut self, node: &SyntaxNode) {
+        let Some(parent) = node.parent() else { return };
         match parent.kind() {
-            SyntaxKind::NODE_SELECT => {
-                // The base of `inputs.x` is handled by `select`; as an `or` default it is a value.
-                let is_base = ast::Select::cast(parent.clone())
-                    .and_then(|s| s.expr())
-                    .is_some_and(|e| e.syntax() == node);
-                if !is_base {
-                    self.wholesale = true;
-                }
-            }
             SyntaxKind::NODE_ATTRPATH
             | SyntaxKind::NODE_PAT_ENTRY
             | SyntaxKind::NODE_PAT_BIND
@@ -267,6 +303,7 @@ impl Uses {
                     self.wholesale = true;
                 }
             }
+            // As an `or` default, an argument, an operand, a list element…: handed on whole.
             _ => self.wholesale = true,
         }
     }
@@ -298,7 +335,12 @@ impl Uses {
                 if apply.argument().is_none_or(|a| a.syntax() != &set) {
                     return false;
                 }
-                let Some(path) = apply.lambda().and_then(|f| select_path(&f)) else {
+                // `import ./x.nix { … }`: the function is the head of the application chain.
+                let mut function = apply.lambda();
+                while let Some(ast::Expr::Apply(inner)) = function.as_ref().map(strip_parens) {
+                    function = inner.lambda();
+                }
+                let Some(path) = function.and_then(|f| select_path(&f)) else {
                     return false;
                 };
                 let Some(last) = path.last() else { return false };
