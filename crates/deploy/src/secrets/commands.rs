@@ -169,7 +169,7 @@ impl From<WriteError> for CommandError {
     }
 }
 
-const RESTORE: &str = "restore it from version control (e.g. `git checkout -- FILE`) or a backup; \
+const RESTORE: &str = "restore it from version control (e.g. `git checkout -- {file}`) or a backup; \
      change secrets only with `nixpilot secrets edit`/`set` or sops";
 
 impl fmt::Display for CommandError {
@@ -266,7 +266,7 @@ fn list(items: &[String], max: usize) -> String {
     s
 }
 
-/// The file an error is about, to put into its hint.
+/// The file an error is about, to put into its hint (in place of `{file}`).
 fn secrets_file(e: &SecretsError) -> Option<&Path> {
     match e {
         SecretsError::Format { file, .. }
@@ -282,8 +282,8 @@ fn secrets_file(e: &SecretsError) -> Option<&Path> {
 
 fn with_file(hint: String, file: Option<&Path>) -> String {
     match file {
-        Some(f) => hint.replace("FILE", &f.display().to_string()),
-        None => hint,
+        Some(f) => hint.replace("{file}", &f.display().to_string()),
+        None => hint.replace("{file}", "FILE"),
     }
 }
 
@@ -292,7 +292,7 @@ fn secrets_hint(e: &SecretsError) -> Option<String> {
         SecretsError::NoIdentity { .. } => "put the age key of one of these recipients in \
              ~/.config/sops/age/keys.txt (or point SOPS_AGE_KEY_FILE at it); an SSH ed25519 key works \
              through SOPS_AGE_SSH_PRIVATE_KEY_FILE. If you should have access, ask someone who can open \
-             the file to add your recipient to .sops.yaml and run `nixpilot secrets updatekeys FILE`"
+             the file to add your recipient to .sops.yaml and run `nixpilot secrets updatekeys {file}`"
             .into(),
         SecretsError::MacMismatch { .. } | SecretsError::BadMac { .. } | SecretsError::Value { .. } => {
             format!("nothing was written; {RESTORE}")
@@ -301,7 +301,7 @@ fn secrets_hint(e: &SecretsError) -> Option<String> {
             source: FormatError::NoMetadata,
             ..
         } => format!(
-            "if this is a plain file, encrypt it with `nixpilot secrets encrypt FILE`; if it was encrypted, \
+            "if this is a plain file, encrypt it with `nixpilot secrets encrypt {{file}}`; if it was encrypted, \
              it lost its `sops` metadata: {RESTORE}"
         ),
         SecretsError::Format { .. } => format!("the file is not a complete sops file; {RESTORE}"),
