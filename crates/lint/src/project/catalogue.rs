@@ -135,7 +135,8 @@ pub static KNOWN_FLAKES: &[KnownFlake] = &[
     },
     KnownFlake {
         repo: "nixos/nixos-hardware",
-        inputs: &[],
+        // Only for its own checks, but a consumer may still follow it (Mic92/dotfiles does).
+        inputs: &["nixpkgs"],
         nixos_modules: None,
     },
     KnownFlake {
