@@ -363,3 +363,35 @@ fn hostile_secrets_inputs_give_diagnostics_naming_the_file() {
     let human = nixpilot(root, &["lint", "--color", "never"]);
     assert!(human.stdout.contains("ssh_host_ed25519_key.pub"), "{}", human.stdout);
 }
+
+#[test]
+fn progress_is_shown_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    for i in 0..400 {
+        std::fs::write(dir.path().join(format!("m{i}.nix")), format!("{{ x{i} = {i}; }}\n")).unwrap();
+    }
+    // Through a pipe: no progress bar on stderr.
+    let out = nixpilot(dir.path(), &["lint"]);
+    assert_eq!(out.stderr, "");
+    // Under a pseudo-terminal (util-linux `script`): the bar is drawn on stderr.
+    let Ok(script) = which("script") else {
+        assert!(std::env::var_os("CI").is_none(), "`script` (bsdutils) is needed in CI");
+        return;
+    };
+    let command = format!("{} lint --color never", env!("CARGO_BIN_EXE_nixpilot"));
+    let out = std::process::Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("linting"), "no progress on a terminal: {text}");
+    assert!(text.contains("in 401 files"), "{text}");
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+        .ok_or(())
+}
