@@ -135,7 +135,7 @@ pub static KNOWN_FLAKES: &[KnownFlake] = &[
     },
     KnownFlake {
         repo: "nixos/nixos-hardware",
-        // Only for its own checks, but a consumer may still follow it (Mic92/dotfiles does).
+        // Since 2026-05 (d84f0810), only for its own checks; consumers follow it (Mic92/dotfiles).
         inputs: &["nixpkgs"],
         nixos_modules: None,
     },
