@@ -4,8 +4,8 @@
 use zeroize::Zeroizing;
 
 /// Letters and digits without the ones that are easy to confuse when read
-/// aloud or copied by hand: `0 O o`, `1 I l`. 56 symbols, about 5.8 bits each
-/// (22 characters carry more than 128 bits).
+/// aloud or copied by hand: `0 O o`, `1 I l`. 56 symbols, log2(56) ≈ 5.8 bits each
+/// (23 characters carry more than 128 bits).
 pub const ALPHABET: &[u8; 56] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 
 /// The longest password `generate` makes.
