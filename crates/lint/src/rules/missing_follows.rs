@@ -20,7 +20,8 @@ crate::declare_rule! {
     /// Every extra nixpkgs is another evaluation of nixpkgs (seconds and hundreds of MB per
     /// build) and another closure to download. Worse, modules from that input are built
     /// against a different nixpkgs than the rest of the system, which gives duplicate
-    /// packages and subtle version mismatches.
+    /// packages and subtle version mismatches. (The other side: a flake that ships a binary
+    /// cache built against its own nixpkgs loses that cache when it follows yours.)
     ///
     /// ## Example
     /// ```nix
@@ -32,9 +33,11 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Inserts `sops-nix.inputs.nixpkgs.follows = "nixpkgs";` next to the input (safe when
-    /// the root input has the same name as the dependency; unsafe when it is matched by
-    /// source only). Run `nix flake lock` afterwards.
+    /// Inserts `sops-nix.inputs.nixpkgs.follows = "nixpkgs";` next to the input, then run
+    /// `nix flake lock`. The fix is unsafe: the input is then built against your copy, which
+    /// it may not support (some overlays need a newer nixpkgs than yours). A comment next to
+    /// the input that names the dependency (`# keep its own nixpkgs: needs pnpm_11`) marks
+    /// the choice as deliberate and silences the rule for that dependency.
     pub static MISSING_FOLLOWS = { name: "missing-follows", group: Flake, severity: Warning, fixable: true };
 }
 
@@ -67,7 +70,13 @@ impl ProjectRule for MissingFollows {
             Some(Err(_)) => return,
             None => from_catalogue(flake),
         };
+        let text = &file.source.text;
         for f in findings {
+            // A comment next to the input that talks about this dependency ("let it use its
+            // own pinned nixpkgs") marks a deliberate choice, not an oversight.
+            if comments_near(text, f.input).contains(&f.dep.to_lowercase()) {
+                continue;
+            }
             let mut diagnostic = Diagnostic::new(
                 &MISSING_FOLLOWS,
                 cx.span(&flake.file, f.input.name_range),
@@ -88,12 +97,9 @@ impl ProjectRule for MissingFollows {
                     span: cx.span(&flake.file, TextRange::empty(at)),
                     new_text: text,
                 }];
-                // Same name: the conventional follow. Matched by source only: a guess to review.
-                let applicability = if f.dep == f.target {
-                    Applicability::Safe
-                } else {
-                    Applicability::Unsafe
-                };
+                // The input then builds against the root's copy, which it may not support
+                // (an overlay that needs a newer nixpkgs): a change to review, not a rewrite.
+                let applicability = Applicability::Unsafe;
                 diagnostic = diagnostic.with_fix(Fix {
                     title,
                     applicability,
@@ -182,6 +188,37 @@ fn from_catalogue(flake: &Flake) -> Vec<Finding<'_>> {
                     lock_label: None,
                 });
             }
+        }
+    }
+    out
+}
+
+/// The full-line comments directly above, inside and directly below the input's entries,
+/// lower-cased and joined.
+fn comments_near(text: &str, input: &FlakeInput) -> String {
+    let (Some(first), Some(last)) = (
+        input.entries.iter().map(|r| usize::from(r.start())).min(),
+        input.entries.iter().map(|r| usize::from(r.end())).max(),
+    ) else {
+        return String::new();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let line_of = |offset: usize| text.get(..offset).map_or(0, |t| t.matches('\n').count());
+    let (start, end) = (line_of(first), line_of(last));
+    let is_comment = |i: usize| lines.get(i).is_some_and(|l| l.trim_start().starts_with('#'));
+    let mut out = String::new();
+    let mut above = start;
+    while above > 0 && is_comment(above - 1) {
+        above -= 1;
+    }
+    let mut below = end + 1;
+    while is_comment(below) {
+        below += 1;
+    }
+    for i in above..below {
+        if is_comment(i) {
+            out.push_str(&lines[i].to_lowercase());
+            out.push('\n');
         }
     }
     out
