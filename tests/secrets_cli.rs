@@ -111,7 +111,11 @@ impl World {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_nixpilot"));
+        self.command_for(Path::new(env!("CARGO_BIN_EXE_nixpilot")), args)
+    }
+
+    fn command_for(&self, program: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
         c.args(args)
             .current_dir(self.path("work"))
             .env_clear()
@@ -714,6 +718,73 @@ fn edit_that_fails_leaves_the_file_and_no_plaintext() {
         "{}",
         out.stderr
     );
+    assert_eq!(read(&f), before);
+    assert!(w.tmp_is_empty());
+}
+
+/// `script` (util-linux) runs the binary on a pseudo-terminal, as a user would.
+fn script_tool() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("script"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but `script` (util-linux) is not on PATH"
+        );
+        eprintln!("skipping: `script` is not on PATH");
+    }
+    found
+}
+
+#[test]
+fn edit_on_a_terminal_offers_to_return_to_the_editor() {
+    let Some(script) = script_tool() else { return };
+    let w = World::with_age_key();
+    let f = w.vector_copy();
+    let before = read(&f);
+    // The first run breaks the YAML, the second repairs it and changes a value.
+    let marker = w.path("home/second-run");
+    let body = format!(
+        "if [ -e {m} ]; then sed -i '/^broken: \\[1$/d; s/another value/fixed/' \"$f\"; \
+         else touch {m}; printf 'broken: [1\\n' >> \"$f\"; fi",
+        m = marker.display()
+    );
+    let editor = w.editor(&body);
+    let on_tty = format!("'{}' secrets edit secrets.yaml", env!("CARGO_BIN_EXE_nixpilot"));
+    let run = |answer: &[u8]| {
+        let mut c = w.command_for(&script, &["-qec", &on_tty, "/dev/null"]);
+        c.env("EDITOR", &editor)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("script runs");
+        child.stdin.take().expect("stdin").write_all(answer).expect("answer");
+        let out = child.wait_with_output().expect("finishes");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+        )
+    };
+    // Enter: back to the editor, which fixes it; saved.
+    let (code, tty) = run(b"\n");
+    assert_eq!(code, Some(0), "{tty}");
+    assert!(
+        tty.contains("YAML line 8: unterminated flow collection\nPress Enter to return to the editor"),
+        "{tty}"
+    );
+    assert!(tty.ends_with("nixpilot: saved secrets.yaml\n"), "{tty}");
+    let out = w.run(&["secrets", "get", "secrets.yaml", "nested/test/file"]).ok();
+    assert_eq!(out.stdout, b"fixed");
+    assert!(w.tmp_is_empty());
+    // `n`: the edit is given up, the file stays as it was.
+    std::fs::write(&f, &before).expect("restore");
+    std::fs::remove_file(&marker).expect("reset");
+    let (code, tty) = run(b"n\n");
+    assert_eq!(code, Some(2), "{tty}");
+    assert!(tty.contains("your edits are discarded"), "{tty}");
     assert_eq!(read(&f), before);
     assert!(w.tmp_is_empty());
 }
