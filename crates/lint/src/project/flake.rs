@@ -464,7 +464,10 @@ impl Reader {
                             .trim_end_matches('/')
                             .to_string(),
                     ),
-                    other => string_literal(&other).map(|s| s.trim_end_matches('/').to_string()),
+                    // `"nix/"` and `"./nix"` (seen in the wild) both mean the folder `nix`.
+                    other => {
+                        string_literal(&other).map(|s| s.trim_start_matches("./").trim_end_matches('/').to_string())
+                    }
                 };
             }
         }
@@ -565,6 +568,10 @@ mod tests {
     fn reads_blueprint_calls() {
         let f = read("{ inputs.blueprint.url = \"github:numtide/blueprint\";\n  outputs = inputs: inputs.blueprint { inherit inputs; prefix = \"nix/\"; }; }");
         assert!(f.uses_blueprint);
+        assert_eq!(f.blueprint_prefix.as_deref(), Some("nix"));
+        let f = read(
+            "{ outputs = inputs: let bp = inputs.blueprint { inherit inputs; prefix = \"./nix\"; }; in bp // { }; }",
+        );
         assert_eq!(f.blueprint_prefix.as_deref(), Some("nix"));
         let f = read("{ outputs = inputs: inputs.blueprint { inputs = inputs; prefix = ./nix; }; }");
         assert_eq!(f.blueprint_prefix.as_deref(), Some("nix"));
