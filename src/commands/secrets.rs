@@ -1,7 +1,7 @@
 //! `nixpilot secrets …`: SOPS files with age keys. Argument parsing and printing only;
 //! the operations are `nixpilot_deploy::secrets::commands`.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -114,6 +114,9 @@ fn read_value(args: &SetArgs) -> anyhow::Result<Zeroizing<Vec<u8>>> {
                 .with_context(|| format!("{}: cannot read", path.display()))?;
         }
         None => {
+            if io::stdin().is_terminal() {
+                eprintln!("nixpilot: type the value and end it with Ctrl-D (kept byte for byte, a final newline too)");
+            }
             io::stdin()
                 .lock()
                 .read_to_end(&mut buf)
