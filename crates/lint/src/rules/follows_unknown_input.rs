@@ -8,7 +8,8 @@ use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 crate::declare_rule! {
     /// ## What it does
     /// Reports a `follows` (of a whole input or of a nested one) whose target's first
-    /// segment is not an input of this flake.
+    /// segment is not an input of this flake, or, when `flake.lock` shows the graph, whose
+    /// deeper segments (`"srvos/nixpkgs"`) name an input that flake does not have.
     ///
     /// ## Why is this bad?
     /// Nix refuses to lock the flake (`input 'nixpks' follows a non-existent input`), so
@@ -48,6 +49,18 @@ impl ProjectRule for FollowsUnknownInput {
                 // `follows = ""` deliberately drops the input.
                 let Some(first) = path.first() else { continue };
                 if flake.has_root_input(first) {
+                    // `a/b`: the lock knows whether `a` has an input `b`.
+                    if let Some((depth, missing)) = missing_in_lock(project, &path) {
+                        let owner = path[..depth].join("/");
+                        cx.report(Diagnostic::new(
+                            &FOLLOWS_UNKNOWN_INPUT,
+                            cx.span(&flake.file, follows.value),
+                            format!(
+                                "`{}` follows `{}`, but `{owner}` has no input `{missing}`",
+                                input.name, follows.target
+                            ),
+                        ));
+                    }
                     continue;
                 }
                 let mut diagnostic = Diagnostic::new(
@@ -75,4 +88,20 @@ impl ProjectRule for FollowsUnknownInput {
             }
         }
     }
+}
+
+/// For a target path `a/b/…` whose first input exists: the depth and name of the first input
+/// the locked graph does not have. `None` without a lock, or when the lock lacks `a` itself
+/// (lock-out-of-sync's case), or when every step exists.
+fn missing_in_lock(project: &crate::project::Project, path: &[String]) -> Option<(usize, String)> {
+    let Some(Ok(lock)) = &project.lock else { return None };
+    let (first, rest) = path.split_first()?;
+    let mut node = lock.resolve(std::slice::from_ref(first))?;
+    for (i, segment) in rest.iter().enumerate() {
+        if !lock.nodes.get(node)?.inputs.contains_key(segment) {
+            return Some((i + 1, segment.clone()));
+        }
+        node = lock.input_node(node, segment)?;
+    }
+    None
 }
