@@ -215,9 +215,9 @@ fn comments_near(text: &str, input: &FlakeInput) -> String {
     while is_comment(below) {
         below += 1;
     }
-    for i in above..below {
-        if is_comment(i) {
-            out.push_str(&lines[i].to_lowercase());
+    for line in lines.iter().take(below).skip(above) {
+        if line.trim_start().starts_with('#') {
+            out.push_str(&line.to_lowercase());
             out.push('\n');
         }
     }
