@@ -469,6 +469,14 @@ fn set_creates_a_new_file_from_the_creation_rule_without_any_key() {
         .expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
+    // A path through `..` from a sibling directory matches the same rule.
+    std::fs::create_dir_all(w.work("docs")).expect("mkdir");
+    let mut c = w.command(&["secrets", "set", "../hosts/web2/secrets.yaml", "b", "--generate", "12"]);
+    std::fs::create_dir_all(w.work("hosts/web2")).expect("mkdir");
+    let out = c.current_dir(w.work("docs")).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(w.work("hosts/web2/secrets.yaml").exists());
+
     // JSON through the second rule.
     w.run(&["secrets", "set", "app.json", "db/pass", "--generate", "16"])
         .ok();

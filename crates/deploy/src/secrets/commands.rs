@@ -46,8 +46,17 @@ impl Context {
         Identities::load(&self.identity_env)
     }
 
+    /// The file's absolute path with `..` and symlinks of its directory resolved, so a
+    /// creation rule matches `../hosts/a/secrets.yaml` as it matches `hosts/a/secrets.yaml`.
     fn absolute(&self, file: &Path) -> PathBuf {
-        self.cwd.join(file)
+        let joined = self.cwd.join(file);
+        match (joined.parent(), joined.file_name()) {
+            (Some(dir), Some(name)) => match dir.canonicalize() {
+                Ok(dir) => dir.join(name),
+                Err(_) => joined,
+            },
+            _ => joined,
+        }
     }
 
     /// The `.sops.yaml` that applies to `file`, if any.
