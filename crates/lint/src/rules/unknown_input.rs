@@ -52,6 +52,13 @@ impl ProjectRule for UnknownInput {
             if &**path != "flake.nix" && !takes_inputs {
                 continue;
             }
+            // `inputs` must mean the flake's inputs: a file that binds the name again
+            // (`let inputs = privateFlake.inputs // publicInputs;`, an inner `inputs:` lambda)
+            // may mean anything by it.
+            let outputs_name_is_inputs = flake.outputs_inputs_name.as_deref() == Some("inputs");
+            if (&**path == "flake.nix" && !outputs_name_is_inputs) || binds_inputs_more_than_once(&parsed.syntax()) {
+                continue;
+            }
             for node in parsed.syntax().descendants() {
                 if node.kind() != SyntaxKind::NODE_SELECT {
                     continue;
@@ -78,4 +85,32 @@ impl ProjectRule for UnknownInput {
             }
         }
     }
+}
+
+/// Whether `inputs` is bound more than once in the file (let, inherit, lambda arguments).
+fn binds_inputs_more_than_once(root: &rnix::SyntaxNode) -> bool {
+    let mut bindings = 0;
+    for node in root.descendants() {
+        let binds = match node.kind() {
+            SyntaxKind::NODE_IDENT_PARAM | SyntaxKind::NODE_PAT_ENTRY | SyntaxKind::NODE_PAT_BIND => {
+                node.children().next().is_some_and(|i| i.text() == "inputs")
+            }
+            SyntaxKind::NODE_ATTRPATH_VALUE | SyntaxKind::NODE_INHERIT => {
+                let in_let = node.parent().is_some_and(|p| p.kind() == SyntaxKind::NODE_LET_IN);
+                let first = node
+                    .children()
+                    .find(|c| matches!(c.kind(), SyntaxKind::NODE_ATTRPATH | SyntaxKind::NODE_IDENT))
+                    .and_then(|c| if c.kind() == SyntaxKind::NODE_ATTRPATH { c.first_child() } else { Some(c) });
+                in_let && first.is_some_and(|i| i.text() == "inputs")
+                    || node.kind() == SyntaxKind::NODE_INHERIT
+                        && in_let
+                        && node.children().any(|c| c.kind() == SyntaxKind::NODE_IDENT && c.text() == "inputs")
+            }
+            _ => false,
+        };
+        if binds {
+            bindings += 1;
+        }
+    }
+    bindings > 1
 }
