@@ -211,6 +211,22 @@ impl Locked {
                 if let Some(repo) = github_repo(url) {
                     return Some(format!("github:{repo}"));
                 }
+                // Channel tarballs are nixpkgs too (nixos-hardware's own nixpkgs is one).
+                let channel = [
+                    "https://channels.nixos.org/",
+                    "https://releases.nixos.org/",
+                    "https://nixos.org/channels/",
+                ];
+                if channel.iter().any(|c| url.starts_with(c)) {
+                    return Some("github:nixos/nixpkgs".into());
+                }
+                // FlakeHub serves GitHub repositories under the same owner/repo.
+                if let Some(rest) = url.strip_prefix("https://api.flakehub.com/f/pinned/") {
+                    let mut parts = rest.split('/');
+                    if let (Some(owner), Some(repo)) = (parts.next(), parts.next()) {
+                        return Some(format!("github:{}/{}", owner.to_lowercase(), repo.to_lowercase()));
+                    }
+                }
                 let bare = url.split(['?', '#']).next().unwrap_or(url);
                 Some(bare.trim_end_matches('/').trim_end_matches(".git").to_string())
             }
@@ -417,6 +433,17 @@ mod tests {
         assert_eq!(lock.identity("nixpkgs").as_deref(), Some("github:nixos/nixpkgs"));
         assert_eq!(lock.identity("nixpkgs_2").as_deref(), Some("github:nixos/nixpkgs"));
         assert_eq!(lock.identity("secrets"), None);
+        let tarball = |url: &str| Locked {
+            kind: "tarball".into(),
+            url: Some(url.into()),
+            ..Locked::default()
+        };
+        let channel = tarball("https://releases.nixos.org/nixos/unstable/nixos-26.11pre1/nixexprs.tar.xz?narHash=x");
+        assert_eq!(channel.identity().as_deref(), Some("github:nixos/nixpkgs"));
+        let flakehub = tarball("https://api.flakehub.com/f/pinned/NixOS/nixpkgs/0.2511.1/0195.tar.gz");
+        assert_eq!(flakehub.identity().as_deref(), Some("github:nixos/nixpkgs"));
+        let other = tarball("https://example.com/a.tar.gz?rev=1");
+        assert_eq!(other.identity().as_deref(), Some("https://example.com/a.tar.gz"));
         assert!(!lock.nodes["secrets"].is_flake);
         assert!(lock.nodes["disko"].is_flake);
         let locked = lock.nodes["nixpkgs"].locked.as_ref().unwrap();
