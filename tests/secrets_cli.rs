@@ -652,6 +652,22 @@ fn edit_re_encrypts_only_the_changed_value_and_wipes_the_temp_file() {
     let out = w.run(&["secrets", "get", "secrets.yaml", "nested/test/file"]).ok();
     assert_eq!(out.stdout, b"changed value");
 
+    // $XDG_RUNTIME_DIR (in memory on systemd systems) is preferred to TMPDIR.
+    let run_dir = w.path("home/run");
+    std::fs::create_dir(&run_dir).expect("mkdir");
+    let editor_run = w.editor("sed -i 's/changed value/run dir/' \"$f\"");
+    w.run_with(
+        &["secrets", "edit", "secrets.yaml"],
+        b"",
+        &[("EDITOR", &editor_run), ("XDG_RUNTIME_DIR", &run_dir)],
+    )
+    .ok();
+    let log = w.editor_log();
+    assert!(log[0].starts_with(&run_dir.to_string_lossy().into_owned()), "{log:?}");
+    assert_eq!(&log[1..], ["600", "700"]);
+    assert_eq!(std::fs::read_dir(&run_dir).expect("ls").count(), 0);
+    let after = String::from_utf8(read(&f)).expect("utf8");
+
     // EDITOR with arguments, as in git (`code --wait`).
     let editor2 = w.editor("exit 0");
     let cmd = format!("{} --ignored-flag", editor2.display());
