@@ -189,14 +189,12 @@ fn overrides(flake: &Flake, lock: &Lock, input: &crate::project::FlakeInput, key
         let Some((last, parents)) = o.dep.split_last() else {
             continue;
         };
-        let mut node = key;
-        for dep in parents {
-            match lock.input_node(node, dep) {
-                Some(next) => node = next,
-                None => break,
-            }
-        }
-        let Some(found) = lock.nodes.get(node).and_then(|n| n.inputs.get(last)) else {
+        // A parent the lock does not have leaves nothing to compare (stale-follows' case).
+        let walked = parents.iter().try_fold(key, |node, dep| lock.input_node(node, dep));
+        let Some(found) = walked
+            .and_then(|node| lock.nodes.get(node))
+            .and_then(|n| n.inputs.get(last))
+        else {
             // No such input at all: stale-follows reports it.
             continue;
         };
