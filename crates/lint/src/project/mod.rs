@@ -12,6 +12,7 @@ use crate::diagnostic::FilePath;
 use crate::source::SourceFile;
 
 pub mod catalogue;
+pub mod disko;
 pub mod flake;
 pub mod host;
 pub mod layout;

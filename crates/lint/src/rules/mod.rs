@@ -4,6 +4,7 @@
 use rnix::{SyntaxKind, SyntaxNode};
 
 pub mod insert_definition;
+pub mod sibling_entry;
 pub mod suggest;
 
 use crate::diagnostic::{Diagnostic, Severity, Span};
@@ -57,6 +58,8 @@ pub enum Group {
     Blueprint,
     /// What a host's configuration sets (or fails to set), across all its modules.
     Host,
+    /// A host's disko layout and the boot loader settings it must agree with.
+    Disko,
     /// `.sops.yaml`, sops files, host keys and private keys.
     Secrets,
 }
@@ -71,6 +74,7 @@ impl Group {
             Group::Flake => "flake",
             Group::Blueprint => "blueprint",
             Group::Host => "host",
+            Group::Disko => "disko",
             Group::Secrets => "secrets",
         }
     }
@@ -250,6 +254,16 @@ register_rules! {
         no_ssh_access::NoSshAccess,
         missing_authorized_keys_file::MissingAuthorizedKeysFile,
         acme_terms_not_accepted::AcmeTermsNotAccepted,
+        disko_invalid_size::DiskoInvalidSize,
+        disko_missing_format::DiskoMissingFormat,
+        boot_mirror_mismatch::BootMirrorMismatch,
+        disko_grub_devices_conflict::DiskoGrubDevicesConflict,
+        disko_dataset_mountpoint::DiskoDatasetMountpoint,
+        disko_unknown_pool::DiskoUnknownPool,
+        disko_duplicate_mountpoint::DiskoDuplicateMountpoint,
+        disko_unstable_device_path::DiskoUnstableDevicePath,
+        disko_esp_on_raid_metadata::DiskoEspOnRaidMetadata,
+        grub_removable_efi_conflict::GrubRemovableEfiConflict,
         unencrypted_secrets_file::UnencryptedSecretsFile,
         private_key_in_repo::PrivateKeyInRepo,
         missing_sops_file::MissingSopsFile,
