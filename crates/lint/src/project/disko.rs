@@ -698,6 +698,10 @@ pub fn mirrored_boots(project: &Project, host: &HostView) -> Option<Option<Vec<M
         let file = project.file(&d.file)?;
         let root = file.syntax();
         for (_, range) in items {
+            // rowan asserts the range lies in the tree; the file may have changed since.
+            if !root.text_range().contains_range(*range) {
+                return None;
+            }
             let set = root
                 .covering_element(*range)
                 .into_node()
@@ -859,6 +863,35 @@ in {
         let disko = Disko::for_host(&p.hosts[0]);
         assert!(!disko.complete());
         assert!(disko.devices.at(&["disk"]).unwrap().open);
+    }
+
+    /// Odd shapes (numbers where sets belong, lists, computed names, empty sets, unicode)
+    /// go through every rule without a panic.
+    #[test]
+    fn odd_shapes_do_not_panic() {
+        let odd = [
+            "{ disko.devices = 5; }",
+            "{ disko.devices.disk = [ 1 2 ]; disko = { }; }",
+            "{ disko.devices.disk.a.content = { type = 5; partitions = [ { size = \"é\"; } ]; }; }",
+            "{ disko.devices.disk.a.content.partitions.p = { size = \"5é\"; start = \"é\"; end = \"\"; type = 7; content.type = \"mdraid\"; }; }",
+            "{ disko.devices.disk.a.content = { type = \"gpt\"; partitions.${x}.type = \"EF00\"; }; boot.loader.grub.mirroredBoots = [ 1 (x) { path = 3; } ]; }",
+            "{ disko.devices.zpool.${p}.datasets.d.type = \"zfs_fs\"; disko.devices.mdadm.m = { metadata = 1; level = \"x\"; }; }",
+            "{ boot.loader.grub = { efiInstallAsRemovable = true; devices = [ 5 ]; device = null; efiSupport = \"yes\"; }; }",
+            "{ disko.devices.nodev.\"\" = { }; disko.devices.disk.b.content = { type = \"luks\"; content = { type = \"luks\"; content.type = \"filesystem\"; }; }; }",
+            "{ disko.devices.disk.c = { device = \"/dev/\"; content = { type = \"gpt\"; partitions.ESP = { type = \"ef00\"; content = { type = \"filesystem\"; mountpoint = \"/\"; }; }; }; }; }",
+            "{ disko.devices.disk.d = { content = { type = \"gpt\"; partitions.b = { type = \"EF02\"; size = \"1M\"; }; }; }; boot.loader.grub.devices = lib.mkForce [ \"x\" ]; }",
+        ];
+        for text in odd {
+            let p = project(&format!("{text}\n"));
+            let mut cx = crate::rules::ProjectContext::new(&p);
+            for rule in crate::rules::PROJECT_RULES {
+                rule.check(&mut cx);
+            }
+            let host = &p.hosts[0];
+            let disko = Disko::for_host(host);
+            let _ = (disko.contents(), disko.mounts(), disko.partitions(), disko.complete());
+            let _ = esp_paths(&p, host, &disko);
+        }
     }
 
     #[test]

@@ -69,13 +69,18 @@ pub fn suggestion(s: &str) -> Option<(String, bool)> {
     let num_end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(num_end);
     let unit = unit.trim();
-    let (letter, exact) = match unit {
-        "" => return None,
-        u if u.len() == 1 => (u.to_ascii_uppercase(), true),
-        u if u.len() == 3 && u[1..].eq_ignore_ascii_case("iB") => (u[..1].to_ascii_uppercase(), true),
-        u if u.len() == 2 && u[1..].eq_ignore_ascii_case("B") => (u[..1].to_ascii_uppercase(), false),
-        _ => return None,
+    // By characters, not bytes: the text is the user's and may hold anything.
+    let mut chars = unit.chars();
+    let first = chars.next()?;
+    let rest = chars.as_str();
+    let exact = if rest.is_empty() || rest.eq_ignore_ascii_case("iB") {
+        true
+    } else if rest.eq_ignore_ascii_case("B") {
+        false
+    } else {
+        return None;
     };
+    let letter = first.to_ascii_uppercase().to_string();
     const UNITS: &str = "KMGTP";
     let index = UNITS.find(letter.as_str())?;
     let (whole, fraction) = num.split_once('.').unwrap_or((num, ""));
@@ -199,5 +204,8 @@ mod tests {
         assert_eq!(suggestion("1.5K"), None);
         assert_eq!(suggestion("0.1M"), None);
         assert_eq!(suggestion("abc"), None);
+        assert_eq!(suggestion("5éB"), None);
+        assert_eq!(suggestion("5é"), None);
+        assert!(!valid_size("5é") && !valid_position("5é") && !valid_position("é"));
     }
 }

@@ -14,6 +14,10 @@ use crate::project::Project;
 pub fn add_sibling(project: &Project, file: &FilePath, entry: TextRange, sub: &str, value: &str) -> Option<Edit> {
     let parsed = project.file(file)?;
     let root = parsed.syntax();
+    // rowan asserts the range lies in the tree; the file may have changed since.
+    if !root.text_range().contains_range(entry) {
+        return None;
+    }
     let node = root
         .covering_element(entry)
         .into_node()?
