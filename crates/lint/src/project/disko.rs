@@ -286,7 +286,11 @@ impl Disko {
     /// pool, partition, dataset or content (nor a name or `type` below them) is computed.
     /// Computed scalar options (`options.ashift = toString 12`) do not count.
     pub fn complete(&self) -> bool {
-        !self.host_unknown && !self.devices.opaque() && all_readable(&self.devices)
+        !self.host_unknown
+            && !self.devices.opaque()
+            && all_readable(&self.devices)
+            // A legacy `table` (partitions in a list) or an unknown `type` hides what is inside.
+            && self.contents().iter().all(|c| c.kind.is_some_and(|k| WALKED_KINDS.contains(&k)))
     }
 
     /// Every mountpoint disko makes a `fileSystems` entry for.
@@ -378,6 +382,19 @@ pub fn dataset_makes_filesystem(ds: &Node) -> bool {
     };
     !none && !off
 }
+
+/// Content types whose insides the model reads completely.
+const WALKED_KINDS: &[&str] = &[
+    "gpt",
+    "filesystem",
+    "zfs",
+    "mdraid",
+    "luks",
+    "lvm_pv",
+    "swap",
+    "btrfs",
+    "bcachefs",
+];
 
 /// Options whose computed value hides nothing the rules walk into.
 const SCALAR_KEYS: &[&str] = &[
@@ -638,8 +655,8 @@ pub fn esp_paths(project: &Project, host: &HostView, disko: &Disko) -> Option<Es
         .any(|(_, p, _)| partition_type_is(p, BIOS_BOOT_TYPES));
     if !devices.is_empty() || ef02 {
         paths.push(efi_mount);
-    } else if paths.is_empty() && !disko.complete() {
-        // An EF02 partition may hide behind an unreadable disk.
+    } else if !disko.complete() {
+        // An EF02 partition may hide behind an unreadable disk, and bring `/boot` with it.
         return None;
     }
     Some(EspPaths { paths, loader: "grub" })
@@ -845,7 +862,16 @@ in {
         let boots = mirrored_boots(&p, host).unwrap().unwrap();
         let esps: Vec<_> = boots.iter().map(|b| b.esp.clone()).collect();
         assert_eq!(esps, [Some("/boot0".to_string()), Some("/efi1".to_string())]);
+        // Disk b is computed: it might hold an EF02 partition, which would add `/boot`.
+        assert!(esp_paths(&p, host, &Disko::for_host(host)).is_none());
+        let literal = MIRROR.replace(
+            "content.partitions.ESP = esp \"1\";",
+            "content.partitions.ESP = { type = \"EF00\"; content = { type = \"filesystem\"; format = \"vfat\"; mountpoint = \"/efi1\"; }; };",
+        );
+        let p = project(&literal);
+        let host = &p.hosts[0];
         let disko = Disko::for_host(host);
+        assert!(disko.complete());
         let paths = esp_paths(&p, host, &disko).unwrap();
         assert_eq!(paths.loader, "grub");
         let paths: Vec<_> = paths.paths.iter().map(|(p, _)| p.as_str()).collect();
@@ -863,6 +889,29 @@ in {
         let disko = Disko::for_host(&p.hosts[0]);
         assert!(!disko.complete());
         assert!(disko.devices.at(&["disk"]).unwrap().open);
+    }
+
+    #[test]
+    fn a_legacy_table_makes_the_tree_incomplete() {
+        let p = project(
+            r#"{
+  disko.devices.disk.a = {
+    device = "/dev/disk/by-id/a";
+    content = {
+      type = "table";
+      format = "gpt";
+      partitions = [ { name = "zfs"; start = "1M"; end = "100%"; content = { type = "zfs"; pool = "zroot"; }; } ];
+    };
+  };
+  disko.devices.zpool.zroot.type = "zpool";
+}
+"#,
+        );
+        let disko = Disko::for_host(&p.hosts[0]);
+        assert!(!disko.complete());
+        let mut cx = crate::rules::ProjectContext::new(&p);
+        crate::rules::ProjectRule::check(&crate::rules::disko_unknown_pool::DiskoUnknownPool, &mut cx);
+        assert!(cx.into_diagnostics().is_empty());
     }
 
     /// Odd shapes (numbers where sets belong, lists, computed names, empty sets, unicode)
