@@ -15,9 +15,9 @@ crate::declare_rule! {
     ///
     /// ## Why is this bad?
     /// A `size` such as `"512MiB"`, `"1.5G"` or `"50%"` fails evaluation with a type error
-    /// ("is not of type `value "100%" (singular enum) or string matching the pattern
-    /// [0-9]+[KMGTP]?'"). A `start`/`end` such as `"100%"` or `"1.5G"` is worse: sgdisk reads it
-    /// as 100 sectors or 1 sector, and the disk is partitioned wrongly without an error.
+    /// (the value is not `"100%"` nor a string matching the pattern `[0-9]+[KMGTP]?`). A
+    /// `start`/`end` such as `"100%"` or `"1.5G"` is worse: sgdisk reads it as 100 sectors or
+    /// 1 sector, and the disk is partitioned wrongly without an error.
     ///
     /// ## Example
     /// ```nix
