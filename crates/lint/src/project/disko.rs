@@ -178,6 +178,9 @@ pub struct ContentRef<'a> {
 pub struct Mount<'a> {
     pub mountpoint: &'a str,
     pub lit: &'a Lit,
+    /// Where to point: the `mountpoint` value, or the entry that makes a `nodev` (whose
+    /// mountpoint is its name).
+    pub range: TextRange,
     /// What mounts there, for messages (`disk.main…ESP`, `zpool.zroot/root/nixos`).
     pub what: String,
 }
@@ -297,64 +300,50 @@ impl Disko {
     pub fn mounts(&self) -> Vec<Mount<'_>> {
         let mut out = Vec::new();
         for c in self.contents() {
-            match c.kind {
-                Some("filesystem") | Some("btrfs") => {
-                    if let Field::Set(Value::Str(mp), lit) = c.node.field(&["mountpoint"]) {
-                        out.push(Mount {
-                            mountpoint: mp,
-                            lit,
-                            what: c.path.join("."),
-                        });
-                    }
+            if matches!(c.kind, Some("filesystem" | "btrfs")) {
+                if let Field::Set(Value::Str(mp), lit) = c.node.field(&["mountpoint"]) {
+                    out.push(Mount::at(mp, lit, c.path.join(".")));
                 }
-                _ => {}
             }
             if c.kind == Some("btrfs") {
                 for (name, sub) in c.node.entries(&["subvolumes"]).0 {
                     if let Field::Set(Value::Str(mp), lit) = sub.field(&["mountpoint"]) {
-                        out.push(Mount {
-                            mountpoint: mp,
+                        out.push(Mount::at(
+                            mp,
                             lit,
-                            what: format!("{}.subvolumes.{name}", c.path.join(".")),
-                        });
+                            format!("subvolume `{name}` of {}", c.path.join(".")),
+                        ));
                     }
                 }
             }
         }
         for (pool, node) in self.devices.entries(&["zpool"]).0 {
-            if let Field::Set(Value::Str(mp), lit) = node.field(&["mountpoint"]) {
-                out.push(Mount {
-                    mountpoint: mp,
-                    lit,
-                    what: format!("zpool {pool}"),
-                });
+            // The pool's own `mountpoint` is a dataset whose options are `rootFsOptions`
+            // (`lib/types/zpool.nix`).
+            if options_allow_mount(node.at(&["rootFsOptions"])) {
+                if let Field::Set(Value::Str(mp), lit) = node.field(&["mountpoint"]) {
+                    out.push(Mount::at(mp, lit, format!("zpool {pool}")));
+                }
             }
             for (name, ds) in node.entries(&["datasets"]).0 {
                 if ds.field(&["type"]).str() != Some("zfs_fs") || !dataset_makes_filesystem(ds) {
                     continue;
                 }
                 if let Field::Set(Value::Str(mp), lit) = ds.field(&["mountpoint"]) {
-                    out.push(Mount {
-                        mountpoint: mp,
-                        lit,
-                        what: format!("dataset {pool}/{name}"),
-                    });
+                    out.push(Mount::at(mp, lit, format!("dataset {pool}/{name}")));
                 }
             }
         }
         for (name, node) in self.devices.entries(&["nodev"]).0 {
             // `mountpoint` defaults to the attribute name.
             match node.field(&["mountpoint"]) {
-                Field::Set(Value::Str(mp), lit) => out.push(Mount {
-                    mountpoint: mp,
-                    lit,
-                    what: format!("nodev {name}"),
-                }),
+                Field::Set(Value::Str(mp), lit) => out.push(Mount::at(mp, lit, format!("nodev {name}"))),
                 Field::Absent => {
                     if let Some(lit) = node.first.as_ref() {
                         out.push(Mount {
                             mountpoint: name,
                             lit,
+                            range: lit.range,
                             what: format!("nodev {name}"),
                         });
                     }
@@ -366,21 +355,37 @@ impl Disko {
     }
 }
 
+impl<'a> Mount<'a> {
+    fn at(mountpoint: &'a str, lit: &'a Lit, what: String) -> Mount<'a> {
+        Mount {
+            mountpoint,
+            lit,
+            range: lit.value_range,
+            what,
+        }
+    }
+}
+
 /// Whether a `zfs_fs` dataset gets a `fileSystems` entry: disko skips it when
 /// `options.mountpoint = "none"` or `options.canmount = "off"` (`lib/types/zfs_fs.nix`).
 /// Unknown options count as "skipped", so callers stay quiet.
 pub fn dataset_makes_filesystem(ds: &Node) -> bool {
-    let none = match ds.field(&["options", "mountpoint"]) {
-        Field::Set(Value::Str(s), _) => s == "none",
+    options_allow_mount(ds.at(&["options"]))
+}
+
+/// Whether ZFS properties (a dataset's `options`, a pool's `rootFsOptions`) leave it
+/// mountable: not `mountpoint = "none"`, not `canmount = "off"`. Unknown counts as "not".
+fn options_allow_mount(options: Result<&Node, bool>) -> bool {
+    let options = match options {
+        Ok(o) => o,
+        Err(unknown) => return !unknown,
+    };
+    let is = |key: &str, value: &str| match options.field(&[key]) {
+        Field::Set(Value::Str(s), _) => s == value,
         Field::Absent => false,
         _ => true,
     };
-    let off = match ds.field(&["options", "canmount"]) {
-        Field::Set(Value::Str(s), _) => s == "off",
-        Field::Absent => false,
-        _ => true,
-    };
-    !none && !off
+    !is("mountpoint", "none") && !is("canmount", "off")
 }
 
 /// Content types whose insides the model reads completely.

@@ -70,13 +70,13 @@ impl ProjectRule for DiskoDuplicateMountpoint {
                     cx.report(
                         Diagnostic::new(
                             &DISKO_DUPLICATE_MOUNTPOINT,
-                            Span::new(m.lit.file.clone(), m.lit.value_range),
+                            Span::new(m.lit.file.clone(), m.range),
                             format!(
                                 "`{path}` is already the mountpoint of {}; `fileSystems.\"{path}\"` gets two devices and evaluation fails",
                                 first.what
                             ),
                         )
-                        .with_label(Span::new(first.lit.file.clone(), first.lit.value_range), format!("{} is mounted here first", first.what)),
+                        .with_label(Span::new(first.lit.file.clone(), first.range), format!("{} is mounted here first", first.what)),
                     );
                 }
             }
