@@ -106,9 +106,15 @@ impl ProjectRule for DiskoGrubDevicesConflict {
                         "disko already adds `{}` to `boot.loader.grub.devices` for the EF02 partition of disk `{disk_name}`; setting it again makes a duplicate and NixOS refuses to build",
                         duplicated[0]
                     )
-                } else {
+                } else if bios_disks.iter().all(|(_, device)| device.is_some()) {
                     format!(
                         "disko sets `boot.loader.grub.devices` itself for the EF02 partition of disk `{disk_name}`; this hand-set `{}` installs grub on another disk",
+                        list.join("`, `")
+                    )
+                } else {
+                    // A computed disk device may be this very one: say both possibilities.
+                    format!(
+                        "disko sets `boot.loader.grub.devices` itself for the EF02 partition of disk `{disk_name}`; this hand-set `{}` either duplicates it (NixOS refuses to build) or installs grub on another disk",
                         list.join("`, `")
                     )
                 };
