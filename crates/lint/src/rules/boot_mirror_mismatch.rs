@@ -15,7 +15,9 @@ crate::declare_rule! {
     /// (`type = "EF00"` partitions, directly or through an mdadm array) with where its EFI
     /// boot loader installs: `boot.loader.efi.efiSysMountPoint` (default `/boot`) for
     /// systemd-boot and grub, or each entry of `boot.loader.grub.mirroredBoots`
-    /// (`efiSysMountPoint`, else `path`). It reports an ESP mounted where no loader writes, a
+    /// (`efiSysMountPoint`, else `path`) — plus `efiSysMountPoint` whenever `grub.devices` is
+    /// not empty, since NixOS then adds an entry for it (disko makes it non-empty for an
+    /// `EF02` partition). It reports an ESP mounted where no loader writes, a
     /// loader path where no ESP (and no hand-written `fileSystems` entry) is mounted, and an
     /// EFI grub with neither `devices` nor `mirroredBoots`.
     ///
