@@ -919,6 +919,61 @@ in {
         assert!(cx.into_diagnostics().is_empty());
     }
 
+    /// A host with an unreadable import gets no "missing" findings: the import may set it.
+    #[test]
+    fn unknown_hosts_get_no_missing_findings() {
+        let text = r#"{ lib, ... }:
+{
+  imports = [ (lib.optional true ./x.nix) ];
+  disko.devices = {
+    disk.a = {
+      device = "/dev/disk/by-id/a";
+      content = {
+        type = "gpt";
+        partitions.ESP = { size = "512M"; type = "EF00"; content = { type = "mdraid"; name = "boot"; }; };
+        partitions.root = { size = "100%"; content = { type = "filesystem"; mountpoint = "/"; }; };
+      };
+    };
+    mdadm.boot = { type = "mdadm"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/efi"; }; };
+    zpool.tank = { type = "zpool"; datasets.d.type = "zfs_fs"; };
+  };
+  boot.loader.grub.efiInstallAsRemovable = true;
+}
+"#;
+        let p = project(text);
+        assert!(p.hosts[0].unknown);
+        let mut cx = crate::rules::ProjectContext::new(&p);
+        for rule in crate::rules::PROJECT_RULES {
+            rule.check(&mut cx);
+        }
+        let disko_findings: Vec<_> = cx
+            .into_diagnostics()
+            .into_iter()
+            .filter(|d| d.rule.starts_with("disko") || d.rule.starts_with("boot-") || d.rule.starts_with("grub-"))
+            .map(|d| d.rule)
+            .collect();
+        assert_eq!(disko_findings, Vec::<&str>::new());
+        // The same layout on a fully readable host has all of them.
+        let p = project(&text.replace("imports = [ (lib.optional true ./x.nix) ];", ""));
+        assert!(!p.hosts[0].unknown);
+        let mut cx = crate::rules::ProjectContext::new(&p);
+        for rule in crate::rules::PROJECT_RULES {
+            rule.check(&mut cx);
+        }
+        let mut rules: Vec<_> = cx.into_diagnostics().into_iter().map(|d| d.rule).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        for expected in [
+            "disko-dataset-mountpoint",
+            "disko-esp-on-raid-metadata",
+            "disko-missing-format",
+            "disko-unknown-pool",
+            "grub-removable-efi-conflict",
+        ] {
+            assert!(rules.contains(&expected), "{expected} missing from {rules:?}");
+        }
+    }
+
     /// Odd shapes (numbers where sets belong, lists, computed names, empty sets, unicode)
     /// go through every rule without a panic.
     #[test]
