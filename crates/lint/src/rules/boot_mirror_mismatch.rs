@@ -11,9 +11,10 @@ use crate::project::{Lookup, Value};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Compares the mountpoints of the EFI system partitions in a host's disko layout
-    /// (`type = "EF00"` partitions, directly or through an mdadm array) with where its EFI
-    /// boot loader installs: `boot.loader.efi.efiSysMountPoint` (default `/boot`) for
+    /// Checks that the EFI system partitions of a host's disko layout are mounted where its
+    /// EFI boot loader installs. It compares the mountpoints of the `type = "EF00"`
+    /// partitions (directly or through an mdadm array) with the loader's paths:
+    /// `boot.loader.efi.efiSysMountPoint` (default `/boot`) for
     /// systemd-boot and grub, or each entry of `boot.loader.grub.mirroredBoots`
     /// (`efiSysMountPoint`, else `path`) — plus `efiSysMountPoint` whenever `grub.devices` is
     /// not empty, since NixOS then adds an entry for it (disko makes it non-empty for an
