@@ -33,6 +33,8 @@ commands! {
     Explain(explain::ExplainArgs),
     /// Show what nixpilot's project model sees for each host
     Hosts(hosts::HostsArgs),
+    /// Run the language server on stdin/stdout (diagnostics and quick fixes in editors)
+    Lsp(lsp::LspArgs),
     /// SOPS files with age keys: set, get, edit, updatekeys, encrypt, decrypt, rotate
     Secrets(secrets::SecretsArgs),
     /// Key conversions: SSH ed25519 keys to age (ssh-to-age)

@@ -1,1 +1,26 @@
-//! Placeholder until the language server lands (issue 8).
+//! nixpilot-lsp: the language server over the lint engine and project model, on stdio.
+//! Analysis is the lint crate's; this crate only speaks LSP.
+
+pub mod analysis;
+pub mod convert;
+pub mod documents;
+pub mod server;
+pub mod transport;
+
+use tower_lsp::LspService;
+
+/// Serves LSP on stdin/stdout until the client exits.
+pub async fn serve_stdio() {
+    let (service, socket) = LspService::new(server::Server::new);
+    transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
+}
+
+/// Blocking entry point for the binary. Returns whether `shutdown` came before the end (the
+/// LSP spec's exit code is 0 then, 1 otherwise).
+pub fn run() -> std::io::Result<bool> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve_stdio());
+    // tokio's stdin reader sits in a blocking read that only the client can end; don't wait.
+    runtime.shutdown_background();
+    Ok(server::SHUTDOWN_REQUESTED.load(std::sync::atomic::Ordering::SeqCst))
+}

@@ -400,7 +400,7 @@ impl Reader<'_> {
 
     /// `"${flake}/users/x"`, `"${inputs.self}/x"`, `"${self}/x"` as a project path.
     fn flake_path(&self, s: &ast::Str) -> Option<String> {
-        let parts = s.normalized_parts();
+        let parts = nix::string_parts(s)?;
         let [ast::InterpolPart::Interpolation(i), ast::InterpolPart::Literal(rest)] = parts.as_slice() else {
             return None;
         };

@@ -16,13 +16,26 @@ pub fn string_literal(expr: &ast::Expr) -> Option<String> {
 /// The text of a `Str` node without interpolation, with the common escapes undone.
 pub fn str_value(s: &ast::Str) -> Option<String> {
     let mut out = String::new();
-    for part in s.normalized_parts() {
+    for part in string_parts(s)? {
         match part {
             ast::InterpolPart::Literal(text) => out.push_str(&text),
             ast::InterpolPart::Interpolation(_) => return None,
         }
     }
     Some(out)
+}
+
+/// The parts of a string, or `None` when the parser could not finish it: rnix's string
+/// normalisation asserts on error nodes inside strings, and a broken file must not crash us.
+pub fn string_parts(s: &ast::Str) -> Option<Vec<ast::InterpolPart<String>>> {
+    let broken = s
+        .syntax()
+        .descendants_with_tokens()
+        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR));
+    if broken {
+        return None;
+    }
+    Some(s.normalized_parts())
 }
 
 /// An attribute name: an identifier or a string without interpolation.
@@ -126,5 +139,14 @@ mod tests {
         );
         assert_eq!(select_path(&expr("a.${b}")), None);
         assert_eq!(select_path(&expr("a.b or c")), None);
+        // Unfinished strings in broken files give nothing, not a panic.
+        for broken in ["{ a = \"x${", "{ a = ''x${ b", "\"${", "{ \"a${\" = 1; }"] {
+            let parse = rnix::Root::parse(broken);
+            for node in parse.syntax().descendants() {
+                if let Some(s) = ast::Str::cast(node) {
+                    let _ = str_value(&s);
+                }
+            }
+        }
     }
 }

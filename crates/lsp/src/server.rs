@@ -1,0 +1,252 @@
+//! The language server: document events applied in arrival order by one state-owning task,
+//! debounced analysis per project, diagnostics and quick fixes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tower_lsp::jsonrpc::Result;
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer};
+
+use crate::analysis::{self, ProjectAnalysis};
+use crate::convert;
+use crate::documents::Document;
+
+/// Set when the client sent `shutdown`, for the exit code after `exit`.
+pub static SHUTDOWN_REQUESTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How long edits must pause before an analysis starts.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// A document event, queued synchronously by the notification handlers so that the order
+/// tower-lsp received them in is the order they are applied in (its handlers run concurrently).
+enum Event {
+    Open { uri: Url, text: String, version: i32 },
+    Change { uri: Url, version: i32, changes: Vec<TextDocumentContentChangeEvent> },
+    Close { uri: Url },
+    /// Something on disk changed (saved file, watched file): re-analyse.
+    Refresh,
+}
+
+/// What the handlers read: the latest documents and analyses.
+#[derive(Default)]
+struct Shared {
+    documents: HashMap<Url, Document>,
+    analyses: BTreeMap<PathBuf, ProjectAnalysis>,
+    /// URIs that have diagnostics published, to clear them when they go away.
+    published: HashSet<Url>,
+}
+
+pub struct Server {
+    client: Client,
+    events: mpsc::UnboundedSender<Event>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl Server {
+    pub fn new(client: Client) -> Server {
+        let (events, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        tokio::spawn(state_task(client.clone(), rx, shared.clone()));
+        Server { client, events, shared }
+    }
+
+    fn send(&self, event: Event) {
+        // The receiver lives as long as the server; a send can only fail during shutdown.
+        let _ = self.events.send(event);
+    }
+}
+
+/// Applies events in order, then schedules a debounced analysis.
+async fn state_task(client: Client, mut rx: mpsc::UnboundedReceiver<Event>, shared: Arc<Mutex<Shared>>) {
+    let generation = Arc::new(AtomicU64::new(0));
+    while let Some(event) = rx.recv().await {
+        {
+            let Ok(mut state) = shared.lock() else { return };
+            match event {
+                Event::Open { uri, text, version } => {
+                    state.documents.insert(uri, Document::new(&text, version));
+                }
+                Event::Change { uri, version, changes } => {
+                    let mut failed = false;
+                    if let Some(doc) = state.documents.get_mut(&uri) {
+                        for change in &changes {
+                            if doc.apply(change).is_err() {
+                                failed = true;
+                            }
+                        }
+                        doc.version = version;
+                    }
+                    if failed {
+                        let client = client.clone();
+                        tokio::spawn(async move {
+                            client
+                                .log_message(MessageType::ERROR, format!("nixpilot: an edit to {uri} was outside the document"))
+                                .await;
+                        });
+                    }
+                }
+                Event::Close { uri } => {
+                    state.documents.remove(&uri);
+                }
+                Event::Refresh => {}
+            }
+        }
+        let this = generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let (client, shared, generation) = (client.clone(), shared.clone(), generation.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            // A newer event supersedes this run.
+            if generation.load(Ordering::SeqCst) != this {
+                return;
+            }
+            analyze_and_publish(&client, &shared, &generation, this).await;
+        });
+    }
+}
+
+async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, generation: &Arc<AtomicU64>, this: u64) {
+    let open: Vec<(PathBuf, Document)> = match shared.lock() {
+        Ok(state) => state
+            .documents
+            .iter()
+            .filter_map(|(uri, doc)| uri.to_file_path().ok().map(|p| (p, doc.clone())))
+            .collect(),
+        Err(_) => return,
+    };
+    let analyses = tokio::task::spawn_blocking(move || {
+        let mut by_root: BTreeMap<PathBuf, Vec<(PathBuf, Document)>> = BTreeMap::new();
+        for (path, doc) in open {
+            by_root.entry(analysis::project_root(&path)).or_default().push((path, doc));
+        }
+        by_root.into_iter().map(|(root, docs)| analysis::analyze(&root, &docs)).collect::<Vec<_>>()
+    })
+    .await;
+    let Ok(analyses) = analyses else { return };
+    // Stale: edits arrived while this ran; their own run will publish.
+    if generation.load(Ordering::SeqCst) != this {
+        return;
+    }
+    let mut publish: Vec<(Url, Vec<Diagnostic>, Option<i32>)> = Vec::new();
+    let mut messages = Vec::new();
+    {
+        let Ok(mut state) = shared.lock() else { return };
+        let mut now_published = HashSet::new();
+        for a in &analyses {
+            if let Some(e) = &a.config_error {
+                messages.push(format!("nixpilot: {e} (using the default configuration)"));
+            }
+            for (path, diags) in &a.diagnostics {
+                let Some(uri) = convert::Texts::uri(a, path) else { continue };
+                let lsp: Vec<Diagnostic> = diags.iter().filter_map(|d| convert::diagnostic(d, a)).collect();
+                let version = state.documents.get(&uri).map(|d| d.version);
+                now_published.insert(uri.clone());
+                publish.push((uri, lsp, version));
+            }
+        }
+        for uri in state.published.difference(&now_published) {
+            publish.push((uri.clone(), Vec::new(), None));
+        }
+        state.published = now_published;
+        state.analyses = analyses.into_iter().map(|a| (a.root.clone(), a)).collect();
+    }
+    for message in messages {
+        client.log_message(MessageType::WARNING, message).await;
+    }
+    for (uri, diagnostics, version) in publish {
+        client.publish_diagnostics(uri, diagnostics, version).await;
+    }
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Server {
+    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo { name: "nixpilot".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                    ..TextDocumentSyncOptions::default()
+                })),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                    ..CodeActionOptions::default()
+                })),
+                ..ServerCapabilities::default()
+            },
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // Project rules read these files; editors only tell us about them when asked to.
+        let watchers = ["**/flake.nix", "**/flake.lock", "**/.sops.yaml", "**/*.nix", "**/hosts/**", "**/nixpilot.toml"]
+            .iter()
+            .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.to_string()), kind: None })
+            .collect();
+        let registration = Registration {
+            id: "nixpilot-watched-files".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers }).ok(),
+        };
+        // Clients without dynamic registration answer with an error; saving still refreshes.
+        let _ = self.client.register_capability(vec![registration]).await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        SHUTDOWN_REQUESTED.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let d = params.text_document;
+        self.send(Event::Open { uri: d.uri, text: d.text, version: d.version });
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let d = params.text_document;
+        self.send(Event::Change { uri: d.uri, version: d.version, changes: params.content_changes });
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.send(Event::Close { uri: params.text_document.uri });
+    }
+
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {
+        self.send(Event::Refresh);
+    }
+
+    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+        self.send(Event::Refresh);
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let Ok(path) = params.text_document.uri.to_file_path() else { return Ok(None) };
+        let Ok(state) = self.shared.lock() else { return Ok(None) };
+        let root = analysis::project_root(&path);
+        let Some(analysis) = state.analyses.get(&root) else { return Ok(Some(Vec::new())) };
+        let rel = nixpilot_lint::vfs::relative_path(&root, &path);
+        // Fixes computed on an older text than the buffer's would edit the wrong place.
+        let current = state.documents.get(&params.text_document.uri).map(|d| d.text());
+        if current.is_some() && analysis.texts.get(&rel).map(|d| d.text()) != current {
+            return Ok(Some(Vec::new()));
+        }
+        let mut actions = Vec::new();
+        for d in analysis.diagnostics.get(&rel).map(Vec::as_slice).unwrap_or_default() {
+            let Some(lsp) = convert::diagnostic(d, analysis) else { continue };
+            let r = params.range;
+            let overlaps = !(lsp.range.end < r.start || r.end < lsp.range.start);
+            if !overlaps {
+                continue;
+            }
+            actions.extend(convert::quick_fixes(d, &lsp, analysis));
+            actions.extend(convert::allow_action(d, &lsp, analysis));
+        }
+        Ok(Some(actions))
+    }
+}

@@ -1,0 +1,240 @@
+//! The language server, spoken to over JSON-RPC on stdio of the real `nixpilot lsp` process.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use common::{copy_to_temp, fixture};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    /// Notifications seen while waiting for something else.
+    backlog: Vec<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn nixpilot lsp");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, messages) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length: ") {
+                        length = v.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("Content-Length")];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                if tx.send(serde_json::from_slice(&body).expect("server sent valid JSON")).is_err() {
+                    return;
+                }
+            }
+        });
+        Client { child, stdin, messages, backlog: Vec::new(), next_id: 1 }
+    }
+
+    fn send_raw(&mut self, body: &[u8]) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        self.stdin.write_all(body).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send_raw(json!({"jsonrpc": "2.0", "method": method, "params": params}).to_string().as_bytes());
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send_raw(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string().as_bytes());
+        self.wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
+    }
+
+    /// The next message matching `pred`, answering the server's own requests on the way.
+    fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.backlog.iter().position(&pred) {
+            return self.backlog.remove(i);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let m = self.messages.recv_timeout(left).expect("timed out waiting for the server");
+            if m.get("id").is_some() && m.get("method").is_some() {
+                // client/registerCapability and friends: accept.
+                let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": null});
+                self.send_raw(reply.to_string().as_bytes());
+                continue;
+            }
+            if pred(&m) {
+                return m;
+            }
+            self.backlog.push(m);
+        }
+    }
+
+    /// The diagnostics published for `uri` at document `version` (or any version when `None`).
+    fn diagnostics(&mut self, uri: &str, version: Option<i64>) -> Vec<Value> {
+        let m = self.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && version.is_none_or(|v| m["params"]["version"] == v)
+        });
+        m["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn initialize(&mut self) -> Value {
+        let r = self.request("initialize", json!({"processId": null, "rootUri": null, "capabilities": {}}));
+        self.notify("initialized", json!({}));
+        r
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn uri(path: &std::path::Path) -> String {
+    format!("file://{}", path.canonicalize().unwrap().display())
+}
+
+fn codes(diags: &[Value]) -> Vec<String> {
+    diags.iter().map(|d| d["code"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn diagnostics_quick_fix_and_they_clear() {
+    let dir = copy_to_temp(&fixture("broken"));
+    let path = dir.path().join("hosts/web1/configuration.nix");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    let init = c.initialize();
+    assert_eq!(init["result"]["capabilities"]["textDocumentSync"]["change"], 2, "incremental sync");
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}));
+    let diags = c.diagnostics(&uri, Some(1));
+    assert_eq!(codes(&diags), ["unused-let-binding", "unused-suppression"]);
+    let unused = &diags[0];
+    assert_eq!(unused["range"]["start"], json!({"line": 4, "character": 2}));
+    assert_eq!(unused["source"], "nixpilot");
+    assert!(unused["codeDescription"]["href"].as_str().unwrap().contains("#unused-let-binding"));
+
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": unused["range"], "context": {"diagnostics": [unused]}}),
+    );
+    let actions = actions["result"].as_array().unwrap();
+    let titles: Vec<&str> = actions.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Remove the unused binding `hostname`", "Allow `unused-let-binding` on this line"]);
+    assert_eq!(actions[0]["isPreferred"], true);
+    assert_eq!(actions[0]["kind"], "quickfix");
+
+    // Apply the quick fix the way an editor does and see the diagnostic go.
+    let edits = actions[0]["edit"]["changes"][&uri].as_array().unwrap().clone();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": edits.iter().map(|e| json!({"range": e["range"], "text": e["newText"]})).collect::<Vec<_>>()}),
+    );
+    let after = c.diagnostics(&uri, Some(2));
+    assert_eq!(codes(&after), ["unused-suppression"]);
+
+    // The suppression action inserts the comment; applying it clears the diagnostic too.
+    let allow = &actions[1]["edit"]["changes"][&uri][0];
+    assert_eq!(allow["newText"], "  # nixpilot: allow(unused-let-binding)\n");
+}
+
+#[test]
+fn a_hundred_rapid_edits_apply_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    let path = dir.path().join("a.nix");
+    std::fs::write(&path, "").unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.initialize();
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 0, "text": "let\nin\n{ }\n"}}));
+    // Each edit inserts before `in`, at the line that only exists once the previous edits are in.
+    for i in 0..100 {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": i + 1}, "contentChanges": [{
+                "range": {"start": {"line": 1 + i, "character": 0}, "end": {"line": 1 + i, "character": 0}},
+                "text": format!("  v{i} = {i};\n")
+            }]}),
+        );
+    }
+    let diags = c.diagnostics(&uri, Some(100));
+    assert_eq!(diags.len(), 100, "{diags:?}");
+    for (i, d) in diags.iter().enumerate() {
+        assert_eq!(d["message"], format!("`v{i}` is bound here but never used"));
+        assert_eq!(d["range"]["start"]["line"], i + 1);
+    }
+}
+
+#[test]
+fn bad_messages_get_errors_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    std::fs::write(dir.path().join("binary.nix"), b"\xff\xfe\x00\x01").unwrap();
+    let mut c = Client::start();
+    c.initialize();
+    c.send_raw(b"{ this is not json");
+    let err = c.wait_for(|m| m.get("error").is_some());
+    assert_eq!(err["error"]["code"], -32700, "parse error: {err}");
+    let unknown = c.request("nixpilot/noSuchMethod", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    // A code action for a file never opened: an empty answer, not an error.
+    let never = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&dir.path().join("flake.nix"))}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": []}}),
+    );
+    assert!(never["error"].is_null(), "{never}");
+    // Diagnostics still flow, and a non-UTF-8 Nix file on disk is reported, not fatal.
+    let open = dir.path().join("flake.nix");
+    let open_uri = uri(&open);
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": open_uri, "languageId": "nix", "version": 1, "text": "let x = 1; in { }\n"}}));
+    assert_eq!(codes(&c.diagnostics(&open_uri, Some(1))), ["unused-let-binding"]);
+    let shutdown = c.request("shutdown", json!(null));
+    assert!(shutdown["error"].is_null(), "{shutdown}");
+    c.notify("exit", json!(null));
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(status) = c.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
