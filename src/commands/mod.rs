@@ -39,6 +39,12 @@ commands! {
     Secrets(secrets::SecretsArgs),
     /// Key conversions: SSH ed25519 keys to age (ssh-to-age)
     Keys(keys::KeysArgs),
+    /// Write a new blueprint repository (flake, server module, admin key, .sops.yaml)
+    Init(init::InitArgs),
+    /// Hosts of the repository: `host add NAME` writes a new one
+    Host(host::HostArgs),
+    /// Complete a host's keys and secrets: host key, .sops.yaml rule, secrets file, hostId
+    Bootstrap(bootstrap::BootstrapArgs),
 }
 
 /// nixpilot: lint, secrets and deployment for NixOS flake repositories.

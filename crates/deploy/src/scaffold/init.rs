@@ -63,6 +63,7 @@ pub fn plan(opts: &InitOptions) -> Result<Plan, ScaffoldError> {
             })?
             .join(&opts.dir)
     };
+    let root: PathBuf = root.components().filter(|c| *c != std::path::Component::CurDir).collect();
     let mut plan = Plan {
         root,
         git_init: true,

@@ -237,6 +237,8 @@ pub fn find_repo(dir: &Path) -> Result<PathBuf, ScaffoldError> {
     } else {
         std::env::current_dir().map_err(io_err(dir))?.join(dir)
     };
+    // `./x` would show up as `/cwd/./x` in messages.
+    let abs: PathBuf = abs.components().filter(|c| *c != std::path::Component::CurDir).collect();
     let mut cur = Some(abs.as_path());
     while let Some(d) = cur {
         if d.join("flake.nix").is_file() {

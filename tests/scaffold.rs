@@ -1,0 +1,385 @@
+//! End-to-end tests of `nixpilot init`, `host add` and `bootstrap`: the real binary in temp
+//! dirs, HOME and XDG_CONFIG_HOME pointed into them (environment cleared), an admin key made
+//! with `ssh-keygen`. `nix-instantiate` and `ssh-keygen` are required when `CI` is set.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    fn fails(self) -> Run {
+        assert_eq!(self.code, 2, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert!(self.stderr.starts_with("nixpilot: error: "), "{}", self.stderr);
+        assert!(!self.stderr.contains("PRIVATE KEY"), "{}", self.stderr);
+        self
+    }
+}
+
+/// A scratch world: `home/` (with `.ssh/id_ed25519`, the admin) and `repo/`.
+struct World {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    repo: PathBuf,
+}
+
+/// Whether a tool is there; under CI a missing tool fails the test instead of skipping it.
+fn have(tool: &str, package: &str) -> bool {
+    let found = Command::new(tool).arg("--version").output().is_ok() || Command::new(tool).arg("-?").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`{tool}` is missing (Debian package {package}, listed in .ci/packages) and CI is set"
+        );
+        eprintln!("skipping: `{tool}` not found (Debian package {package})");
+    }
+    found
+}
+
+impl World {
+    fn new() -> Option<World> {
+        if !have("ssh-keygen", "openssh-client") {
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(home.join(".ssh")).expect("mkdir");
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "alice@laptop", "-f"])
+            .arg(home.join(".ssh/id_ed25519"))
+            .status()
+            .expect("ssh-keygen runs");
+        assert!(st.success());
+        Some(World { _dir: dir, home, repo })
+    }
+
+    fn run_in(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nixpilot"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("USER", "alice")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .current_dir(cwd)
+            .args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("nixpilot runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        std::fs::create_dir_all(&self.repo).expect("mkdir");
+        self.run_in(&self.repo, args, &[])
+    }
+
+    fn init(&self) {
+        self.run_in(self.repo.parent().expect("parent"), &["init", "repo"], &[]).ok();
+    }
+
+    fn add_odoo1(&self) -> Run {
+        self.run(&[
+            "host",
+            "add",
+            "odoo1",
+            "--hardware",
+            "hetzner-online-amd",
+            "--disk",
+            "zfs-mirror",
+            "--disks",
+            "nvme0n1,nvme1n1",
+            "--ipv4",
+            "203.0.113.10",
+            "--ipv6",
+            "2a01:4f9:3071:295c::2",
+        ])
+    }
+
+    /// Every file under the repo (but `.git`) with its bytes.
+    fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![self.repo.clone()];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else { continue };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.file_name().is_some_and(|n| n == ".git") {
+                    continue;
+                }
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(&self.repo).expect("inside").to_string_lossy().into_owned();
+                    out.insert(rel, std::fs::read(&p).expect("read"));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn nix_files(map: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    map.keys().filter(|k| k.ends_with(".nix")).cloned().collect()
+}
+
+#[test]
+fn init_and_host_add_lint_clean_and_parse_with_nix() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    let out = w.add_odoo1().ok();
+    assert!(out.stdout.contains("created hosts/odoo1/secrets.yaml"), "{}", out.stdout);
+
+    let lint = w.run(&["lint", "--deny", "info", "."]);
+    assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
+    assert!(lint.stdout.contains("0 errors, 0 warnings"), "{}", lint.stdout);
+    let json = w.run(&["lint", "--format", "json", "."]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{}", json.stdout);
+
+    // git tracks every file (flakes see only tracked files).
+    let tracked = Command::new("git").arg("-C").arg(&w.repo).args(["ls-files"]).output().expect("git");
+    let tracked = String::from_utf8_lossy(&tracked.stdout).into_owned();
+    let files = w.snapshot();
+    for f in files.keys() {
+        assert!(tracked.lines().any(|l| l == f), "{f} not added to git: {tracked}");
+    }
+    assert!(files.contains_key("hosts/odoo1/ssh_host_ed25519_key.pub"));
+    assert!(!files.contains_key("hosts/odoo1/ssh_host_ed25519_key"), "plaintext host key on disk");
+    for (name, bytes) in &files {
+        assert!(!String::from_utf8_lossy(bytes).contains("PRIVATE KEY"), "plaintext key in {name}");
+    }
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(w.repo.join("hosts/odoo1/secrets.yaml")).expect("stat").permissions(),
+    );
+    assert_eq!(mode & 0o077, 0, "secrets.yaml is readable by others");
+
+    if have("nix-instantiate", "nix-bin") {
+        let nix = nix_files(&files);
+        assert_eq!(nix.len(), 5, "{nix:?}");
+        for f in nix {
+            let out = Command::new("nix-instantiate")
+                .arg("--parse")
+                .arg(w.repo.join(&f))
+                .env("NIX_STATE_DIR", w.home.join("nix-state"))
+                .output()
+                .expect("nix-instantiate runs");
+            assert!(out.status.success(), "{f}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+#[test]
+fn host_key_decrypts_with_its_own_age_identity_and_matches_the_pub() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    w.add_odoo1().ok();
+    // The admin opens it with ~/.ssh/id_ed25519 …
+    let pem = w.run(&["secrets", "get", "hosts/odoo1/secrets.yaml", "ssh_host_ed25519_key"]).ok().stdout;
+    assert!(pem.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n") && pem.ends_with("-----END OPENSSH PRIVATE KEY-----\n"));
+    let key_file = w.home.join("host_key");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(&key_file)
+            .expect("create");
+        f.write_all(pem.as_bytes()).expect("write");
+    }
+    // … and the host with the age identity sops-nix derives from the key itself.
+    let identity = w
+        .run(&["keys", "age-from-ssh", "--private", key_file.to_str().expect("utf-8")])
+        .ok()
+        .stdout;
+    let identity = identity.trim();
+    assert!(identity.starts_with("AGE-SECRET-KEY-1"));
+    let empty_home = w.home.join("empty");
+    std::fs::create_dir_all(&empty_home).expect("mkdir");
+    let as_host = w.run_in(
+        &w.repo,
+        &["secrets", "get", "hosts/odoo1/secrets.yaml", "ssh_host_ed25519_key"],
+        &[("SOPS_AGE_KEY", identity), ("HOME", empty_home.to_str().expect("utf-8"))],
+    );
+    assert_eq!(as_host.ok().stdout, pem);
+
+    let derived = Command::new("ssh-keygen").arg("-y").arg("-f").arg(&key_file).output().expect("ssh-keygen");
+    assert!(derived.status.success(), "{}", String::from_utf8_lossy(&derived.stderr));
+    let derived = String::from_utf8_lossy(&derived.stdout).into_owned();
+    let pub_line = std::fs::read_to_string(w.repo.join("hosts/odoo1/ssh_host_ed25519_key.pub")).expect("pub");
+    let fields = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    assert_eq!(fields(&derived), fields(&pub_line));
+    assert!(pub_line.ends_with(" root@odoo1\n"), "{pub_line}");
+}
+
+#[test]
+fn every_layout_lints_clean() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    let cases: &[&[&str]] = &[
+        &["web1", "--hardware", "generic-uefi", "--disk", "ext4-single", "--disks", "vda"],
+        &["web2", "--hardware", "generic-bios", "--disk", "ext4-single", "--disks", "sda"],
+        &["db1", "--hardware", "generic-bios", "--disk", "zfs-single", "--disks", "/dev/disk/by-id/ata-X1"],
+        &["db2", "--hardware", "hetzner-online-intel", "--disk", "zfs-single", "--disks", "nvme-SAMSUNG_1", "--ipv6", "2a01:4f8::2/64"],
+        &["arm1", "--system", "aarch64-linux", "--disk", "zfs-mirror", "--disks", "nvme-A,nvme-B,nvme-C", "--state-version", "25.05"],
+    ];
+    for args in cases {
+        let mut full = vec!["host", "add"];
+        full.extend_from_slice(args);
+        w.run(&full).ok();
+    }
+    let lint = w.run(&["lint", "--deny", "info", "."]);
+    assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
+    if have("nix-instantiate", "nix-bin") {
+        for f in nix_files(&w.snapshot()) {
+            let out = Command::new("nix-instantiate").arg("--parse").arg(w.repo.join(&f)).output().expect("runs");
+            assert!(out.status.success(), "{f}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+#[test]
+fn errors_are_clear_and_write_nothing() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    let before = w.snapshot();
+    let base = ["--disk", "ext4-single", "--disks", "vda"];
+    let add = |name: &str, extra: &[&str]| {
+        let mut args = vec!["host", "add", name];
+        args.extend_from_slice(&base);
+        args.extend_from_slice(extra);
+        w.run(&args).fails().stderr
+    };
+    insta::assert_snapshot!("bad_hostname", add("Web_1", &[]));
+    insta::assert_snapshot!("hostname_with_dot", add("web1.example.org", &[]));
+    insta::assert_snapshot!("bad_ipv4", add("web1", &["--ipv4", "203.0.113.300"]));
+    insta::assert_snapshot!("bad_ipv6", add("web1", &["--ipv6", "2a01:4f9:::2"]));
+    insta::assert_snapshot!(
+        "hetzner_without_ipv6",
+        w.run(&["host", "add", "web1", "--hardware", "hetzner-online-amd", "--disks", "sda"]).fails().stderr
+    );
+    insta::assert_snapshot!("partition_as_disk", w.run(&["host", "add", "web1", "--disks", "nvme0n1p2"]).fails().stderr);
+    insta::assert_snapshot!(
+        "mirror_with_one_disk",
+        w.run(&["host", "add", "web1", "--disk", "zfs-mirror", "--disks", "sda"]).fails().stderr
+    );
+    assert_eq!(w.snapshot(), before, "a failed command wrote something");
+
+    // --dry-run prints the plan and writes nothing.
+    let dry = w.run(&["host", "add", "web1", "--disks", "vda", "--dry-run"]).ok().stdout;
+    assert!(dry.contains("create hosts/web1/secrets.yaml"), "{dry}");
+    assert!(dry.contains("update .sops.yaml"), "{dry}");
+    assert!(dry.ends_with("dry run: nothing written\n"), "{dry}");
+    assert_eq!(w.snapshot(), before, "--dry-run wrote something");
+
+    // Existing files are refused without --force, replaced with it.
+    insta::assert_snapshot!("init_over_existing", w.run(&["init"]).fails().stderr);
+    w.run(&["host", "add", "web1", "--disks", "vda"]).ok();
+    let first = w.snapshot();
+    insta::assert_snapshot!("host_add_over_existing", w.run(&["host", "add", "web1", "--disks", "vda"]).fails().stderr);
+    assert_eq!(w.snapshot(), first);
+    w.run(&["host", "add", "web1", "--disks", "vda", "--force"]).ok();
+    let second = w.snapshot();
+    assert_ne!(first["hosts/web1/ssh_host_ed25519_key.pub"], second["hosts/web1/ssh_host_ed25519_key.pub"]);
+    // The rule for web1 is replaced, not added twice.
+    let sops = String::from_utf8_lossy(&second[".sops.yaml"]).into_owned();
+    assert_eq!(sops.matches("^hosts/web1/secrets").count(), 1, "{sops}");
+
+    // Outside a repository, and without an admin key.
+    let elsewhere = w.home.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    let out = w.run_in(&elsewhere, &["host", "add", "web1", "--disks", "vda"], &[]).fails().stderr;
+    assert!(out.contains("not in a flake repository") && out.contains("nixpilot init"), "{out}");
+    let out = w
+        .run_in(&elsewhere, &["init", "--admin-key", "/nonexistent/key.pub"], &[])
+        .fails()
+        .stderr;
+    insta::assert_snapshot!("init_without_admin_key", out);
+}
+
+#[test]
+fn bootstrap_completes_a_hand_written_host_once() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    // Written by hand as in the write-up: a configuration and disks, no key, no rule, no secrets.
+    let conf = r#"{ flake, inputs, ... }:
+{
+  imports = [
+    flake.nixosModules.server
+    inputs.srvos.nixosModules.hardware-hetzner-online-amd
+  ];
+  nixpkgs.hostPlatform = "x86_64-linux";
+  networking.hostName = "odoo1";
+  systemd.network.networks."10-uplink".networkConfig.Address = "2a01:4f9:3071:295c::2";
+  sops.defaultSopsFile = ./secrets.yaml;
+  system.stateVersion = "24.05";
+}
+"#;
+    std::fs::create_dir_all(w.repo.join("hosts/odoo1")).expect("mkdir");
+    std::fs::write(w.repo.join("hosts/odoo1/configuration.nix"), conf).expect("write");
+    // A second host whose key was made with ssh-keygen into the repository (step 1 of the
+    // write-up): bootstrap moves it into the secrets file and deletes the plaintext.
+    std::fs::create_dir_all(w.repo.join("hosts/web1")).expect("mkdir");
+    std::fs::write(w.repo.join("hosts/web1/configuration.nix"), conf.replace("odoo1", "web1")).expect("write");
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "root@web1", "-f"])
+        .arg(w.repo.join("hosts/web1/ssh_host_ed25519_key"))
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+    let web1_pub = std::fs::read_to_string(w.repo.join("hosts/web1/ssh_host_ed25519_key.pub")).expect("pub");
+
+    let dry = w.run(&["bootstrap", "odoo1", "--dry-run"]).ok().stdout;
+    assert!(dry.contains("create hosts/odoo1/secrets.yaml"), "{dry}");
+    assert!(!w.repo.join("hosts/odoo1/secrets.yaml").exists());
+
+    let first = w.run(&["bootstrap", "odoo1"]).ok().stdout;
+    assert!(first.contains("created hosts/odoo1/ssh_host_ed25519_key.pub"), "{first}");
+    assert!(first.contains("created hosts/odoo1/secrets.yaml"), "{first}");
+    assert!(first.contains("updated .sops.yaml: new rule for hosts/odoo1/secrets.yaml"), "{first}");
+    let web1 = w.run(&["bootstrap", "web1"]).ok().stdout;
+    assert!(web1.contains("removed hosts/web1/ssh_host_ed25519_key"), "{web1}");
+    assert!(!w.repo.join("hosts/web1/ssh_host_ed25519_key").exists());
+    assert_eq!(
+        std::fs::read_to_string(w.repo.join("hosts/web1/ssh_host_ed25519_key.pub")).expect("pub"),
+        web1_pub,
+        "the existing public key is kept"
+    );
+
+    let lint = w.run(&["lint", "--deny", "warning", "."]);
+    assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
+
+    let settled = w.snapshot();
+    for host in ["odoo1", "web1"] {
+        let again = w.run(&["bootstrap", host]).ok().stdout;
+        assert!(again.ends_with(&format!("{host}: nothing to do\n")), "{again}");
+    }
+    assert_eq!(w.snapshot(), settled, "a second bootstrap changed files");
+
+    // A .pub without any private key cannot be completed: a clear error.
+    std::fs::create_dir_all(w.repo.join("hosts/lost")).expect("mkdir");
+    std::fs::write(w.repo.join("hosts/lost/configuration.nix"), conf.replace("odoo1", "lost")).expect("write");
+    std::fs::write(w.repo.join("hosts/lost/ssh_host_ed25519_key.pub"), &web1_pub).expect("write");
+    insta::assert_snapshot!("bootstrap_lost_private_key", w.run(&["bootstrap", "lost"]).fails().stderr);
+    insta::assert_snapshot!("bootstrap_unknown_host", w.run(&["bootstrap", "nope"]).fails().stderr.replace(&*w.repo.to_string_lossy(), "<repo>"));
+}
