@@ -137,6 +137,18 @@ impl World {
     }
 }
 
+/// `nix-instantiate --parse FILE` with its state in a temp dir (it may want to open one).
+#[track_caller]
+fn nix_parses(w: &World, file: &str) {
+    let out = Command::new("nix-instantiate")
+        .arg("--parse")
+        .arg(w.repo.join(file))
+        .env("NIX_STATE_DIR", w.home.join("nix-state"))
+        .output()
+        .expect("nix-instantiate runs");
+    assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 fn nix_files(map: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
     map.keys().filter(|k| k.ends_with(".nix")).cloned().collect()
 }
@@ -176,13 +188,7 @@ fn init_and_host_add_lint_clean_and_parse_with_nix() {
         let nix = nix_files(&files);
         assert_eq!(nix.len(), 5, "{nix:?}");
         for f in nix {
-            let out = Command::new("nix-instantiate")
-                .arg("--parse")
-                .arg(w.repo.join(&f))
-                .env("NIX_STATE_DIR", w.home.join("nix-state"))
-                .output()
-                .expect("nix-instantiate runs");
-            assert!(out.status.success(), "{f}: {}", String::from_utf8_lossy(&out.stderr));
+            nix_parses(&w, &f);
         }
     }
 }
@@ -252,8 +258,7 @@ fn every_layout_lints_clean() {
     assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
     if have("nix-instantiate", "nix-bin") {
         for f in nix_files(&w.snapshot()) {
-            let out = Command::new("nix-instantiate").arg("--parse").arg(w.repo.join(&f)).output().expect("runs");
-            assert!(out.status.success(), "{f}: {}", String::from_utf8_lossy(&out.stderr));
+            nix_parses(&w, &f);
         }
     }
 }
@@ -382,4 +387,83 @@ fn bootstrap_completes_a_hand_written_host_once() {
     std::fs::write(w.repo.join("hosts/lost/ssh_host_ed25519_key.pub"), &web1_pub).expect("write");
     insta::assert_snapshot!("bootstrap_lost_private_key", w.run(&["bootstrap", "lost"]).fails().stderr);
     insta::assert_snapshot!("bootstrap_unknown_host", w.run(&["bootstrap", "nope"]).fails().stderr.replace(&*w.repo.to_string_lossy(), "<repo>"));
+}
+
+#[test]
+fn bootstrap_fixes_rule_and_recipients_of_an_existing_secrets_file() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    // The write-up's order: a rule for the admin only, a secret set, a key made with ssh-keygen.
+    let conf = std::fs::read_to_string(w.repo.join("modules/nixos/server.nix")).expect("read");
+    assert!(conf.contains("sops.secrets.ssh_host_ed25519_key"));
+    std::fs::create_dir_all(w.repo.join("hosts/app1")).expect("mkdir");
+    std::fs::write(
+        w.repo.join("hosts/app1/configuration.nix"),
+        "{ flake, ... }:\n{\n  imports = [ flake.nixosModules.server ];\n  nixpkgs.hostPlatform = \"x86_64-linux\";\n  networking.hostName = \"app1\";\n  sops.defaultSopsFile = ./secrets.yaml;\n  sops.secrets.\"restic/password\" = { };\n  system.stateVersion = \"25.05\";\n}\n",
+    )
+    .expect("write");
+    let sops = std::fs::read_to_string(w.repo.join(".sops.yaml")).expect("read");
+    let admin = sops
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- age1").map(|r| format!("age1{}", r.split_whitespace().next().unwrap_or(""))))
+        .expect("admin recipient");
+    let by_hand = sops.replacen(
+        "creation_rules:\n",
+        &format!("creation_rules:\n  - path_regex: ^hosts/app1/secrets.yaml$\n    key_groups:\n      - age:\n        - {admin}\n"),
+        1,
+    );
+    std::fs::write(w.repo.join(".sops.yaml"), by_hand).expect("write");
+    let mut set = Command::new(env!("CARGO_BIN_EXE_nixpilot"));
+    set.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &w.home)
+        .current_dir(&w.repo)
+        .args(["secrets", "set", "hosts/app1/secrets.yaml", "restic/password", "--generate", "24"]);
+    assert!(set.status().expect("runs").success());
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(w.repo.join("hosts/app1/ssh_host_ed25519_key"))
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+    let password = w.run(&["secrets", "get", "hosts/app1/secrets.yaml", "restic/password"]).ok().stdout;
+
+    // lint sees what is wrong before …
+    let before = w.run(&["lint", "--format", "json", "."]).stdout;
+    for rule in ["private-key-in-repo", "sops-rule-missing-host-key", "secrets-not-encrypted-for-host", "undeclared-secret"] {
+        assert!(before.contains(rule), "{rule} not reported: {before}");
+    }
+    let out = w.run(&["bootstrap", "app1"]).ok().stdout;
+    assert!(out.contains("updated .sops.yaml: the rule for hosts/app1/secrets.yaml now lists the host key and the admins"), "{out}");
+    assert!(out.contains("updated hosts/app1/secrets.yaml: added ssh_host_ed25519_key, recipients +1 -0"), "{out}");
+    assert!(out.contains("removed hosts/app1/ssh_host_ed25519_key"), "{out}");
+    // … and nothing after; the old secret is untouched.
+    let lint = w.run(&["lint", "--deny", "warning", "."]);
+    assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
+    assert_eq!(w.run(&["secrets", "get", "hosts/app1/secrets.yaml", "restic/password"]).ok().stdout, password);
+    let sops = std::fs::read_to_string(w.repo.join(".sops.yaml")).expect("read");
+    assert_eq!(sops.matches("hosts/app1/secrets").count(), 1, "{sops}");
+    let settled = w.snapshot();
+    assert!(w.run(&["bootstrap", "app1"]).ok().stdout.ends_with("app1: nothing to do\n"));
+    assert_eq!(w.snapshot(), settled);
+}
+
+#[test]
+fn bootstrap_adds_a_host_id_only_when_zfs_has_none() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    // Without srvos's server profile nothing supplies networking.hostId.
+    std::fs::create_dir_all(w.repo.join("hosts/nas1")).expect("mkdir");
+    std::fs::write(
+        w.repo.join("hosts/nas1/configuration.nix"),
+        "{ inputs, ... }:\n{\n  imports = [ inputs.sops-nix.nixosModules.sops ];\n  nixpkgs.hostPlatform = \"x86_64-linux\";\n  networking.hostName = \"nas1\";\n  boot.supportedFilesystems = [ \"zfs\" ];\n  sops.defaultSopsFile = ./secrets.yaml;\n  system.stateVersion = \"25.05\";\n}\n",
+    )
+    .expect("write");
+    let out = w.run(&["bootstrap", "nas1"]).ok().stdout;
+    assert!(out.contains("updated hosts/nas1/configuration.nix: networking.hostId"), "{out}");
+    let conf = std::fs::read_to_string(w.repo.join("hosts/nas1/configuration.nix")).expect("read");
+    assert!(conf.contains("networking.hostId = \"8425e349\";"), "{conf}");
+    let settled = w.snapshot();
+    assert!(w.run(&["bootstrap", "nas1"]).ok().stdout.ends_with("nas1: nothing to do\n"));
+    assert_eq!(w.snapshot(), settled);
 }
