@@ -107,10 +107,18 @@ fn read_content(text: &SourceFile, format: Format) -> SecretsContent {
             let mut key_paths = Vec::new();
             let mut plaintext_values = Vec::new();
             for branch in &doc.branches {
-                for path in sops::keypath::leaf_paths(branch) {
+                for (path, value) in sops::keypath::leaves(branch) {
+                    // Strings that are not `ENC[…]`, and bare scalars: values in the clear.
+                    let clear = match value {
+                        sops::Value::Str(s) => !s.starts_with("ENC[AES256_GCM,"),
+                        sops::Value::Int(_) | sops::Value::Float(_) | sops::Value::Bool(_) => true,
+                        _ => false,
+                    };
+                    if clear {
+                        plaintext_values.push(path.clone());
+                    }
                     key_paths.push(path);
                 }
-                collect_plaintext(branch, "", &mut plaintext_values);
             }
             // Values kept in the clear on purpose (`unencrypted_suffix`, `*_regex`) are not leaks.
             let rules = doc
@@ -137,23 +145,6 @@ fn read_content(text: &SourceFile, format: Format) -> SecretsContent {
             line: 1,
             reason: e.to_string(),
         },
-    }
-}
-
-/// Leaves that are strings but not `ENC[…]`: values sops would have encrypted.
-fn collect_plaintext(map: &sops::Map, prefix: &str, out: &mut Vec<String>) {
-    for (k, v) in map.pairs() {
-        let path = if prefix.is_empty() {
-            k.to_string()
-        } else {
-            format!("{prefix}/{k}")
-        };
-        match v {
-            sops::Value::Map(m) => collect_plaintext(m, &path, out),
-            sops::Value::Str(s) if !s.starts_with("ENC[AES256_GCM,") => out.push(path),
-            sops::Value::Int(_) | sops::Value::Float(_) | sops::Value::Bool(_) => out.push(path),
-            _ => {}
-        }
     }
 }
 

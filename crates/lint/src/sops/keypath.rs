@@ -147,7 +147,12 @@ fn set_in(slot: &mut Value, steps: &[Step], value: Value, depth: usize) -> Resul
 /// (`a/b/c`); lists are leaves because sops-nix cannot index into them.
 /// Works on encrypted files too: key names are never encrypted.
 pub fn leaf_paths(map: &Map) -> Vec<String> {
-    fn walk(map: &Map, prefix: &str, out: &mut Vec<String>) {
+    leaves(map).into_iter().map(|(path, _)| path).collect()
+}
+
+/// Every leaf (a value that is not a map) with its `/`-joined key path, in document order.
+pub fn leaves(map: &Map) -> Vec<(String, &Value)> {
+    fn walk<'a>(map: &'a Map, prefix: &str, out: &mut Vec<(String, &'a Value)>) {
         for (k, v) in map.pairs() {
             let path = if prefix.is_empty() {
                 k.to_string()
@@ -156,7 +161,7 @@ pub fn leaf_paths(map: &Map) -> Vec<String> {
             };
             match v {
                 Value::Map(m) => walk(m, &path, out),
-                _ => out.push(path),
+                _ => out.push((path, v)),
             }
         }
     }
