@@ -93,7 +93,8 @@ impl World {
     }
 
     fn init(&self) {
-        self.run_in(self.repo.parent().expect("parent"), &["init", "repo"], &[]).ok();
+        self.run_in(self.repo.parent().expect("parent"), &["init", "repo"], &[])
+            .ok();
     }
 
     fn add_odoo1(&self) -> Run {
@@ -128,7 +129,11 @@ impl World {
                 if p.is_dir() {
                     stack.push(p);
                 } else {
-                    let rel = p.strip_prefix(&self.repo).expect("inside").to_string_lossy().into_owned();
+                    let rel = p
+                        .strip_prefix(&self.repo)
+                        .expect("inside")
+                        .to_string_lossy()
+                        .into_owned();
                     out.insert(rel, std::fs::read(&p).expect("read"));
                 }
             }
@@ -158,7 +163,11 @@ fn init_and_host_add_lint_clean_and_parse_with_nix() {
     let Some(w) = World::new() else { return };
     w.init();
     let out = w.add_odoo1().ok();
-    assert!(out.stdout.contains("created hosts/odoo1/secrets.yaml"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("created hosts/odoo1/secrets.yaml"),
+        "{}",
+        out.stdout
+    );
 
     let lint = w.run(&["lint", "--deny", "info", "."]);
     assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
@@ -168,19 +177,32 @@ fn init_and_host_add_lint_clean_and_parse_with_nix() {
     assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{}", json.stdout);
 
     // git tracks every file (flakes see only tracked files).
-    let tracked = Command::new("git").arg("-C").arg(&w.repo).args(["ls-files"]).output().expect("git");
+    let tracked = Command::new("git")
+        .arg("-C")
+        .arg(&w.repo)
+        .args(["ls-files"])
+        .output()
+        .expect("git");
     let tracked = String::from_utf8_lossy(&tracked.stdout).into_owned();
     let files = w.snapshot();
     for f in files.keys() {
         assert!(tracked.lines().any(|l| l == f), "{f} not added to git: {tracked}");
     }
     assert!(files.contains_key("hosts/odoo1/ssh_host_ed25519_key.pub"));
-    assert!(!files.contains_key("hosts/odoo1/ssh_host_ed25519_key"), "plaintext host key on disk");
+    assert!(
+        !files.contains_key("hosts/odoo1/ssh_host_ed25519_key"),
+        "plaintext host key on disk"
+    );
     for (name, bytes) in &files {
-        assert!(!String::from_utf8_lossy(bytes).contains("PRIVATE KEY"), "plaintext key in {name}");
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("PRIVATE KEY"),
+            "plaintext key in {name}"
+        );
     }
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(w.repo.join("hosts/odoo1/secrets.yaml")).expect("stat").permissions(),
+        &std::fs::metadata(w.repo.join("hosts/odoo1/secrets.yaml"))
+            .expect("stat")
+            .permissions(),
     );
     assert_eq!(mode & 0o077, 0, "secrets.yaml is readable by others");
 
@@ -199,8 +221,14 @@ fn host_key_decrypts_with_its_own_age_identity_and_matches_the_pub() {
     w.init();
     w.add_odoo1().ok();
     // The admin opens it with ~/.ssh/id_ed25519 …
-    let pem = w.run(&["secrets", "get", "hosts/odoo1/secrets.yaml", "ssh_host_ed25519_key"]).ok().stdout;
-    assert!(pem.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n") && pem.ends_with("-----END OPENSSH PRIVATE KEY-----\n"));
+    let pem = w
+        .run(&["secrets", "get", "hosts/odoo1/secrets.yaml", "ssh_host_ed25519_key"])
+        .ok()
+        .stdout;
+    assert!(
+        pem.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+            && pem.ends_with("-----END OPENSSH PRIVATE KEY-----\n")
+    );
     let key_file = w.home.join("host_key");
     {
         use std::io::Write;
@@ -225,11 +253,19 @@ fn host_key_decrypts_with_its_own_age_identity_and_matches_the_pub() {
     let as_host = w.run_in(
         &w.repo,
         &["secrets", "get", "hosts/odoo1/secrets.yaml", "ssh_host_ed25519_key"],
-        &[("SOPS_AGE_KEY", identity), ("HOME", empty_home.to_str().expect("utf-8"))],
+        &[
+            ("SOPS_AGE_KEY", identity),
+            ("HOME", empty_home.to_str().expect("utf-8")),
+        ],
     );
     assert_eq!(as_host.ok().stdout, pem);
 
-    let derived = Command::new("ssh-keygen").arg("-y").arg("-f").arg(&key_file).output().expect("ssh-keygen");
+    let derived = Command::new("ssh-keygen")
+        .arg("-y")
+        .arg("-f")
+        .arg(&key_file)
+        .output()
+        .expect("ssh-keygen");
     assert!(derived.status.success(), "{}", String::from_utf8_lossy(&derived.stderr));
     let derived = String::from_utf8_lossy(&derived.stdout).into_owned();
     let pub_line = std::fs::read_to_string(w.repo.join("hosts/odoo1/ssh_host_ed25519_key.pub")).expect("pub");
@@ -243,11 +279,55 @@ fn every_layout_lints_clean() {
     let Some(w) = World::new() else { return };
     w.init();
     let cases: &[&[&str]] = &[
-        &["web1", "--hardware", "generic-uefi", "--disk", "ext4-single", "--disks", "vda"],
-        &["web2", "--hardware", "generic-bios", "--disk", "ext4-single", "--disks", "sda"],
-        &["db1", "--hardware", "generic-bios", "--disk", "zfs-single", "--disks", "/dev/disk/by-id/ata-X1"],
-        &["db2", "--hardware", "hetzner-online-intel", "--disk", "zfs-single", "--disks", "nvme-SAMSUNG_1", "--ipv6", "2a01:4f8::2/64"],
-        &["arm1", "--system", "aarch64-linux", "--disk", "zfs-mirror", "--disks", "nvme-A,nvme-B,nvme-C", "--state-version", "25.05"],
+        &[
+            "web1",
+            "--hardware",
+            "generic-uefi",
+            "--disk",
+            "ext4-single",
+            "--disks",
+            "vda",
+        ],
+        &[
+            "web2",
+            "--hardware",
+            "generic-bios",
+            "--disk",
+            "ext4-single",
+            "--disks",
+            "sda",
+        ],
+        &[
+            "db1",
+            "--hardware",
+            "generic-bios",
+            "--disk",
+            "zfs-single",
+            "--disks",
+            "/dev/disk/by-id/ata-X1",
+        ],
+        &[
+            "db2",
+            "--hardware",
+            "hetzner-online-intel",
+            "--disk",
+            "zfs-single",
+            "--disks",
+            "nvme-SAMSUNG_1",
+            "--ipv6",
+            "2a01:4f8::2/64",
+        ],
+        &[
+            "arm1",
+            "--system",
+            "aarch64-linux",
+            "--disk",
+            "zfs-mirror",
+            "--disks",
+            "nvme-A,nvme-B,nvme-C",
+            "--state-version",
+            "25.05",
+        ],
     ];
     for args in cases {
         let mut full = vec!["host", "add"];
@@ -281,17 +361,35 @@ fn errors_are_clear_and_write_nothing() {
     insta::assert_snapshot!("bad_ipv6", add("web1", &["--ipv6", "2a01:4f9:::2"]));
     insta::assert_snapshot!(
         "hetzner_without_ipv6",
-        w.run(&["host", "add", "web1", "--hardware", "hetzner-online-amd", "--disks", "sda"]).fails().stderr
+        w.run(&[
+            "host",
+            "add",
+            "web1",
+            "--hardware",
+            "hetzner-online-amd",
+            "--disks",
+            "sda"
+        ])
+        .fails()
+        .stderr
     );
-    insta::assert_snapshot!("partition_as_disk", w.run(&["host", "add", "web1", "--disks", "nvme0n1p2"]).fails().stderr);
+    insta::assert_snapshot!(
+        "partition_as_disk",
+        w.run(&["host", "add", "web1", "--disks", "nvme0n1p2"]).fails().stderr
+    );
     insta::assert_snapshot!(
         "mirror_with_one_disk",
-        w.run(&["host", "add", "web1", "--disk", "zfs-mirror", "--disks", "sda"]).fails().stderr
+        w.run(&["host", "add", "web1", "--disk", "zfs-mirror", "--disks", "sda"])
+            .fails()
+            .stderr
     );
     assert_eq!(w.snapshot(), before, "a failed command wrote something");
 
     // --dry-run prints the plan and writes nothing.
-    let dry = w.run(&["host", "add", "web1", "--disks", "vda", "--dry-run"]).ok().stdout;
+    let dry = w
+        .run(&["host", "add", "web1", "--disks", "vda", "--dry-run"])
+        .ok()
+        .stdout;
     assert!(dry.contains("create hosts/web1/secrets.yaml"), "{dry}");
     assert!(dry.contains("update .sops.yaml"), "{dry}");
     assert!(dry.ends_with("dry run: nothing written\n"), "{dry}");
@@ -301,11 +399,17 @@ fn errors_are_clear_and_write_nothing() {
     insta::assert_snapshot!("init_over_existing", w.run(&["init"]).fails().stderr);
     w.run(&["host", "add", "web1", "--disks", "vda"]).ok();
     let first = w.snapshot();
-    insta::assert_snapshot!("host_add_over_existing", w.run(&["host", "add", "web1", "--disks", "vda"]).fails().stderr);
+    insta::assert_snapshot!(
+        "host_add_over_existing",
+        w.run(&["host", "add", "web1", "--disks", "vda"]).fails().stderr
+    );
     assert_eq!(w.snapshot(), first);
     w.run(&["host", "add", "web1", "--disks", "vda", "--force"]).ok();
     let second = w.snapshot();
-    assert_ne!(first["hosts/web1/ssh_host_ed25519_key.pub"], second["hosts/web1/ssh_host_ed25519_key.pub"]);
+    assert_ne!(
+        first["hosts/web1/ssh_host_ed25519_key.pub"],
+        second["hosts/web1/ssh_host_ed25519_key.pub"]
+    );
     // The rule for web1 is replaced, not added twice.
     let sops = String::from_utf8_lossy(&second[".sops.yaml"]).into_owned();
     assert_eq!(sops.matches("^hosts/web1/secrets").count(), 1, "{sops}");
@@ -313,8 +417,14 @@ fn errors_are_clear_and_write_nothing() {
     // Outside a repository, and without an admin key.
     let elsewhere = w.home.join("elsewhere");
     std::fs::create_dir_all(&elsewhere).expect("mkdir");
-    let out = w.run_in(&elsewhere, &["host", "add", "web1", "--disks", "vda"], &[]).fails().stderr;
-    assert!(out.contains("not in a flake repository") && out.contains("nixpilot init"), "{out}");
+    let out = w
+        .run_in(&elsewhere, &["host", "add", "web1", "--disks", "vda"], &[])
+        .fails()
+        .stderr;
+    assert!(
+        out.contains("not in a flake repository") && out.contains("nixpilot init"),
+        "{out}"
+    );
     let out = w
         .run_in(&elsewhere, &["init", "--admin-key", "/nonexistent/key.pub"], &[])
         .fails()
@@ -345,7 +455,11 @@ fn bootstrap_completes_a_hand_written_host_once() {
     // A second host whose key was made with ssh-keygen into the repository (step 1 of the
     // write-up): bootstrap moves it into the secrets file and deletes the plaintext.
     std::fs::create_dir_all(w.repo.join("hosts/web1")).expect("mkdir");
-    std::fs::write(w.repo.join("hosts/web1/configuration.nix"), conf.replace("odoo1", "web1")).expect("write");
+    std::fs::write(
+        w.repo.join("hosts/web1/configuration.nix"),
+        conf.replace("odoo1", "web1"),
+    )
+    .expect("write");
     let st = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "root@web1", "-f"])
         .arg(w.repo.join("hosts/web1/ssh_host_ed25519_key"))
@@ -359,9 +473,15 @@ fn bootstrap_completes_a_hand_written_host_once() {
     assert!(!w.repo.join("hosts/odoo1/secrets.yaml").exists());
 
     let first = w.run(&["bootstrap", "odoo1"]).ok().stdout;
-    assert!(first.contains("created hosts/odoo1/ssh_host_ed25519_key.pub"), "{first}");
+    assert!(
+        first.contains("created hosts/odoo1/ssh_host_ed25519_key.pub"),
+        "{first}"
+    );
     assert!(first.contains("created hosts/odoo1/secrets.yaml"), "{first}");
-    assert!(first.contains("updated .sops.yaml: new rule for hosts/odoo1/secrets.yaml"), "{first}");
+    assert!(
+        first.contains("updated .sops.yaml: new rule for hosts/odoo1/secrets.yaml"),
+        "{first}"
+    );
     let web1 = w.run(&["bootstrap", "web1"]).ok().stdout;
     assert!(web1.contains("removed hosts/web1/ssh_host_ed25519_key"), "{web1}");
     assert!(!w.repo.join("hosts/web1/ssh_host_ed25519_key").exists());
@@ -383,10 +503,23 @@ fn bootstrap_completes_a_hand_written_host_once() {
 
     // A .pub without any private key cannot be completed: a clear error.
     std::fs::create_dir_all(w.repo.join("hosts/lost")).expect("mkdir");
-    std::fs::write(w.repo.join("hosts/lost/configuration.nix"), conf.replace("odoo1", "lost")).expect("write");
+    std::fs::write(
+        w.repo.join("hosts/lost/configuration.nix"),
+        conf.replace("odoo1", "lost"),
+    )
+    .expect("write");
     std::fs::write(w.repo.join("hosts/lost/ssh_host_ed25519_key.pub"), &web1_pub).expect("write");
-    insta::assert_snapshot!("bootstrap_lost_private_key", w.run(&["bootstrap", "lost"]).fails().stderr);
-    insta::assert_snapshot!("bootstrap_unknown_host", w.run(&["bootstrap", "nope"]).fails().stderr.replace(&*w.repo.to_string_lossy(), "<repo>"));
+    insta::assert_snapshot!(
+        "bootstrap_lost_private_key",
+        w.run(&["bootstrap", "lost"]).fails().stderr
+    );
+    insta::assert_snapshot!(
+        "bootstrap_unknown_host",
+        w.run(&["bootstrap", "nope"])
+            .fails()
+            .stderr
+            .replace(&*w.repo.to_string_lossy(), "<repo>")
+    );
 }
 
 #[test]
@@ -405,7 +538,11 @@ fn bootstrap_fixes_rule_and_recipients_of_an_existing_secrets_file() {
     let sops = std::fs::read_to_string(w.repo.join(".sops.yaml")).expect("read");
     let admin = sops
         .lines()
-        .find_map(|l| l.trim().strip_prefix("- age1").map(|r| format!("age1{}", r.split_whitespace().next().unwrap_or(""))))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("- age1")
+                .map(|r| format!("age1{}", r.split_whitespace().next().unwrap_or("")))
+        })
         .expect("admin recipient");
     let by_hand = sops.replacen(
         "creation_rules:\n",
@@ -418,7 +555,14 @@ fn bootstrap_fixes_rule_and_recipients_of_an_existing_secrets_file() {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", &w.home)
         .current_dir(&w.repo)
-        .args(["secrets", "set", "hosts/app1/secrets.yaml", "restic/password", "--generate", "24"]);
+        .args([
+            "secrets",
+            "set",
+            "hosts/app1/secrets.yaml",
+            "restic/password",
+            "--generate",
+            "24",
+        ]);
     assert!(set.status().expect("runs").success());
     let st = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
@@ -426,25 +570,48 @@ fn bootstrap_fixes_rule_and_recipients_of_an_existing_secrets_file() {
         .status()
         .expect("ssh-keygen");
     assert!(st.success());
-    let password = w.run(&["secrets", "get", "hosts/app1/secrets.yaml", "restic/password"]).ok().stdout;
+    let password = w
+        .run(&["secrets", "get", "hosts/app1/secrets.yaml", "restic/password"])
+        .ok()
+        .stdout;
 
     // lint sees what is wrong before …
     let before = w.run(&["lint", "--format", "json", "."]).stdout;
-    for rule in ["private-key-in-repo", "sops-rule-missing-host-key", "secrets-not-encrypted-for-host", "undeclared-secret"] {
+    for rule in [
+        "private-key-in-repo",
+        "sops-rule-missing-host-key",
+        "secrets-not-encrypted-for-host",
+        "undeclared-secret",
+    ] {
         assert!(before.contains(rule), "{rule} not reported: {before}");
     }
     let out = w.run(&["bootstrap", "app1"]).ok().stdout;
-    assert!(out.contains("updated .sops.yaml: the rule for hosts/app1/secrets.yaml now lists the host key and the admins"), "{out}");
-    assert!(out.contains("updated hosts/app1/secrets.yaml: added ssh_host_ed25519_key, recipients +1 -0"), "{out}");
+    assert!(
+        out.contains("updated .sops.yaml: the rule for hosts/app1/secrets.yaml now lists the host key and the admins"),
+        "{out}"
+    );
+    assert!(
+        out.contains("updated hosts/app1/secrets.yaml: added ssh_host_ed25519_key, recipients +1 -0"),
+        "{out}"
+    );
     assert!(out.contains("removed hosts/app1/ssh_host_ed25519_key"), "{out}");
     // … and nothing after; the old secret is untouched.
     let lint = w.run(&["lint", "--deny", "warning", "."]);
     assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
-    assert_eq!(w.run(&["secrets", "get", "hosts/app1/secrets.yaml", "restic/password"]).ok().stdout, password);
+    assert_eq!(
+        w.run(&["secrets", "get", "hosts/app1/secrets.yaml", "restic/password"])
+            .ok()
+            .stdout,
+        password
+    );
     let sops = std::fs::read_to_string(w.repo.join(".sops.yaml")).expect("read");
     assert_eq!(sops.matches("hosts/app1/secrets").count(), 1, "{sops}");
     let settled = w.snapshot();
-    assert!(w.run(&["bootstrap", "app1"]).ok().stdout.ends_with("app1: nothing to do\n"));
+    assert!(w
+        .run(&["bootstrap", "app1"])
+        .ok()
+        .stdout
+        .ends_with("app1: nothing to do\n"));
     assert_eq!(w.snapshot(), settled);
 }
 
@@ -460,10 +627,17 @@ fn bootstrap_adds_a_host_id_only_when_zfs_has_none() {
     )
     .expect("write");
     let out = w.run(&["bootstrap", "nas1"]).ok().stdout;
-    assert!(out.contains("updated hosts/nas1/configuration.nix: networking.hostId"), "{out}");
+    assert!(
+        out.contains("updated hosts/nas1/configuration.nix: networking.hostId"),
+        "{out}"
+    );
     let conf = std::fs::read_to_string(w.repo.join("hosts/nas1/configuration.nix")).expect("read");
     assert!(conf.contains("networking.hostId = \"8425e349\";"), "{conf}");
     let settled = w.snapshot();
-    assert!(w.run(&["bootstrap", "nas1"]).ok().stdout.ends_with("nas1: nothing to do\n"));
+    assert!(w
+        .run(&["bootstrap", "nas1"])
+        .ok()
+        .stdout
+        .ends_with("nas1: nothing to do\n"));
     assert_eq!(w.snapshot(), settled);
 }

@@ -74,7 +74,10 @@ impl HostArgs {
                     name: a.name,
                 };
                 let (plan, _) = host::plan(&opts)?;
-                let next = format!("next: nixpilot lint, then install the machine (nixpilot install {} arrives with issue 7)", opts.name);
+                let next = format!(
+                    "next: nixpilot lint, then install the machine (nixpilot install {} arrives with issue 7)",
+                    opts.name
+                );
                 super::init::finish(&plan, a.dry_run, &next)
             }
         }

@@ -50,7 +50,11 @@ impl InitArgs {
             force: self.force,
         };
         let plan = init::plan(&opts)?;
-        finish(&plan, self.dry_run, "next: nixpilot host add NAME --hardware … --disk … --disks …")
+        finish(
+            &plan,
+            self.dry_run,
+            "next: nixpilot host add NAME --hardware … --disk … --disks …",
+        )
     }
 }
 

@@ -64,7 +64,7 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
         file.open(ids).map_err(|source| ScaffoldError::NeedIdentity {
             file: secrets_rel.clone(),
             why,
-            source,
+            source: Box::new(source),
         })
     };
 
@@ -99,7 +99,12 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
                 let opened = need_identity(file, "derive the missing .pub from the host key")?;
                 let k = key_from_value(opened.plain.get(HOST_KEY_SECRET).ok(), &secrets_rel, &comment)?;
                 host_public = *k.public_bytes();
-                plan.add(&pub_rel, format!("{}\n", k.public_line()), 0o644, format!("public half of the host key in {secrets_rel}"));
+                plan.add(
+                    &pub_rel,
+                    format!("{}\n", k.public_line()),
+                    0o644,
+                    format!("public half of the host key in {secrets_rel}"),
+                );
             }
         }
         if let Some(pem) = &plain_pem {
@@ -113,7 +118,10 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
                     pub_file: pub_rel,
                 });
             }
-            plan.removals.push((plain_rel.clone(), format!("plaintext private key; {secrets_rel} holds it encrypted")));
+            plan.removals.push((
+                plain_rel.clone(),
+                format!("plaintext private key; {secrets_rel} holds it encrypted"),
+            ));
         }
     } else if let Some(pem) = &plain_pem {
         let k = HostKey::from_openssh(pem, &comment).map_err(|source| ScaffoldError::HostKey {
@@ -128,10 +136,18 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
                 })
             }
             Some(_) => {}
-            None => plan.add(&pub_rel, format!("{}\n", k.public_line()), 0o644, format!("public half of {plain_rel}")),
+            None => plan.add(
+                &pub_rel,
+                format!("{}\n", k.public_line()),
+                0o644,
+                format!("public half of {plain_rel}"),
+            ),
         }
         host_public = *k.public_bytes();
-        plan.removals.push((plain_rel.clone(), format!("plaintext private key, moved into {secrets_rel} (encrypted)")));
+        plan.removals.push((
+            plain_rel.clone(),
+            format!("plaintext private key, moved into {secrets_rel} (encrypted)"),
+        ));
         key_for_secrets = Some(k);
     } else if pub_text.is_some() {
         return Err(ScaffoldError::LostPrivateKey {
@@ -145,13 +161,19 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
             source,
         })?;
         host_public = *k.public_bytes();
-        plan.add(&pub_rel, format!("{}\n", k.public_line()), 0o644, "new ed25519 host key (public half)");
+        plan.add(
+            &pub_rel,
+            format!("{}\n", k.public_line()),
+            0o644,
+            "new ed25519 host key (public half)",
+        );
         key_for_secrets = Some(k);
     }
-    let host_recipient = secrets::ssh_to_age::ed25519_public_to_recipient(&host_public).map_err(|e| ScaffoldError::HostKey {
-        file: pub_rel.clone(),
-        source: e.into(),
-    })?;
+    let host_recipient =
+        secrets::ssh_to_age::ed25519_public_to_recipient(&host_public).map_err(|e| ScaffoldError::HostKey {
+            file: pub_rel.clone(),
+            source: e.into(),
+        })?;
 
     // 2. The .sops.yaml rule: the host, the admins, and whoever the current rule lists.
     let admins = admin_recipients(&root)?;
@@ -175,7 +197,9 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
     }
     let rule_keys: Vec<String> = match &current {
         Some(cur) if wanted.iter().all(|w| cur.contains(&w.key)) => {
-            plan.notes.push(format!(".sops.yaml: the rule for {secrets_rel} lists the host and the admins"));
+            plan.notes.push(format!(
+                ".sops.yaml: the rule for {secrets_rel} lists the host and the admins"
+            ));
             cur.clone()
         }
         _ => {
@@ -205,7 +229,12 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
                 .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
                 .unwrap_or(sops_text.clone());
             let bytes = host::new_secrets_file(&root, name, k, &rule_keys, &rule_text)?;
-            plan.add(&secrets_rel, bytes, 0o600, format!("the host key, encrypted for {} recipient(s)", rule_keys.len()));
+            plan.add(
+                &secrets_rel,
+                bytes,
+                0o600,
+                format!("the host key, encrypted for {} recipient(s)", rule_keys.len()),
+            );
         }
         Some(file) => {
             let mut changed = Vec::new();
@@ -225,7 +254,7 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
                     .iter()
                     .map(|r| secrets::Recipient::parse(r))
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| ScaffoldError::Secrets(secrets::SecretsError::Recipient(e)))?;
+                    .map_err(|e| ScaffoldError::from(secrets::SecretsError::Recipient(e)))?;
                 need_identity(file, "re-encrypt its data key for the rule's recipients")?;
                 let changes = file.updatekeys(ids, &parsed)?;
                 changed.push(format!(
@@ -235,7 +264,9 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
                 ));
             }
             if changed.is_empty() {
-                plan.notes.push(format!("{secrets_rel}: holds the host key and is encrypted for the rule's recipients"));
+                plan.notes.push(format!(
+                    "{secrets_rel}: holds the host key and is encrypted for the rule's recipients"
+                ));
             } else {
                 plan.add(&secrets_rel, file.serialize()?, 0o600, changed.join(", "));
             }
@@ -245,7 +276,12 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
     // 4. networking.hostId, when the host uses ZFS and nothing supplies one: the lint rule
     //    zfs-without-host-id knows both and carries the edit.
     match host_id_fix(&root, name) {
-        Some((path, text)) => plan.add(&path, text, 0o644, "networking.hostId (the host uses ZFS and nothing sets it)"),
+        Some((path, text)) => plan.add(
+            &path,
+            text,
+            0o644,
+            "networking.hostId (the host uses ZFS and nothing sets it)",
+        ),
         None => plan.notes.push("networking.hostId: not needed or already set".into()),
     }
     Ok(plan)

@@ -116,17 +116,26 @@ pub fn host_comment(host: &str) -> String {
 }
 
 /// A new secrets file holding only the host key, encrypted for `recipients`.
-pub fn new_secrets_file(root: &Path, host: &str, key: &HostKey, recipients: &[String], sops_text: &str) -> Result<Vec<u8>, ScaffoldError> {
+pub fn new_secrets_file(
+    root: &Path,
+    host: &str,
+    key: &HostKey,
+    recipients: &[String],
+    sops_text: &str,
+) -> Result<Vec<u8>, ScaffoldError> {
     let pem = key.openssh_private();
     let plain = PlainTree {
         format: Format::Yaml,
-        branches: vec![Map(vec![MapItem::Pair(HOST_KEY_SECRET.to_string(), Value::Str(pem.to_string()))])],
+        branches: vec![Map(vec![MapItem::Pair(
+            HOST_KEY_SECRET.to_string(),
+            Value::Str(pem.to_string()),
+        )])],
     };
     let parsed = recipients
         .iter()
         .map(|r| secrets::Recipient::parse(r))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ScaffoldError::Secrets(secrets::SecretsError::Recipient(e)))?;
+        .map_err(|e| ScaffoldError::from(secrets::SecretsError::Recipient(e)))?;
     let mut options = EncryptOptions::default();
     if let Ok(cfg) = sops_config::parse(sops_text) {
         if let Some(indent) = cfg.yaml_indent {
@@ -171,13 +180,23 @@ pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
     let sops_text = match std::fs::read_to_string(&sops_path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(ScaffoldError::Io { path: sops_path, source }),
+        Err(source) => {
+            return Err(ScaffoldError::Io {
+                path: sops_path,
+                source,
+            })
+        }
     };
     let new_sops = sops_rules::upsert_host_rule(&sops_text, name, &recipients)?;
     let keys: Vec<String> = recipients.iter().map(|r| r.key.clone()).collect();
     let secrets = new_secrets_file(&root, name, &key, &keys, &new_sops)?;
 
-    plan.add(&format!("{dir}/configuration.nix"), templates::configuration_nix(&spec), 0o644, format!("{} host, {}", spec.hardware.name(), spec.system.name()));
+    plan.add(
+        &format!("{dir}/configuration.nix"),
+        templates::configuration_nix(&spec),
+        0o644,
+        format!("{} host, {}", spec.hardware.name(), spec.system.name()),
+    );
     plan.add(
         &format!("{dir}/disko.nix"),
         templates::disko_nix(&spec),
@@ -185,23 +204,51 @@ pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
         format!(
             "{} on {}",
             spec.layout.name(),
-            spec.disks.iter().map(|d| d.device.as_str()).collect::<Vec<_>>().join(", ")
+            spec.disks
+                .iter()
+                .map(|d| d.device.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     );
-    plan.add(&format!("{dir}/ssh_host_ed25519_key.pub"), format!("{}\n", key.public_line()), 0o644, "the host's SSH public key");
+    plan.add(
+        &format!("{dir}/ssh_host_ed25519_key.pub"),
+        format!("{}\n", key.public_line()),
+        0o644,
+        "the host's SSH public key",
+    );
     plan.add(
         &format!("{dir}/secrets.yaml"),
         secrets,
         0o600,
-        format!("the host's private SSH key, encrypted for the host and {} admin key(s)", recipients.len() - 1),
+        format!(
+            "the host's private SSH key, encrypted for the host and {} admin key(s)",
+            recipients.len() - 1
+        ),
     );
-    let existing: Vec<String> = plan.files.iter().filter(|f| f.existed).map(|f| f.path.clone()).collect();
+    let existing: Vec<String> = plan
+        .files
+        .iter()
+        .filter(|f| f.existed)
+        .map(|f| f.path.clone())
+        .collect();
     if !existing.is_empty() && !opts.force {
         return Err(ScaffoldError::Exists(existing));
     }
-    plan.add(".sops.yaml", new_sops, 0o644, format!("creation rule for {dir}/secrets.yaml (host key first, then the admins)"));
+    plan.add(
+        ".sops.yaml",
+        new_sops,
+        0o644,
+        format!("creation rule for {dir}/secrets.yaml (host key first, then the admins)"),
+    );
     // A .sops.yaml that did not change is not rewritten.
-    if sops_text == plan.files.last().map(|f| String::from_utf8_lossy(&f.contents).into_owned()).unwrap_or_default() {
+    if sops_text
+        == plan
+            .files
+            .last()
+            .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+            .unwrap_or_default()
+    {
         plan.files.pop();
     }
     for d in spec.disks.iter().filter(|d| d.unstable) {

@@ -29,7 +29,9 @@ pub struct HostKey {
 
 impl std::fmt::Debug for HostKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostKey").field("public", &self.public_line()).finish_non_exhaustive()
+        f.debug_struct("HostKey")
+            .field("public", &self.public_line())
+            .finish_non_exhaustive()
     }
 }
 

@@ -63,27 +63,60 @@ pub fn plan(opts: &InitOptions) -> Result<Plan, ScaffoldError> {
             })?
             .join(&opts.dir)
     };
-    let root: PathBuf = root.components().filter(|c| *c != std::path::Component::CurDir).collect();
+    let root: PathBuf = root
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
     let mut plan = Plan {
         root,
         git_init: true,
         ..Plan::default()
     };
     let keys_path = format!("users/{}/authorized_keys", opts.user);
-    plan.add("flake.nix", templates::flake_nix(), 0o644, "inputs nixpkgs, blueprint, disko, sops-nix, srvos (all following nixpkgs)");
-    plan.add("devshell.nix", templates::devshell_nix(), 0o644, "dev shell with nixos-anywhere and nixos-rebuild");
+    plan.add(
+        "flake.nix",
+        templates::flake_nix(),
+        0o644,
+        "inputs nixpkgs, blueprint, disko, sops-nix, srvos (all following nixpkgs)",
+    );
+    plan.add(
+        "devshell.nix",
+        templates::devshell_nix(),
+        0o644,
+        "dev shell with nixos-anywhere and nixos-rebuild",
+    );
     plan.add(".envrc", templates::envrc(), 0o644, "direnv: use the dev shell");
-    plan.add(".gitignore", templates::gitignore(), 0o644, "ignore direnv and build results");
+    plan.add(
+        ".gitignore",
+        templates::gitignore(),
+        0o644,
+        "ignore direnv and build results",
+    );
     plan.add(
         "modules/nixos/server.nix",
         templates::server_nix(&opts.user),
         0o644,
         "srvos server profile, disko, sops-nix, root's SSH keys, the host key from secrets",
     );
-    plan.add(&keys_path, format!("{}\n", lines.join("\n")), 0o644, format!("the admin key from {}", opts.admin_key.display()));
-    plan.add(".sops.yaml", templates::sops_yaml(&admins), 0o644, "creation rules with the admin's age recipient");
+    plan.add(
+        &keys_path,
+        format!("{}\n", lines.join("\n")),
+        0o644,
+        format!("the admin key from {}", opts.admin_key.display()),
+    );
+    plan.add(
+        ".sops.yaml",
+        templates::sops_yaml(&admins),
+        0o644,
+        "creation rules with the admin's age recipient",
+    );
 
-    let existing: Vec<String> = plan.files.iter().filter(|f| f.existed).map(|f| f.path.clone()).collect();
+    let existing: Vec<String> = plan
+        .files
+        .iter()
+        .filter(|f| f.existed)
+        .map(|f| f.path.clone())
+        .collect();
     if !existing.is_empty() && !opts.force {
         return Err(ScaffoldError::Exists(existing));
     }

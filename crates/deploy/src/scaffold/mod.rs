@@ -25,7 +25,9 @@ pub enum ScaffoldError {
     Input(#[from] validate::InputError),
     #[error("refusing to overwrite existing files (use --force to replace them):\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     Exists(Vec<String>),
-    #[error("no admin SSH key: {looked} does not exist; make one with `ssh-keygen -t ed25519` or pass --admin-key FILE")]
+    #[error(
+        "no admin SSH key: {looked} does not exist; make one with `ssh-keygen -t ed25519` or pass --admin-key FILE"
+    )]
     NoAdminKey { looked: PathBuf },
     #[error("{file}: no ssh-ed25519 public key in it (age, and so nixpilot, needs ed25519 keys); pass another with --admin-key FILE")]
     AdminKeyNotEd25519 { file: PathBuf },
@@ -33,24 +35,44 @@ pub enum ScaffoldError {
     NoAdmins { root: PathBuf },
     #[error("{dir}: not in a flake repository (no flake.nix here or above); run `nixpilot init` first")]
     NotARepo { dir: PathBuf },
-    #[error("host `{host}` does not exist: {dir} has no configuration.nix (create it with `nixpilot host add {host}`)")]
+    #[error(
+        "host `{host}` does not exist: {dir} has no configuration.nix (create it with `nixpilot host add {host}`)"
+    )]
     NoSuchHost { host: String, dir: PathBuf },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
-    Secrets(#[from] SecretsError),
+    Secrets(Box<SecretsError>),
     #[error(transparent)]
     SopsYaml(#[from] sops_rules::SopsYamlError),
     #[error("{file}: {source}")]
-    HostKey { file: String, source: host_key::HostKeyError },
+    HostKey {
+        file: String,
+        source: host_key::HostKeyError,
+    },
     #[error("{pub_file} exists but its private key is in neither {secrets} nor {plain}; it cannot be recovered. If the machine is not installed yet, delete {pub_file} and run bootstrap again to make a new key")]
-    LostPrivateKey { pub_file: String, secrets: String, plain: String },
+    LostPrivateKey {
+        pub_file: String,
+        secrets: String,
+        plain: String,
+    },
     #[error("{what} does not match {pub_file}: the repository holds two different host keys; keep one (delete the other) and run bootstrap again")]
     KeyMismatch { what: String, pub_file: String },
     #[error("{file} cannot be opened with your keys, and bootstrap must {why}: {source}")]
-    NeedIdentity { file: String, why: &'static str, source: SecretsError },
+    NeedIdentity {
+        file: String,
+        why: &'static str,
+        source: Box<SecretsError>,
+    },
     #[error("git {args}: {message}")]
     Git { args: String, message: String },
+}
+
+// Boxed: SecretsError is large, and these errors travel through every `?`.
+impl From<SecretsError> for ScaffoldError {
+    fn from(e: SecretsError) -> Self {
+        ScaffoldError::Secrets(Box::new(e))
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ScaffoldError + '_ {
@@ -153,7 +175,10 @@ impl Plan {
                     git(&self.root, &args)?;
                 }
                 for (path, _) in &self.removals {
-                    git(&self.root, &["rm", "--cached", "--quiet", "--ignore-unmatch", "--", path])?;
+                    git(
+                        &self.root,
+                        &["rm", "--cached", "--quiet", "--ignore-unmatch", "--", path],
+                    )?;
                 }
             }
             Ok(false) => warnings.push(format!(
@@ -161,7 +186,8 @@ impl Plan {
                 self.root.display()
             )),
             Err(GitMissing) => warnings.push(
-                "git was not found on PATH: run `git init && git add .` yourself (flakes only see files git tracks)".into(),
+                "git was not found on PATH: run `git init && git add .` yourself (flakes only see files git tracks)"
+                    .into(),
             ),
         }
         Ok(warnings)
@@ -238,7 +264,10 @@ pub fn find_repo(dir: &Path) -> Result<PathBuf, ScaffoldError> {
         std::env::current_dir().map_err(io_err(dir))?.join(dir)
     };
     // `./x` would show up as `/cwd/./x` in messages.
-    let abs: PathBuf = abs.components().filter(|c| *c != std::path::Component::CurDir).collect();
+    let abs: PathBuf = abs
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
     let mut cur = Some(abs.as_path());
     while let Some(d) = cur {
         if d.join("flake.nix").is_file() {
@@ -278,7 +307,9 @@ pub fn admin_recipients(root: &Path) -> Result<Vec<sops_rules::Recipient>, Scaff
         }
     }
     if out.is_empty() {
-        return Err(ScaffoldError::NoAdmins { root: root.to_path_buf() });
+        return Err(ScaffoldError::NoAdmins {
+            root: root.to_path_buf(),
+        });
     }
     Ok(out)
 }

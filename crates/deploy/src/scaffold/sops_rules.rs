@@ -65,9 +65,9 @@ pub fn current_recipients(text: &str, host: &str) -> Result<Option<Vec<String>>,
 /// `path_regex` is removed), or a new file when `text` is empty.
 pub fn upsert_host_rule(text: &str, host: &str, recipients: &[Recipient]) -> Result<String, SopsYamlError> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let header = lines
-        .iter()
-        .position(|l| l.trim_end() == "creation_rules:" || l.starts_with("creation_rules:") && l[15..].trim_start().starts_with('#'));
+    let header = lines.iter().position(|l| {
+        l.trim_end() == "creation_rules:" || l.starts_with("creation_rules:") && l[15..].trim_start().starts_with('#')
+    });
     let out = match header {
         None => {
             if lines.iter().any(|l| l.starts_with("creation_rules")) {
@@ -94,7 +94,6 @@ pub fn upsert_host_rule(text: &str, host: &str, recipients: &[Recipient]) -> Res
                 .map(|p| p + h + 1)
                 .filter(|&p| lines[p].trim_start().starts_with("- ") || lines[p].trim() == "-");
             let item_indent = first_item.map_or(2, |p| indent_of(lines[p]));
-            let mut end = first_item.unwrap_or(h + 1);
             let mut items: Vec<(usize, usize)> = Vec::new();
             if let Some(first) = first_item {
                 let mut i = first;
@@ -110,7 +109,6 @@ pub fn upsert_host_rule(text: &str, host: &str, recipients: &[Recipient]) -> Res
                         } else if let Some(last) = items.last_mut() {
                             last.1 = i + 1;
                         }
-                        end = i + 1;
                     }
                     i += 1;
                 }
@@ -121,12 +119,16 @@ pub fn upsert_host_rule(text: &str, host: &str, recipients: &[Recipient]) -> Res
                 lines[*s..*e].iter().any(|l| {
                     let t = l.trim_start().trim_start_matches("- ").trim();
                     t.strip_prefix("path_regex:").is_some_and(|v| {
-                        let v = v.split(" #").next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
+                        let v = v
+                            .split(" #")
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .trim_matches(|c| c == '"' || c == '\'');
                         v == ours || v == plain || v.replace("\\\\", "\\") == ours
                     })
                 })
             });
-            let _ = end;
             let mut out = String::new();
             for l in &lines[..=h] {
                 out.push_str(l);
@@ -152,7 +154,10 @@ pub fn upsert_host_rule(text: &str, host: &str, recipients: &[Recipient]) -> Res
             "the edited file would not give the host's rule first place".into(),
             render_rule(host, recipients, 2),
         )),
-        Err(e) => Err(SopsYamlError::CannotEdit(e.to_string(), render_rule(host, recipients, 2))),
+        Err(e) => Err(SopsYamlError::CannotEdit(
+            e.to_string(),
+            render_rule(host, recipients, 2),
+        )),
     }
 }
 

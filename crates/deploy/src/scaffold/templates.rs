@@ -15,7 +15,12 @@ pub enum Hardware {
 }
 
 impl Hardware {
-    pub const NAMES: &'static [&'static str] = &["hetzner-online-amd", "hetzner-online-intel", "generic-uefi", "generic-bios"];
+    pub const NAMES: &'static [&'static str] = &[
+        "hetzner-online-amd",
+        "hetzner-online-intel",
+        "generic-uefi",
+        "generic-bios",
+    ];
 
     pub fn parse(s: &str) -> Option<Hardware> {
         Some(match s {
@@ -239,7 +244,11 @@ pub struct HostSpec {
 
 pub fn configuration_nix(h: &HostSpec) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Host {}, written by `nixpilot host add`; yours to edit from here on.", h.name);
+    let _ = writeln!(
+        out,
+        "# Host {}, written by `nixpilot host add`; yours to edit from here on.",
+        h.name
+    );
     out.push_str("{ flake, inputs, ... }:\n{\n  imports = [\n    ./disko.nix\n    flake.nixosModules.server\n");
     if let Some(m) = h.hardware.srvos_module() {
         let _ = writeln!(out, "    inputs.srvos.nixosModules.{m}");
@@ -264,7 +273,10 @@ pub fn configuration_nix(h: &HostSpec) -> String {
         (v4, Some(v6), true) => {
             out.push_str("  # Hetzner Online sends no IPv6 router advertisements, so srvos asserts this is set.\n");
             if let Some(v4) = v4 {
-                let _ = writeln!(out, "  # IPv4 comes from DHCP on the same uplink (public address {v4}).");
+                let _ = writeln!(
+                    out,
+                    "  # IPv4 comes from DHCP on the same uplink (public address {v4})."
+                );
             }
             let _ = writeln!(
                 out,
@@ -275,7 +287,11 @@ pub fn configuration_nix(h: &HostSpec) -> String {
         (v4, v6, _) => {
             let addrs: Vec<&str> = v4.iter().chain(v6.iter()).map(String::as_str).collect();
             if !addrs.is_empty() {
-                let _ = writeln!(out, "  # Public addresses (from DHCP / router advertisements): {}\n", addrs.join(", "));
+                let _ = writeln!(
+                    out,
+                    "  # Public addresses (from DHCP / router advertisements): {}\n",
+                    addrs.join(", ")
+                );
             }
         }
     }
@@ -302,7 +318,13 @@ pub fn disko_nix(h: &HostSpec) -> String {
         (0..h.disks.len()).map(|i| format!("disk{i}")).collect()
     };
     // One ESP per disk of a mirror, so either disk boots alone.
-    let esp_mount = |i: usize| if mirror { format!("/boot{i}") } else { "/boot".to_string() };
+    let esp_mount = |i: usize| {
+        if mirror {
+            format!("/boot{i}")
+        } else {
+            "/boot".to_string()
+        }
+    };
 
     let mut out = String::new();
     let _ = writeln!(
@@ -362,7 +384,9 @@ pub fn disko_nix(h: &HostSpec) -> String {
                 nix_string(&esp_mount(i))
             );
         } else {
-            out.push_str("            bios = {\n              size = \"1M\";\n              type = \"EF02\";\n            };\n");
+            out.push_str(
+                "            bios = {\n              size = \"1M\";\n              type = \"EF02\";\n            };\n",
+            );
             if h.layout.zfs() {
                 // GRUB cannot read every ZFS feature; the kernels live on a plain filesystem.
                 out.push_str(

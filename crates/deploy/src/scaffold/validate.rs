@@ -56,7 +56,10 @@ pub fn host_name(name: &str) -> Result<(), InputError> {
     if name.contains('.') {
         return err("it contains a dot (a host name, not a domain name)");
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         return err("it contains a character other than a-z, 0-9 and -");
     }
     if !name.as_bytes()[0].is_ascii_lowercase() {
@@ -72,10 +75,7 @@ pub fn host_name(name: &str) -> Result<(), InputError> {
 pub fn user_name(name: &str) -> Result<(), InputError> {
     let ok = !name.is_empty()
         && name.len() <= 32
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
@@ -151,8 +151,7 @@ pub fn disk(value: &str) -> Result<Disk, InputError> {
     };
     let allowed = |s: &str| {
         !s.is_empty()
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'+' | b'@' | b'/'))
     };
     if let Some(rest) = value.strip_prefix("/dev/") {
@@ -214,9 +213,14 @@ fn kernel_name(name: &str) -> bool {
         return letters_then_digits(rest);
     }
     if let Some(rest) = name.strip_prefix("nvme") {
-        let Some((ctrl, ns)) = rest.split_once('n') else { return false };
+        let Some((ctrl, ns)) = rest.split_once('n') else {
+            return false;
+        };
         let ns = ns.split_once('p').map_or(ns, |(n, _)| n);
-        return !ctrl.is_empty() && ctrl.bytes().all(|b| b.is_ascii_digit()) && !ns.is_empty() && ns.bytes().all(|b| b.is_ascii_digit());
+        return !ctrl.is_empty()
+            && ctrl.bytes().all(|b| b.is_ascii_digit())
+            && !ns.is_empty()
+            && ns.bytes().all(|b| b.is_ascii_digit());
     }
     false
 }
@@ -233,7 +237,9 @@ fn kernel_like(name: &str) -> bool {
 fn kernel_whole_disk(name: &str) -> Result<(), &'static str> {
     let partition = if name.starts_with("nvme") || name.starts_with("mmcblk") {
         name.rsplit_once('p').is_some_and(|(head, n)| {
-            head.bytes().last().is_some_and(|b| b.is_ascii_digit()) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+            head.bytes().last().is_some_and(|b| b.is_ascii_digit())
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
         })
     } else if ["sd", "hd", "vd", "xvd"].iter().any(|p| name.starts_with(p)) {
         name.bytes().last().is_some_and(|b| b.is_ascii_digit())
@@ -287,14 +293,29 @@ mod tests {
 
     #[test]
     fn disks() {
-        assert_eq!(disk("nvme0n1").map(|d| (d.device, d.unstable)), Ok(("/dev/nvme0n1".into(), true)));
-        assert_eq!(disk("vda").map(|d| (d.device, d.unstable)), Ok(("/dev/vda".into(), false)));
+        assert_eq!(
+            disk("nvme0n1").map(|d| (d.device, d.unstable)),
+            Ok(("/dev/nvme0n1".into(), true))
+        );
+        assert_eq!(
+            disk("vda").map(|d| (d.device, d.unstable)),
+            Ok(("/dev/vda".into(), false))
+        );
         assert_eq!(
             disk("nvme-SAMSUNG_MZVL2512HCJQ-00B00_S675NX0T000001").map(|d| d.device),
             Ok("/dev/disk/by-id/nvme-SAMSUNG_MZVL2512HCJQ-00B00_S675NX0T000001".into())
         );
         assert!(disk("/dev/disk/by-id/ata-X").is_ok());
-        for bad in ["nvme0n1p1", "sda1", "/dev/sda2", "../etc", "/etc/passwd", "ata-X-part1", "a b", ""] {
+        for bad in [
+            "nvme0n1p1",
+            "sda1",
+            "/dev/sda2",
+            "../etc",
+            "/etc/passwd",
+            "ata-X-part1",
+            "a b",
+            "",
+        ] {
             assert!(disk(bad).is_err(), "{bad}");
         }
     }
