@@ -346,6 +346,14 @@ fn every_layout_lints_clean() {
 #[test]
 fn errors_are_clear_and_write_nothing() {
     let Some(w) = World::new() else { return };
+    // init --dry-run lists the files and creates nothing, not even the directory.
+    let parent = w.repo.parent().expect("parent").to_path_buf();
+    let dry = w.run_in(&parent, &["init", "repo", "--dry-run"], &[]).ok().stdout;
+    assert!(
+        dry.contains("create flake.nix") && dry.contains("create .sops.yaml") && dry.contains("run git init"),
+        "{dry}"
+    );
+    assert!(!w.repo.exists(), "init --dry-run created the directory");
     w.init();
     let before = w.snapshot();
     let base = ["--disk", "ext4-single", "--disks", "vda"];
