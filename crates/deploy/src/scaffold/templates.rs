@@ -249,7 +249,16 @@ pub fn configuration_nix(h: &HostSpec) -> String {
         "# Host {}, written by `nixpilot host add`; yours to edit from here on.",
         h.name
     );
-    out.push_str("{ flake, inputs, ... }:\n{\n  imports = [\n    ./disko.nix\n    flake.nixosModules.server\n");
+    // `inputs` only when a module of another flake is imported (srvos's hardware modules).
+    let args = if h.hardware.srvos_module().is_some() {
+        "{ flake, inputs, ... }:"
+    } else {
+        "{ flake, ... }:"
+    };
+    let _ = write!(
+        out,
+        "{args}\n{{\n  imports = [\n    ./disko.nix\n    flake.nixosModules.server\n"
+    );
     if let Some(m) = h.hardware.srvos_module() {
         let _ = writeln!(out, "    inputs.srvos.nixosModules.{m}");
     }
