@@ -238,3 +238,48 @@ fn bad_messages_get_errors_and_the_server_keeps_serving() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn goto_definition_and_hover_follow_the_project_model() {
+    let dir = copy_to_temp(&common::example("demo"));
+    let root = dir.path();
+    // A lock file so hover can say what the input is pinned to.
+    std::fs::write(
+        root.join("flake.lock"),
+        r#"{"nodes":{"root":{"inputs":{"srvos":"srvos"}},"srvos":{"locked":{"type":"github","owner":"nix-community","repo":"srvos","rev":"0123456789abcdef0123456789abcdef01234567","lastModified":1700000000,"narHash":"sha256-x"},"original":{"type":"github","owner":"nix-community","repo":"srvos"}}},"root":"root","version":7}"#,
+    )
+    .unwrap();
+    let path = root.join("hosts/web1/configuration.nix");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.initialize();
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}));
+    let _ = c.diagnostics(&uri, Some(1));
+    let position_of = |needle: &str, extra: usize| {
+        let at = text.find(needle).unwrap() + extra;
+        let line = text[..at].matches('\n').count();
+        let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+        json!({"line": line, "character": col})
+    };
+    let goto = |c: &mut Client, pos: Value| {
+        c.request("textDocument/definition", json!({"textDocument": {"uri": uri}, "position": pos}))["result"].clone()
+    };
+    let module = goto(&mut c, position_of("flake.nixosModules.server", 20));
+    assert_eq!(module["uri"], self::uri(&root.join("modules/nixos/server.nix")));
+    let disko = goto(&mut c, position_of("./disko.nix", 3));
+    assert_eq!(disko["uri"], self::uri(&root.join("hosts/web1/disko.nix")));
+    let input = goto(&mut c, position_of("inputs.srvos", 8));
+    assert_eq!(input["uri"], self::uri(&root.join("flake.nix")));
+    let flake = std::fs::read_to_string(root.join("flake.nix")).unwrap();
+    let line = input["range"]["start"]["line"].as_u64().unwrap() as usize;
+    assert!(flake.lines().nth(line).unwrap().contains("srvos"), "points at the srvos input");
+    let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": position_of("inputs.srvos", 8)}));
+    let value = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("github:nix-community/srvos"), "{value}");
+    assert!(value.contains("0123456789abcdef"), "{value}");
+    assert!(value.contains("2023-11-14"), "{value}");
+    // Nothing to find on a plain string.
+    let none = goto(&mut c, position_of("\"x86_64-linux\"", 2));
+    assert!(none.is_null(), "{none}");
+}

@@ -21,6 +21,8 @@ pub struct ProjectAnalysis {
     pub texts: BTreeMap<String, Document>,
     /// Why `nixpilot.toml` was ignored, if it was.
     pub config_error: Option<String>,
+    /// The project model the run built (navigation and hover read it).
+    pub project: Option<nixpilot_lint::project::Project>,
 }
 
 impl Texts for ProjectAnalysis {
@@ -66,7 +68,7 @@ pub fn analyze(root: &Path, open: &[(PathBuf, Document)]) -> ProjectAnalysis {
     for d in result.diagnostics {
         diagnostics.entry(d.span.file.to_string()).or_default().push(d);
     }
-    ProjectAnalysis { root: root.to_path_buf(), diagnostics, texts, config_error }
+    ProjectAnalysis { root: root.to_path_buf(), diagnostics, texts, config_error, project: result.project }
 }
 
 /// The project root of a file: the nearest directory at or above it holding flake.nix.

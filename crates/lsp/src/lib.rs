@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod convert;
 pub mod documents;
+pub mod navigation;
 pub mod server;
 pub mod transport;
 

@@ -55,6 +55,18 @@ impl Server {
         Server { client, events, shared }
     }
 
+    /// The project root, relative path, current text and byte offset of a position in an
+    /// open document.
+    fn locate(&self, uri: &Url, position: Position) -> Option<(PathBuf, String, String, usize)> {
+        let path = uri.to_file_path().ok()?;
+        let state = self.shared.lock().ok()?;
+        let doc = state.documents.get(uri)?;
+        let offset = doc.byte_offset(position)?;
+        let root = analysis::project_root(&path);
+        let rel = nixpilot_lint::vfs::relative_path(&root, &path);
+        Some((root, rel, doc.text(), offset))
+    }
+
     fn send(&self, event: Event) {
         // The receiver lives as long as the server; a send can only fail during shutdown.
         let _ = self.events.send(event);
@@ -140,7 +152,19 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
             if let Some(e) = &a.config_error {
                 messages.push(format!("nixpilot: {e} (using the default configuration)"));
             }
-            for (path, diags) in &a.diagnostics {
+            // Open documents get a (possibly empty) list every time: clients show "clean".
+            let mut paths: Vec<&String> = a.diagnostics.keys().collect();
+            let open_paths: Vec<String> = state
+                .documents
+                .keys()
+                .filter_map(|u| u.to_file_path().ok())
+                .filter(|p| p.starts_with(&a.root))
+                .map(|p| nixpilot_lint::vfs::relative_path(&a.root, &p))
+                .collect();
+            paths.extend(open_paths.iter().filter(|p| !a.diagnostics.contains_key(*p)));
+            let empty = Vec::new();
+            for path in paths {
+                let diags = a.diagnostics.get(path).unwrap_or(&empty);
                 let Some(uri) = convert::Texts::uri(a, path) else { continue };
                 let lsp: Vec<Diagnostic> = diags.iter().filter_map(|d| convert::diagnostic(d, a)).collect();
                 let version = state.documents.get(&uri).map(|d| d.version);
@@ -174,6 +198,8 @@ impl LanguageServer for Server {
                     save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                     ..TextDocumentSyncOptions::default()
                 })),
+                definition_provider: Some(OneOf::Left(true)),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                     code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
                     ..CodeActionOptions::default()
@@ -223,6 +249,35 @@ impl LanguageServer for Server {
 
     async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
         self.send(Event::Refresh);
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let at = params.text_document_position_params;
+        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else { return Ok(None) };
+        let Ok(state) = self.shared.lock() else { return Ok(None) };
+        let Some(project) = state.analyses.get(&root).and_then(|a| a.project.as_ref()) else { return Ok(None) };
+        let exists = |p: &str| std::fs::metadata(root.join(p)).ok().map(|m| m.is_file());
+        let Some(target) = crate::navigation::definition(project, &rel, &text, offset, &exists) else { return Ok(None) };
+        let Ok(uri) = Url::from_file_path(root.join(&target.file)) else { return Ok(None) };
+        // The range needs the target's text: an open buffer, the model's copy, or the disk.
+        let doc = state
+            .analyses
+            .get(&root)
+            .and_then(|a| a.texts.get(&target.file).cloned())
+            .or_else(|| std::fs::read_to_string(root.join(&target.file)).ok().map(|t| Document::new(&t, 0)));
+        let range = doc.map(|d| d.range(target.range)).unwrap_or_default();
+        Ok(Some(GotoDefinitionResponse::Scalar(Location { uri, range })))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let at = params.text_document_position_params;
+        let Some((root, _, text, offset)) = self.locate(&at.text_document.uri, at.position) else { return Ok(None) };
+        let Ok(state) = self.shared.lock() else { return Ok(None) };
+        let Some(project) = state.analyses.get(&root).and_then(|a| a.project.as_ref()) else { return Ok(None) };
+        Ok(crate::navigation::hover(project, &text, offset).map(|value| Hover {
+            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value }),
+            range: None,
+        }))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

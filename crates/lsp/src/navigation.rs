@@ -1,0 +1,137 @@
+//! Goto definition and hover from the project model: import paths to files,
+//! `flake.nixosModules.<m>` to the module's file, `inputs.<i>` to its declaration in flake.nix.
+
+use nixpilot_lint::project::nix::select_path;
+use nixpilot_lint::project::{source, Project};
+use rnix::ast;
+use rnix::{SyntaxKind, SyntaxNode};
+use rowan::ast::AstNode;
+use rowan::{TextRange, TextSize};
+
+/// Where a name at the cursor is defined: a project-relative file and a range in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub file: String,
+    pub range: TextRange,
+}
+
+/// The outermost `a.b.c` selection around `offset`, and the index of the segment under it.
+fn selection_at(root: &SyntaxNode, offset: TextSize) -> Option<(Vec<String>, usize)> {
+    let token = root.token_at_offset(offset).right_biased()?;
+    let mut select = None;
+    for node in token.parent_ancestors() {
+        match node.kind() {
+            SyntaxKind::NODE_SELECT => select = Some(node),
+            SyntaxKind::NODE_ATTRPATH | SyntaxKind::NODE_IDENT => {}
+            _ if select.is_some() => break,
+            _ => {}
+        }
+    }
+    let select = select.or_else(|| token.parent_ancestors().find(|n| n.kind() == SyntaxKind::NODE_IDENT))?;
+    let expr = ast::Expr::cast(select.clone())?;
+    let path = select_path(&expr)?;
+    // Which segment: count identifier/string attributes that start before the cursor.
+    let segment = select
+        .descendants()
+        .filter(|n| matches!(n.kind(), SyntaxKind::NODE_IDENT | SyntaxKind::NODE_STRING))
+        .filter(|n| n.text_range().start() <= offset)
+        .count()
+        .saturating_sub(1)
+        .min(path.len().saturating_sub(1));
+    Some((path, segment))
+}
+
+pub fn definition(project: &Project, file: &str, text: &str, offset: usize, exists: &dyn Fn(&str) -> Option<bool>) -> Option<Target> {
+    let offset = TextSize::from(offset.min(text.len()) as u32);
+    let parse = rnix::Root::parse(text);
+    let root = parse.syntax();
+    let token = root.token_at_offset(offset).right_biased()?;
+    if token.kind() == SyntaxKind::TOKEN_PATH_REL {
+        let mut path = source::join(source::parent(file), token.text())?;
+        if exists(&path) == Some(false) {
+            path = format!("{path}/default.nix");
+        }
+        return exists(&path).filter(|is_file| *is_file).map(|_| Target { file: path, range: TextRange::empty(0.into()) });
+    }
+    let (path, segment) = selection_at(&root, offset)?;
+    let s: Vec<&str> = path.iter().map(String::as_str).collect();
+    match s.as_slice() {
+        ["flake" | "self", "modules", class, name, ..] => {
+            let module = project.layout.module(class, name)?;
+            Some(Target { file: module.file.as_deref()?.to_string(), range: TextRange::empty(0.into()) })
+        }
+        ["flake" | "self", alias, name, ..] | ["inputs", "self", alias, name, ..] => {
+            let class = match *alias {
+                "nixosModules" => "nixos",
+                "darwinModules" => "darwin",
+                "homeModules" => "home",
+                _ => return None,
+            };
+            let module = project.layout.module(class, name)?;
+            Some(Target { file: module.file.as_deref()?.to_string(), range: TextRange::empty(0.into()) })
+        }
+        ["inputs", input, ..] if segment >= 1 => {
+            let flake = project.flake.as_ref()?;
+            let declared = flake.input(input)?;
+            Some(Target { file: flake.file.to_string(), range: declared.name_range })
+        }
+        _ => None,
+    }
+}
+
+/// Markdown for the input under the cursor: its url and what the lock pins.
+pub fn hover(project: &Project, text: &str, offset: usize) -> Option<String> {
+    let offset = TextSize::from(offset.min(text.len()) as u32);
+    let parse = rnix::Root::parse(text);
+    let (path, segment) = selection_at(&parse.syntax(), offset)?;
+    let [base, input, ..] = path.as_slice() else { return None };
+    if base != "inputs" || segment < 1 {
+        return None;
+    }
+    let flake = project.flake.as_ref()?;
+    let declared = flake.input(input)?;
+    let mut out = format!("**input `{input}`**");
+    if let Some(url) = &declared.url {
+        out.push_str(&format!("\n\nurl: `{url}`"));
+    }
+    if let Some(follows) = &declared.follows {
+        out.push_str(&format!("\n\nfollows `{}`", follows.target));
+    }
+    if let Some(Ok(lock)) = &project.lock {
+        let node = lock.root_inputs().find(|(name, _)| *name == input).and_then(|_| lock.resolve(std::slice::from_ref(input)));
+        if let Some(locked) = node.and_then(|key| lock.nodes.get(key)).and_then(|n| n.locked.as_ref()) {
+            if let Some(rev) = &locked.rev {
+                out.push_str(&format!("\n\nlocked rev: `{rev}`"));
+            }
+            if let Some(ts) = locked.last_modified {
+                out.push_str(&format!("\n\nlast modified: {}", date(ts)));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// A Unix timestamp as `YYYY-MM-DD` (UTC), without a date library.
+fn date(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates() {
+        assert_eq!(super::date(0), "1970-01-01");
+        assert_eq!(super::date(1_700_000_000), "2023-11-14");
+    }
+}
