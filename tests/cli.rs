@@ -392,6 +392,10 @@ fn progress_is_shown_on_a_terminal_only() {
 
 fn which(name: &str) -> Result<std::path::PathBuf, ()> {
     std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+        })
         .ok_or(())
 }

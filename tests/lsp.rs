@@ -55,12 +55,21 @@ impl Client {
                 if reader.read_exact(&mut body).is_err() {
                     return;
                 }
-                if tx.send(serde_json::from_slice(&body).expect("server sent valid JSON")).is_err() {
+                if tx
+                    .send(serde_json::from_slice(&body).expect("server sent valid JSON"))
+                    .is_err()
+                {
                     return;
                 }
             }
         });
-        Client { child, stdin, messages, backlog: Vec::new(), next_id: 1 }
+        Client {
+            child,
+            stdin,
+            messages,
+            backlog: Vec::new(),
+            next_id: 1,
+        }
     }
 
     fn send_raw(&mut self, body: &[u8]) {
@@ -70,13 +79,21 @@ impl Client {
     }
 
     fn notify(&mut self, method: &str, params: Value) {
-        self.send_raw(json!({"jsonrpc": "2.0", "method": method, "params": params}).to_string().as_bytes());
+        self.send_raw(
+            json!({"jsonrpc": "2.0", "method": method, "params": params})
+                .to_string()
+                .as_bytes(),
+        );
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
-        self.send_raw(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string().as_bytes());
+        self.send_raw(
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+                .to_string()
+                .as_bytes(),
+        );
         self.wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
     }
 
@@ -88,7 +105,10 @@ impl Client {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let m = self.messages.recv_timeout(left).expect("timed out waiting for the server");
+            let m = self
+                .messages
+                .recv_timeout(left)
+                .expect("timed out waiting for the server");
             if m.get("id").is_some() && m.get("method").is_some() {
                 // client/registerCapability and friends: accept.
                 let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": null});
@@ -113,7 +133,10 @@ impl Client {
     }
 
     fn initialize(&mut self) -> Value {
-        let r = self.request("initialize", json!({"processId": null, "rootUri": null, "capabilities": {}}));
+        let r = self.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {}}),
+        );
         self.notify("initialized", json!({}));
         r
     }
@@ -141,14 +164,23 @@ fn diagnostics_quick_fix_and_they_clear() {
     let uri = uri(&path);
     let mut c = Client::start();
     let init = c.initialize();
-    assert_eq!(init["result"]["capabilities"]["textDocumentSync"]["change"], 2, "incremental sync");
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}));
+    assert_eq!(
+        init["result"]["capabilities"]["textDocumentSync"]["change"], 2,
+        "incremental sync"
+    );
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}),
+    );
     let diags = c.diagnostics(&uri, Some(1));
     assert_eq!(codes(&diags), ["unused-let-binding", "unused-suppression"]);
     let unused = &diags[0];
     assert_eq!(unused["range"]["start"], json!({"line": 4, "character": 2}));
     assert_eq!(unused["source"], "nixpilot");
-    assert!(unused["codeDescription"]["href"].as_str().unwrap().contains("#unused-let-binding"));
+    assert!(unused["codeDescription"]["href"]
+        .as_str()
+        .unwrap()
+        .contains("#unused-let-binding"));
 
     let actions = c.request(
         "textDocument/codeAction",
@@ -156,7 +188,13 @@ fn diagnostics_quick_fix_and_they_clear() {
     );
     let actions = actions["result"].as_array().unwrap();
     let titles: Vec<&str> = actions.iter().map(|a| a["title"].as_str().unwrap()).collect();
-    assert_eq!(titles, ["Remove the unused binding `hostname`", "Allow `unused-let-binding` on this line"]);
+    assert_eq!(
+        titles,
+        [
+            "Remove the unused binding `hostname`",
+            "Allow `unused-let-binding` on this line"
+        ]
+    );
     assert_eq!(actions[0]["isPreferred"], true);
     assert_eq!(actions[0]["kind"], "quickfix");
 
@@ -183,7 +221,10 @@ fn a_hundred_rapid_edits_apply_in_order() {
     let uri = uri(&path);
     let mut c = Client::start();
     c.initialize();
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 0, "text": "let\nin\n{ }\n"}}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 0, "text": "let\nin\n{ }\n"}}),
+    );
     // Each edit inserts before `in`, at the line that only exists once the previous edits are in.
     for i in 0..100 {
         c.notify(
@@ -223,7 +264,10 @@ fn bad_messages_get_errors_and_the_server_keeps_serving() {
     // Diagnostics still flow, and a non-UTF-8 Nix file on disk is reported, not fatal.
     let open = dir.path().join("flake.nix");
     let open_uri = uri(&open);
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": open_uri, "languageId": "nix", "version": 1, "text": "let x = 1; in { }\n"}}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": open_uri, "languageId": "nix", "version": 1, "text": "let x = 1; in { }\n"}}),
+    );
     assert_eq!(codes(&c.diagnostics(&open_uri, Some(1))), ["unused-let-binding"]);
     let shutdown = c.request("shutdown", json!(null));
     assert!(shutdown["error"].is_null(), "{shutdown}");
@@ -254,7 +298,10 @@ fn goto_definition_and_hover_follow_the_project_model() {
     let uri = uri(&path);
     let mut c = Client::start();
     c.initialize();
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}),
+    );
     let _ = c.diagnostics(&uri, Some(1));
     let position_of = |needle: &str, extra: usize| {
         let at = text.find(needle).unwrap() + extra;
@@ -263,7 +310,11 @@ fn goto_definition_and_hover_follow_the_project_model() {
         json!({"line": line, "character": col})
     };
     let goto = |c: &mut Client, pos: Value| {
-        c.request("textDocument/definition", json!({"textDocument": {"uri": uri}, "position": pos}))["result"].clone()
+        c.request(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": uri}, "position": pos}),
+        )["result"]
+            .clone()
     };
     let module = goto(&mut c, position_of("flake.nixosModules.server", 20));
     assert_eq!(module["uri"], self::uri(&root.join("modules/nixos/server.nix")));
@@ -273,8 +324,14 @@ fn goto_definition_and_hover_follow_the_project_model() {
     assert_eq!(input["uri"], self::uri(&root.join("flake.nix")));
     let flake = std::fs::read_to_string(root.join("flake.nix")).unwrap();
     let line = input["range"]["start"]["line"].as_u64().unwrap() as usize;
-    assert!(flake.lines().nth(line).unwrap().contains("srvos"), "points at the srvos input");
-    let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": position_of("inputs.srvos", 8)}));
+    assert!(
+        flake.lines().nth(line).unwrap().contains("srvos"),
+        "points at the srvos input"
+    );
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": position_of("inputs.srvos", 8)}),
+    );
     let value = hover["result"]["contents"]["value"].as_str().unwrap();
     assert!(value.contains("github:nix-community/srvos"), "{value}");
     assert!(value.contains("0123456789abcdef"), "{value}");

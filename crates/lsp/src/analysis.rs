@@ -61,14 +61,22 @@ pub fn analyze(root: &Path, open: &[(PathBuf, Document)]) -> ProjectAnalysis {
     }
     if let Some(project) = &result.project {
         for s in project.sources() {
-            texts.entry(s.path.to_string()).or_insert_with(|| Document::new(&s.text, 0));
+            texts
+                .entry(s.path.to_string())
+                .or_insert_with(|| Document::new(&s.text, 0));
         }
     }
     let mut diagnostics: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
     for d in result.diagnostics {
         diagnostics.entry(d.span.file.to_string()).or_default().push(d);
     }
-    ProjectAnalysis { root: root.to_path_buf(), diagnostics, texts, config_error, project: result.project }
+    ProjectAnalysis {
+        root: root.to_path_buf(),
+        diagnostics,
+        texts,
+        config_error,
+        project: result.project,
+    }
 }
 
 /// The project root of a file: the nearest directory at or above it holding flake.nix.
@@ -80,5 +88,7 @@ pub fn project_root(path: &Path) -> PathBuf {
         }
         dir = d.parent();
     }
-    path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"))
+    path.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"))
 }

@@ -32,7 +32,10 @@ pub fn diagnostic(d: &Diagnostic, texts: &dyn Texts) -> Option<lsp::Diagnostic> 
         .filter_map(|l| {
             let uri = texts.uri(&l.span.file)?;
             let range = texts.document(&l.span.file)?.range(l.span.range);
-            Some(DiagnosticRelatedInformation { location: Location { uri, range }, message: l.message.clone() })
+            Some(DiagnosticRelatedInformation {
+                location: Location { uri, range },
+                message: l.message.clone(),
+            })
         })
         .collect();
     let meta = nixpilot_lint::rules::by_name(d.rule);
@@ -40,7 +43,9 @@ pub fn diagnostic(d: &Diagnostic, texts: &dyn Texts) -> Option<lsp::Diagnostic> 
         range: doc.range(d.span.range),
         severity: Some(severity(d.severity)),
         code: Some(NumberOrString::String(d.rule.to_string())),
-        code_description: meta.and_then(|m| Url::parse(&m.help_uri()).ok()).map(|href| CodeDescription { href }),
+        code_description: meta
+            .and_then(|m| Url::parse(&m.help_uri()).ok())
+            .map(|href| CodeDescription { href }),
         source: Some("nixpilot".into()),
         message: d.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
@@ -50,7 +55,11 @@ pub fn diagnostic(d: &Diagnostic, texts: &dyn Texts) -> Option<lsp::Diagnostic> 
 }
 
 /// Every fix of a diagnostic as a quick fix; safe ones are marked preferred.
-pub fn quick_fixes(d: &Diagnostic, lsp_diagnostic: &lsp::Diagnostic, texts: &dyn Texts) -> Vec<lsp::CodeActionOrCommand> {
+pub fn quick_fixes(
+    d: &Diagnostic,
+    lsp_diagnostic: &lsp::Diagnostic,
+    texts: &dyn Texts,
+) -> Vec<lsp::CodeActionOrCommand> {
     let mut out = Vec::new();
     for fix in &d.fixes {
         if fix.edits.is_empty() {
@@ -60,10 +69,10 @@ pub fn quick_fixes(d: &Diagnostic, lsp_diagnostic: &lsp::Diagnostic, texts: &dyn
         let mut complete = true;
         for edit in &fix.edits {
             match (texts.uri(&edit.span.file), texts.document(&edit.span.file)) {
-                (Some(uri), Some(doc)) => changes
-                    .entry(uri)
-                    .or_default()
-                    .push(TextEdit { range: doc.range(edit.span.range), new_text: edit.new_text.clone() }),
+                (Some(uri), Some(doc)) => changes.entry(uri).or_default().push(TextEdit {
+                    range: doc.range(edit.span.range),
+                    new_text: edit.new_text.clone(),
+                }),
                 _ => complete = false,
             }
         }
@@ -79,7 +88,10 @@ pub fn quick_fixes(d: &Diagnostic, lsp_diagnostic: &lsp::Diagnostic, texts: &dyn
             title: format!("{}{suffix}", fix.title),
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![lsp_diagnostic.clone()]),
-            edit: Some(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }),
+            edit: Some(WorkspaceEdit {
+                changes: Some(changes),
+                ..WorkspaceEdit::default()
+            }),
             is_preferred: Some(fix.applicability == Applicability::Safe),
             ..lsp::CodeAction::default()
         }));
@@ -88,7 +100,11 @@ pub fn quick_fixes(d: &Diagnostic, lsp_diagnostic: &lsp::Diagnostic, texts: &dyn
 }
 
 /// "Allow this rule here": a suppression comment on its own line above the diagnostic.
-pub fn allow_action(d: &Diagnostic, lsp_diagnostic: &lsp::Diagnostic, texts: &dyn Texts) -> Option<lsp::CodeActionOrCommand> {
+pub fn allow_action(
+    d: &Diagnostic,
+    lsp_diagnostic: &lsp::Diagnostic,
+    texts: &dyn Texts,
+) -> Option<lsp::CodeActionOrCommand> {
     if !d.span.file.ends_with(".nix") {
         return None;
     }
@@ -97,13 +113,22 @@ pub fn allow_action(d: &Diagnostic, lsp_diagnostic: &lsp::Diagnostic, texts: &dy
     let line = lsp_diagnostic.range.start.line as usize;
     let text = doc.rope.get_line(line)?.to_string();
     let indent: String = text.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
-    let at = lsp::Position { line: line as u32, character: 0 };
-    let edit = TextEdit { range: lsp::Range { start: at, end: at }, new_text: format!("{indent}# nixpilot: allow({})\n", d.rule) };
+    let at = lsp::Position {
+        line: line as u32,
+        character: 0,
+    };
+    let edit = TextEdit {
+        range: lsp::Range { start: at, end: at },
+        new_text: format!("{indent}# nixpilot: allow({})\n", d.rule),
+    };
     Some(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
         title: format!("Allow `{}` on this line", d.rule),
         kind: Some(CodeActionKind::QUICKFIX),
         diagnostics: Some(vec![lsp_diagnostic.clone()]),
-        edit: Some(WorkspaceEdit { changes: Some(HashMap::from([(uri, vec![edit])])), ..WorkspaceEdit::default() }),
+        edit: Some(WorkspaceEdit {
+            changes: Some(HashMap::from([(uri, vec![edit])])),
+            ..WorkspaceEdit::default()
+        }),
         is_preferred: Some(false),
         ..lsp::CodeAction::default()
     }))

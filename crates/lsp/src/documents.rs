@@ -17,7 +17,10 @@ pub struct OutOfRange;
 
 impl Document {
     pub fn new(text: &str, version: i32) -> Document {
-        Document { rope: Rope::from_str(text), version }
+        Document {
+            rope: Rope::from_str(text),
+            version,
+        }
     }
 
     pub fn text(&self) -> String {
@@ -70,11 +73,17 @@ impl Document {
         let line = self.rope.char_to_line(char_idx);
         let line_start = self.rope.line_to_char(line);
         let col = self.rope.line(line).char_to_utf16_cu(char_idx - line_start);
-        Position { line: line as u32, character: col as u32 }
+        Position {
+            line: line as u32,
+            character: col as u32,
+        }
     }
 
     pub fn range(&self, range: rowan::TextRange) -> Range {
-        Range { start: self.position(range.start().into()), end: self.position(range.end().into()) }
+        Range {
+            start: self.position(range.start().into()),
+            end: self.position(range.end().into()),
+        }
     }
 
     /// The byte offset of an LSP position.
@@ -89,7 +98,16 @@ mod tests {
 
     fn change(sl: u32, sc: u32, el: u32, ec: u32, text: &str) -> TextDocumentContentChangeEvent {
         TextDocumentContentChangeEvent {
-            range: Some(Range { start: Position { line: sl, character: sc }, end: Position { line: el, character: ec } }),
+            range: Some(Range {
+                start: Position {
+                    line: sl,
+                    character: sc,
+                },
+                end: Position {
+                    line: el,
+                    character: ec,
+                },
+            }),
             range_length: None,
             text: text.into(),
         }

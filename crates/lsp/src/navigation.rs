@@ -41,7 +41,13 @@ fn selection_at(root: &SyntaxNode, offset: TextSize) -> Option<(Vec<String>, usi
     Some((path, segment))
 }
 
-pub fn definition(project: &Project, file: &str, text: &str, offset: usize, exists: &dyn Fn(&str) -> Option<bool>) -> Option<Target> {
+pub fn definition(
+    project: &Project,
+    file: &str,
+    text: &str,
+    offset: usize,
+    exists: &dyn Fn(&str) -> Option<bool>,
+) -> Option<Target> {
     let offset = TextSize::from(offset.min(text.len()) as u32);
     let parse = rnix::Root::parse(text);
     let root = parse.syntax();
@@ -51,14 +57,20 @@ pub fn definition(project: &Project, file: &str, text: &str, offset: usize, exis
         if exists(&path) == Some(false) {
             path = format!("{path}/default.nix");
         }
-        return exists(&path).filter(|is_file| *is_file).map(|_| Target { file: path, range: TextRange::empty(0.into()) });
+        return exists(&path).filter(|is_file| *is_file).map(|_| Target {
+            file: path,
+            range: TextRange::empty(0.into()),
+        });
     }
     let (path, segment) = selection_at(&root, offset)?;
     let s: Vec<&str> = path.iter().map(String::as_str).collect();
     match s.as_slice() {
         ["flake" | "self", "modules", class, name, ..] => {
             let module = project.layout.module(class, name)?;
-            Some(Target { file: module.file.as_deref()?.to_string(), range: TextRange::empty(0.into()) })
+            Some(Target {
+                file: module.file.as_deref()?.to_string(),
+                range: TextRange::empty(0.into()),
+            })
         }
         ["flake" | "self", alias, name, ..] | ["inputs", "self", alias, name, ..] => {
             let class = match *alias {
@@ -68,12 +80,18 @@ pub fn definition(project: &Project, file: &str, text: &str, offset: usize, exis
                 _ => return None,
             };
             let module = project.layout.module(class, name)?;
-            Some(Target { file: module.file.as_deref()?.to_string(), range: TextRange::empty(0.into()) })
+            Some(Target {
+                file: module.file.as_deref()?.to_string(),
+                range: TextRange::empty(0.into()),
+            })
         }
         ["inputs", input, ..] if segment >= 1 => {
             let flake = project.flake.as_ref()?;
             let declared = flake.input(input)?;
-            Some(Target { file: flake.file.to_string(), range: declared.name_range })
+            Some(Target {
+                file: flake.file.to_string(),
+                range: declared.name_range,
+            })
         }
         _ => None,
     }
@@ -84,7 +102,9 @@ pub fn hover(project: &Project, text: &str, offset: usize) -> Option<String> {
     let offset = TextSize::from(offset.min(text.len()) as u32);
     let parse = rnix::Root::parse(text);
     let (path, segment) = selection_at(&parse.syntax(), offset)?;
-    let [base, input, ..] = path.as_slice() else { return None };
+    let [base, input, ..] = path.as_slice() else {
+        return None;
+    };
     if base != "inputs" || segment < 1 {
         return None;
     }
@@ -98,7 +118,10 @@ pub fn hover(project: &Project, text: &str, offset: usize) -> Option<String> {
         out.push_str(&format!("\n\nfollows `{}`", follows.target));
     }
     if let Some(Ok(lock)) = &project.lock {
-        let node = lock.root_inputs().find(|(name, _)| *name == input).and_then(|_| lock.resolve(std::slice::from_ref(input)));
+        let node = lock
+            .root_inputs()
+            .find(|(name, _)| *name == input)
+            .and_then(|_| lock.resolve(std::slice::from_ref(input)));
         if let Some(locked) = node.and_then(|key| lock.nodes.get(key)).and_then(|n| n.locked.as_ref()) {
             if let Some(rev) = &locked.rev {
                 out.push_str(&format!("\n\nlocked rev: `{rev}`"));

@@ -25,9 +25,19 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 /// A document event, queued synchronously by the notification handlers so that the order
 /// tower-lsp received them in is the order they are applied in (its handlers run concurrently).
 enum Event {
-    Open { uri: Url, text: String, version: i32 },
-    Change { uri: Url, version: i32, changes: Vec<TextDocumentContentChangeEvent> },
-    Close { uri: Url },
+    Open {
+        uri: Url,
+        text: String,
+        version: i32,
+    },
+    Change {
+        uri: Url,
+        version: i32,
+        changes: Vec<TextDocumentContentChangeEvent>,
+    },
+    Close {
+        uri: Url,
+    },
     /// Something on disk changed (saved file, watched file): re-analyse.
     Refresh,
 }
@@ -97,7 +107,10 @@ async fn state_task(client: Client, mut rx: mpsc::UnboundedReceiver<Event>, shar
                         let client = client.clone();
                         tokio::spawn(async move {
                             client
-                                .log_message(MessageType::ERROR, format!("nixpilot: an edit to {uri} was outside the document"))
+                                .log_message(
+                                    MessageType::ERROR,
+                                    format!("nixpilot: an edit to {uri} was outside the document"),
+                                )
                                 .await;
                         });
                     }
@@ -133,9 +146,15 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
     let analyses = tokio::task::spawn_blocking(move || {
         let mut by_root: BTreeMap<PathBuf, Vec<(PathBuf, Document)>> = BTreeMap::new();
         for (path, doc) in open {
-            by_root.entry(analysis::project_root(&path)).or_default().push((path, doc));
+            by_root
+                .entry(analysis::project_root(&path))
+                .or_default()
+                .push((path, doc));
         }
-        by_root.into_iter().map(|(root, docs)| analysis::analyze(&root, &docs)).collect::<Vec<_>>()
+        by_root
+            .into_iter()
+            .map(|(root, docs)| analysis::analyze(&root, &docs))
+            .collect::<Vec<_>>()
     })
     .await;
     let Ok(analyses) = analyses else { return };
@@ -165,7 +184,9 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
             let empty = Vec::new();
             for path in paths {
                 let diags = a.diagnostics.get(path).unwrap_or(&empty);
-                let Some(uri) = convert::Texts::uri(a, path) else { continue };
+                let Some(uri) = convert::Texts::uri(a, path) else {
+                    continue;
+                };
                 let lsp: Vec<Diagnostic> = diags.iter().filter_map(|d| convert::diagnostic(d, a)).collect();
                 let version = state.documents.get(&uri).map(|d| d.version);
                 now_published.insert(uri.clone());
@@ -190,7 +211,10 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
 impl LanguageServer for Server {
     async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
         Ok(InitializeResult {
-            server_info: Some(ServerInfo { name: "nixpilot".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            server_info: Some(ServerInfo {
+                name: "nixpilot".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
             capabilities: ServerCapabilities {
                 text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
                     open_close: Some(true),
@@ -211,10 +235,20 @@ impl LanguageServer for Server {
 
     async fn initialized(&self, _: InitializedParams) {
         // Project rules read these files; editors only tell us about them when asked to.
-        let watchers = ["**/flake.nix", "**/flake.lock", "**/.sops.yaml", "**/*.nix", "**/hosts/**", "**/nixpilot.toml"]
-            .iter()
-            .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.to_string()), kind: None })
-            .collect();
+        let watchers = [
+            "**/flake.nix",
+            "**/flake.lock",
+            "**/.sops.yaml",
+            "**/*.nix",
+            "**/hosts/**",
+            "**/nixpilot.toml",
+        ]
+        .iter()
+        .map(|g| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(g.to_string()),
+            kind: None,
+        })
+        .collect();
         let registration = Registration {
             id: "nixpilot-watched-files".into(),
             method: "workspace/didChangeWatchedFiles".into(),
@@ -231,16 +265,26 @@ impl LanguageServer for Server {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let d = params.text_document;
-        self.send(Event::Open { uri: d.uri, text: d.text, version: d.version });
+        self.send(Event::Open {
+            uri: d.uri,
+            text: d.text,
+            version: d.version,
+        });
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let d = params.text_document;
-        self.send(Event::Change { uri: d.uri, version: d.version, changes: params.content_changes });
+        self.send(Event::Change {
+            uri: d.uri,
+            version: d.version,
+            changes: params.content_changes,
+        });
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        self.send(Event::Close { uri: params.text_document.uri });
+        self.send(Event::Close {
+            uri: params.text_document.uri,
+        });
     }
 
     async fn did_save(&self, _: DidSaveTextDocumentParams) {
@@ -253,38 +297,61 @@ impl LanguageServer for Server {
 
     async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
         let at = params.text_document_position_params;
-        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else { return Ok(None) };
+        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
+            return Ok(None);
+        };
         let Ok(state) = self.shared.lock() else { return Ok(None) };
-        let Some(project) = state.analyses.get(&root).and_then(|a| a.project.as_ref()) else { return Ok(None) };
+        let Some(project) = state.analyses.get(&root).and_then(|a| a.project.as_ref()) else {
+            return Ok(None);
+        };
         let exists = |p: &str| std::fs::metadata(root.join(p)).ok().map(|m| m.is_file());
-        let Some(target) = crate::navigation::definition(project, &rel, &text, offset, &exists) else { return Ok(None) };
-        let Ok(uri) = Url::from_file_path(root.join(&target.file)) else { return Ok(None) };
+        let Some(target) = crate::navigation::definition(project, &rel, &text, offset, &exists) else {
+            return Ok(None);
+        };
+        let Ok(uri) = Url::from_file_path(root.join(&target.file)) else {
+            return Ok(None);
+        };
         // The range needs the target's text: an open buffer, the model's copy, or the disk.
         let doc = state
             .analyses
             .get(&root)
             .and_then(|a| a.texts.get(&target.file).cloned())
-            .or_else(|| std::fs::read_to_string(root.join(&target.file)).ok().map(|t| Document::new(&t, 0)));
+            .or_else(|| {
+                std::fs::read_to_string(root.join(&target.file))
+                    .ok()
+                    .map(|t| Document::new(&t, 0))
+            });
         let range = doc.map(|d| d.range(target.range)).unwrap_or_default();
         Ok(Some(GotoDefinitionResponse::Scalar(Location { uri, range })))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let at = params.text_document_position_params;
-        let Some((root, _, text, offset)) = self.locate(&at.text_document.uri, at.position) else { return Ok(None) };
+        let Some((root, _, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
+            return Ok(None);
+        };
         let Ok(state) = self.shared.lock() else { return Ok(None) };
-        let Some(project) = state.analyses.get(&root).and_then(|a| a.project.as_ref()) else { return Ok(None) };
+        let Some(project) = state.analyses.get(&root).and_then(|a| a.project.as_ref()) else {
+            return Ok(None);
+        };
         Ok(crate::navigation::hover(project, &text, offset).map(|value| Hover {
-            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value }),
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value,
+            }),
             range: None,
         }))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let Ok(path) = params.text_document.uri.to_file_path() else { return Ok(None) };
+        let Ok(path) = params.text_document.uri.to_file_path() else {
+            return Ok(None);
+        };
         let Ok(state) = self.shared.lock() else { return Ok(None) };
         let root = analysis::project_root(&path);
-        let Some(analysis) = state.analyses.get(&root) else { return Ok(Some(Vec::new())) };
+        let Some(analysis) = state.analyses.get(&root) else {
+            return Ok(Some(Vec::new()));
+        };
         let rel = nixpilot_lint::vfs::relative_path(&root, &path);
         // Fixes computed on an older text than the buffer's would edit the wrong place.
         let current = state.documents.get(&params.text_document.uri).map(|d| d.text());
@@ -293,7 +360,9 @@ impl LanguageServer for Server {
         }
         let mut actions = Vec::new();
         for d in analysis.diagnostics.get(&rel).map(Vec::as_slice).unwrap_or_default() {
-            let Some(lsp) = convert::diagnostic(d, analysis) else { continue };
+            let Some(lsp) = convert::diagnostic(d, analysis) else {
+                continue;
+            };
             let r = params.range;
             let overlaps = !(lsp.range.end < r.start || r.end < lsp.range.start);
             if !overlaps {

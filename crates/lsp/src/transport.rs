@@ -44,7 +44,9 @@ async fn read_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Frame {
             }
         }
     }
-    let Some(length) = length.filter(|l| *l <= MAX_MESSAGE) else { return Frame::Malformed };
+    let Some(length) = length.filter(|l| *l <= MAX_MESSAGE) else {
+        return Frame::Malformed;
+    };
     let mut body = vec![0; length];
     if reader.read_exact(&mut body).await.is_err() {
         return Frame::Eof;
@@ -64,14 +66,20 @@ async fn read_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Frame {
 }
 
 async fn write_frame<W: AsyncWrite + Unpin>(writer: &mut W, body: &[u8]) -> std::io::Result<()> {
-    writer.write_all(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes()).await?;
+    writer
+        .write_all(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes())
+        .await?;
     writer.write_all(body).await?;
     writer.flush().await
 }
 
 /// Runs tower-lsp between `input` and `output` through the validating framing layer.
-pub async fn serve<I, O>(input: I, output: O, service: tower_lsp::LspService<crate::server::Server>, socket: tower_lsp::ClientSocket)
-where
+pub async fn serve<I, O>(
+    input: I,
+    output: O,
+    service: tower_lsp::LspService<crate::server::Server>,
+    socket: tower_lsp::ClientSocket,
+) where
     I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin + Send + 'static,
 {
@@ -130,7 +138,9 @@ where
         }
     });
 
-    tower_lsp::Server::new(server_in, server_out, socket).serve(service).await;
+    tower_lsp::Server::new(server_in, server_out, socket)
+        .serve(service)
+        .await;
     input_to_server.abort();
     let _ = server_to_output.await;
     let _ = writer.await;
