@@ -340,3 +340,64 @@ fn goto_definition_and_hover_follow_the_project_model() {
     let none = goto(&mut c, position_of("\"x86_64-linux\"", 2));
     assert!(none.is_null(), "{none}");
 }
+
+#[test]
+fn completion_and_document_links() {
+    let dir = copy_to_temp(&common::example("demo"));
+    let root = dir.path();
+    let path = root.join("hosts/web1/configuration.nix");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.initialize();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}),
+    );
+    let _ = c.diagnostics(&uri, Some(1));
+    // Type a new import line, unfinished, as a user would.
+    let line = text.lines().position(|l| l.contains("./disko.nix")).unwrap() as u64;
+    let typed = "    inputs.srvos.nixosModules.hardware-hetzner-online-i\n";
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "text": typed}]}),
+    );
+    let _ = c.diagnostics(&uri, Some(2));
+    let labels = |r: &Value| -> Vec<String> {
+        r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let at_end = json!({"line": line, "character": typed.len() - 1});
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": at_end}),
+    );
+    assert_eq!(labels(&r), ["hardware-hetzner-online-intel"]);
+    let after_inputs = json!({"line": line, "character": "    inputs.s".len()});
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": after_inputs}),
+    );
+    assert_eq!(labels(&r), ["self", "sops-nix", "srvos"]);
+    let after_flake = text.find("flake.nixosModules.").unwrap() + "flake.nixosModules.".len();
+    let flake_line = text[..after_flake].matches('\n').count() as u64;
+    let flake_col = after_flake - text[..after_flake].rfind('\n').map_or(0, |i| i + 1);
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": flake_line, "character": flake_col}}),
+    );
+    assert_eq!(labels(&r), ["server"]);
+
+    let links = c.request("textDocument/documentLink", json!({"textDocument": {"uri": uri}}));
+    let targets: Vec<&str> = links["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, [self::uri(&root.join("hosts/web1/disko.nix"))]);
+}

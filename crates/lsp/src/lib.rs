@@ -2,6 +2,7 @@
 //! Analysis is the lint crate's; this crate only speaks LSP.
 
 pub mod analysis;
+pub mod completion;
 pub mod convert;
 pub mod documents;
 pub mod navigation;

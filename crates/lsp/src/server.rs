@@ -223,6 +223,14 @@ impl LanguageServer for Server {
                     ..TextDocumentSyncOptions::default()
                 })),
                 definition_provider: Some(OneOf::Left(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".into(), "\"".into()]),
+                    ..CompletionOptions::default()
+                }),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                     code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
@@ -323,6 +331,70 @@ impl LanguageServer for Server {
             });
         let range = doc.map(|d| d.range(target.range)).unwrap_or_default();
         Ok(Some(GotoDefinitionResponse::Scalar(Location { uri, range })))
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let at = params.text_document_position;
+        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
+            return Ok(None);
+        };
+        let Ok(state) = self.shared.lock() else { return Ok(None) };
+        let Some(project) = state.analyses.get(&root).and_then(|a| a.project.as_ref()) else {
+            return Ok(None);
+        };
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let items = crate::completion::complete(project, &rel, &text[line_start..offset]);
+        Ok(Some(CompletionResponse::Array(
+            items
+                .into_iter()
+                .map(|i| CompletionItem {
+                    label: i.label,
+                    detail: Some(i.detail),
+                    kind: Some(CompletionItemKind::MODULE),
+                    ..CompletionItem::default()
+                })
+                .collect(),
+        )))
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        let uri = params.text_document.uri;
+        let Ok(path) = uri.to_file_path() else { return Ok(None) };
+        let Ok(state) = self.shared.lock() else { return Ok(None) };
+        let Some(doc) = state.documents.get(&uri) else {
+            return Ok(None);
+        };
+        let root = analysis::project_root(&path);
+        let rel = nixpilot_lint::vfs::relative_path(&root, &path);
+        let text = doc.text();
+        let parse = rnix::Root::parse(&text);
+        let mut links = Vec::new();
+        for token in parse.syntax().descendants_with_tokens().filter_map(|e| e.into_token()) {
+            if token.kind() != rnix::SyntaxKind::TOKEN_PATH_REL {
+                continue;
+            }
+            let Some(target) =
+                nixpilot_lint::project::source::join(nixpilot_lint::project::source::parent(&rel), token.text())
+            else {
+                continue;
+            };
+            let mut full = root.join(&target);
+            if full.is_dir() {
+                full = full.join("default.nix");
+            }
+            if !full.is_file() {
+                continue;
+            }
+            if let Ok(target) = Url::from_file_path(&full) {
+                links.push(DocumentLink {
+                    range: doc.range(token.text_range()),
+                    target: Some(target),
+                    tooltip: None,
+                    data: None,
+                });
+            }
+        }
+        Ok(Some(links))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
