@@ -20,6 +20,8 @@ struct Client {
     /// Notifications seen while waiting for something else.
     backlog: Vec<Value>,
     next_id: i64,
+    /// What this client answers to `workspace/configuration` for the `nixpilot` section.
+    settings: Value,
 }
 
 impl Client {
@@ -69,6 +71,7 @@ impl Client {
             messages,
             backlog: Vec::new(),
             next_id: 1,
+            settings: json!({}),
         }
     }
 
@@ -110,8 +113,13 @@ impl Client {
                 .recv_timeout(left)
                 .expect("timed out waiting for the server");
             if m.get("id").is_some() && m.get("method").is_some() {
-                // client/registerCapability and friends: accept.
-                let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": null});
+                // client/registerCapability and friends: accept; configuration: our settings.
+                let result = if m["method"] == "workspace/configuration" {
+                    json!([self.settings])
+                } else {
+                    json!(null)
+                };
+                let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": result});
                 self.send_raw(reply.to_string().as_bytes());
                 continue;
             }
@@ -400,4 +408,39 @@ fn completion_and_document_links() {
         .map(|l| l["target"].as_str().unwrap())
         .collect();
     assert_eq!(targets, [self::uri(&root.join("hosts/web1/disko.nix"))]);
+}
+
+#[test]
+fn editor_settings_set_rule_levels_and_bad_ones_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    let path = dir.path().join("a.nix");
+    std::fs::write(&path, "").unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.settings = json!({"rules": {"unused-let-binding": "error", "manual-inherit": "off", "no-such-rule": "error"}});
+    c.initialize();
+    let warning = c.wait_for(|m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("no-such-rule"))
+    });
+    assert_eq!(warning["params"]["type"], 2, "a warning");
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": "let x = 1; in { pkgs = pkgs; }\n"}}));
+    let diags = c.diagnostics(&uri, Some(1));
+    assert_eq!(codes(&diags), ["unused-let-binding"], "manual-inherit is off");
+    assert_eq!(diags[0]["severity"], 1, "raised to error");
+    // nixpilot.toml wins over the editor.
+    std::fs::write(
+        dir.path().join("nixpilot.toml"),
+        "[rules]\nunused-let-binding = \"info\"\n",
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": self::uri(&dir.path().join("nixpilot.toml")), "type": 1}]}),
+    );
+    let diags = c.diagnostics(&uri, Some(1));
+    assert_eq!(diags[0]["severity"], 3, "info from nixpilot.toml");
 }

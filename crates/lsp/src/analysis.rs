@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use nixpilot_lint::config::RuleLevel;
 use nixpilot_lint::engine::{self, Scope};
 use nixpilot_lint::project::source::OverlaySource;
 use nixpilot_lint::{vfs, Config, Diagnostic, SourceFile};
@@ -36,11 +37,16 @@ impl Texts for ProjectAnalysis {
 }
 
 /// Lints the project at `root` given the open documents in it (absolute path -> document).
-pub fn analyze(root: &Path, open: &[(PathBuf, Document)]) -> ProjectAnalysis {
-    let (config, config_error) = match vfs::load_config(root) {
+/// `settings` are rule levels from the editor (`workspace/configuration`, section
+/// `nixpilot`); `nixpilot.toml` wins where both set a rule.
+pub fn analyze(root: &Path, open: &[(PathBuf, Document)], settings: &BTreeMap<String, RuleLevel>) -> ProjectAnalysis {
+    let (mut config, config_error) = match vfs::load_config(root) {
         Ok(c) => (c, None),
         Err(e) => (Config::default(), Some(e.to_string())),
     };
+    for (rule, level) in settings {
+        config.rules.entry(rule.clone()).or_insert(*level);
+    }
     let disk = vfs::DiskSource::new(root, &config);
     let mut overlay = BTreeMap::new();
     let mut files = Vec::new();
@@ -91,4 +97,34 @@ pub fn project_root(path: &Path) -> PathBuf {
     path.parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// Reads the `nixpilot` settings section: `{ "rules": { "<rule>": "off|info|warning|error" } }`.
+/// Returns the levels and a message per entry that was ignored.
+pub fn parse_settings(value: &serde_json::Value) -> (BTreeMap<String, RuleLevel>, Vec<String>) {
+    let mut levels = BTreeMap::new();
+    let mut problems = Vec::new();
+    let Some(rules) = value.get("rules").and_then(|r| r.as_object()) else {
+        return (levels, problems);
+    };
+    for (rule, level) in rules {
+        if nixpilot_lint::rules::by_name(rule).is_none() {
+            problems.push(format!("nixpilot.rules: unknown rule `{rule}` (ignored)"));
+            continue;
+        }
+        let parsed = match level.as_str() {
+            Some("off") => Some(RuleLevel::Off),
+            Some(s) => nixpilot_lint::Severity::parse(s).map(RuleLevel::On),
+            None => None,
+        };
+        match parsed {
+            Some(l) => {
+                levels.insert(rule.clone(), l);
+            }
+            None => problems.push(format!(
+                "nixpilot.rules.{rule}: use \"off\", \"info\", \"warning\" or \"error\" (ignored)"
+            )),
+        }
+    }
+    (levels, problems)
 }

@@ -49,6 +49,8 @@ struct Shared {
     analyses: BTreeMap<PathBuf, ProjectAnalysis>,
     /// URIs that have diagnostics published, to clear them when they go away.
     published: HashSet<Url>,
+    /// Rule levels from the editor's `nixpilot` settings.
+    settings: BTreeMap<String, nixpilot_lint::config::RuleLevel>,
 }
 
 pub struct Server {
@@ -75,6 +77,26 @@ impl Server {
         let root = analysis::project_root(&path);
         let rel = nixpilot_lint::vfs::relative_path(&root, &path);
         Some((root, rel, doc.text(), offset))
+    }
+
+    /// Asks the client for the `nixpilot` section and re-analyses with it.
+    async fn load_settings(&self) {
+        let item = ConfigurationItem {
+            scope_uri: None,
+            section: Some("nixpilot".into()),
+        };
+        let Ok(values) = self.client.configuration(vec![item]).await else {
+            return;
+        };
+        let Some(value) = values.into_iter().next() else { return };
+        let (levels, problems) = analysis::parse_settings(&value);
+        for p in problems {
+            self.client.log_message(MessageType::WARNING, p).await;
+        }
+        if let Ok(mut state) = self.shared.lock() {
+            state.settings = levels;
+        }
+        self.send(Event::Refresh);
     }
 
     fn send(&self, event: Event) {
@@ -135,12 +157,15 @@ async fn state_task(client: Client, mut rx: mpsc::UnboundedReceiver<Event>, shar
 }
 
 async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, generation: &Arc<AtomicU64>, this: u64) {
-    let open: Vec<(PathBuf, Document)> = match shared.lock() {
-        Ok(state) => state
-            .documents
-            .iter()
-            .filter_map(|(uri, doc)| uri.to_file_path().ok().map(|p| (p, doc.clone())))
-            .collect(),
+    let (open, settings): (Vec<(PathBuf, Document)>, _) = match shared.lock() {
+        Ok(state) => (
+            state
+                .documents
+                .iter()
+                .filter_map(|(uri, doc)| uri.to_file_path().ok().map(|p| (p, doc.clone())))
+                .collect(),
+            state.settings.clone(),
+        ),
         Err(_) => return,
     };
     let analyses = tokio::task::spawn_blocking(move || {
@@ -153,7 +178,7 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
         }
         by_root
             .into_iter()
-            .map(|(root, docs)| analysis::analyze(&root, &docs))
+            .map(|(root, docs)| analysis::analyze(&root, &docs, &settings))
             .collect::<Vec<_>>()
     })
     .await;
@@ -264,6 +289,11 @@ impl LanguageServer for Server {
         };
         // Clients without dynamic registration answer with an error; saving still refreshes.
         let _ = self.client.register_capability(vec![registration]).await;
+        self.load_settings().await;
+    }
+
+    async fn did_change_configuration(&self, _: DidChangeConfigurationParams) {
+        self.load_settings().await;
     }
 
     async fn shutdown(&self) -> Result<()> {
