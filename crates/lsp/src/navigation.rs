@@ -62,8 +62,27 @@ pub fn definition(
             range: TextRange::empty(0.into()),
         });
     }
+    if let Some(local) = local_binding(&token) {
+        return Some(Target {
+            file: file.to_string(),
+            range: local,
+        });
+    }
     let (path, segment) = selection_at(&root, offset)?;
     let s: Vec<&str> = path.iter().map(String::as_str).collect();
+    if let ["config", "sops", "secrets", name, ..] = s.as_slice() {
+        // The declaration `sops.secrets.<name> = …` in any module of the project.
+        let declared = project.modules.values().flat_map(|m| m.definitions.iter()).find(|d| {
+            d.path.len() >= 3
+                && d.path[0].as_deref() == Some("sops")
+                && d.path[1].as_deref() == Some("secrets")
+                && d.path[2].as_deref() == Some(*name)
+        })?;
+        return Some(Target {
+            file: declared.file.to_string(),
+            range: declared.range,
+        });
+    }
     match s.as_slice() {
         ["flake" | "self", "modules", class, name, ..] => {
             let module = project.layout.module(class, name)?;
@@ -95,6 +114,80 @@ pub fn definition(
         }
         _ => None,
     }
+}
+
+/// The binding a variable refers to in the same file: `let`, `rec { }`, a lambda argument
+/// or pattern entry — the innermost scope that binds the name.
+fn local_binding(token: &rnix::SyntaxToken) -> Option<TextRange> {
+    if token.kind() != SyntaxKind::TOKEN_IDENT {
+        return None;
+    }
+    let ident = token.parent()?;
+    let reference = ident.parent()?;
+    // Attribute names are not variables (`a.b`, `{ b = …; }`).
+    if matches!(reference.kind(), SyntaxKind::NODE_ATTRPATH) {
+        return None;
+    }
+    let name = token.text();
+    for scope in ident.ancestors() {
+        match scope.kind() {
+            SyntaxKind::NODE_LET_IN => {
+                let let_in = ast::LetIn::cast(scope.clone())?;
+                if let Some(r) = binding_in(let_in.syntax(), name) {
+                    return Some(r);
+                }
+            }
+            SyntaxKind::NODE_ATTR_SET => {
+                let is_rec = scope.children_with_tokens().any(|e| e.kind() == SyntaxKind::TOKEN_REC);
+                if is_rec {
+                    if let Some(r) = binding_in(&scope, name) {
+                        return Some(r);
+                    }
+                }
+            }
+            SyntaxKind::NODE_LAMBDA => {
+                let lambda = ast::Lambda::cast(scope.clone())?;
+                let param = lambda.param()?;
+                for node in param.syntax().descendants() {
+                    let binds = matches!(node.kind(), SyntaxKind::NODE_IDENT)
+                        && node.parent().is_some_and(|p| {
+                            matches!(
+                                p.kind(),
+                                SyntaxKind::NODE_IDENT_PARAM | SyntaxKind::NODE_PAT_ENTRY | SyntaxKind::NODE_PAT_BIND
+                            )
+                        });
+                    if binds && node.text() == name {
+                        return Some(node.text_range());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The first attribute of a `let` or `rec` set's own entries named `name`.
+fn binding_in(set: &SyntaxNode, name: &str) -> Option<TextRange> {
+    for entry in set.children() {
+        match entry.kind() {
+            SyntaxKind::NODE_ATTRPATH_VALUE => {
+                let first = entry.first_child()?.first_child()?;
+                if first.kind() == SyntaxKind::NODE_IDENT && first.text() == name {
+                    return Some(first.text_range());
+                }
+            }
+            SyntaxKind::NODE_INHERIT => {
+                for attr in entry.children().filter(|c| c.kind() == SyntaxKind::NODE_IDENT) {
+                    if attr.text() == name {
+                        return Some(attr.text_range());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Markdown for the input under the cursor: its url and what the lock pins.
@@ -152,6 +245,35 @@ fn date(ts: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use nixpilot_lint::project::{MemorySource, Project};
+    use rowan::TextRange;
+
+    /// Goto from the `nth` occurrence of `at`, `skip` bytes into it.
+    fn goto_at(text: &str, at: &str, nth: usize, skip: usize) -> Option<TextRange> {
+        let source = MemorySource::from_fixture(&format!("//- /a.nix\n{text}"));
+        let project = Project::build(&source, &[]);
+        let offset = text.match_indices(at).nth(nth).unwrap().0 + skip;
+        super::definition(&project, "a.nix", text, offset, &|_| None).map(|t| t.range)
+    }
+
+    fn goto(text: &str, at: &str, nth: usize) -> Option<TextRange> {
+        goto_at(text, at, nth, 0)
+    }
+
+    #[test]
+    fn local_bindings() {
+        let text = "{ pkgs, ... }:\nlet a = 1; inherit (pkgs) lib; in rec { x = a; y = x; z = lib; p = pkgs.hello; q = { a = 2; }.a; }";
+        let first_a = text.find("a =").unwrap() as u32;
+        assert_eq!(goto(text, "a;", 0), Some(TextRange::at(first_a.into(), 1.into())));
+        let x = text.find("x =").unwrap() as u32;
+        assert_eq!(goto(text, "x;", 0), Some(TextRange::at(x.into(), 1.into())));
+        let lib = text.find("lib;").unwrap() as u32;
+        assert_eq!(goto(text, "lib;", 1), Some(TextRange::at(lib.into(), 3.into())));
+        assert_eq!(goto(text, "pkgs.hello", 0), Some(TextRange::at(2.into(), 4.into())));
+        // `.a` after a set is an attribute name, not the let binding.
+        assert_eq!(goto_at(text, ".a; }", 0, 1), None);
+    }
+
     #[test]
     fn dates() {
         assert_eq!(super::date(0), "1970-01-01");
