@@ -215,6 +215,14 @@ fn diagnostics_quick_fix_and_they_clear() {
     let after = c.diagnostics(&uri, Some(2));
     assert_eq!(codes(&after), ["unused-suppression"]);
 
+    // Hover on a diagnostic explains the rule.
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": after[0]["range"]["start"]}),
+    );
+    let value = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(value.starts_with("**unused-suppression** (info)"), "{value}");
+
     // The suppression action inserts the comment; applying it clears the diagnostic too.
     let allow = &actions[1]["edit"]["changes"][&uri][0];
     assert_eq!(allow["newText"], "  # nixpilot: allow(unused-let-binding)\n");

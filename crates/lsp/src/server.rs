@@ -429,14 +429,45 @@ impl LanguageServer for Server {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let at = params.text_document_position_params;
-        let Some((root, _, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
+        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
             return Ok(None);
         };
         let Ok(state) = self.shared.lock() else { return Ok(None) };
-        let Some(project) = state.analyses.get(&root).and_then(|a| a.project.as_ref()) else {
+        let Some(analysis) = state.analyses.get(&root) else {
             return Ok(None);
         };
-        Ok(crate::navigation::hover(project, &text, offset).map(|value| Hover {
+        let mut value = analysis
+            .project
+            .as_ref()
+            .and_then(|p| crate::navigation::hover(p, &text, offset));
+        if value.is_none() {
+            // On a diagnostic: what the rule is about, and where its documentation is.
+            let docs: Vec<String> = analysis
+                .diagnostics
+                .get(&rel)
+                .map(|ds| {
+                    ds.iter()
+                        .filter(|d| {
+                            usize::from(d.span.range.start()) <= offset && offset <= usize::from(d.span.range.end())
+                        })
+                        .filter_map(|d| nixpilot_lint::rules::by_name(d.rule))
+                        .map(|m| {
+                            format!(
+                                "**{}** ({}): {}\n\n[documentation]({})",
+                                m.name,
+                                m.default_severity,
+                                m.summary(),
+                                m.help_uri()
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !docs.is_empty() {
+                value = Some(docs.join("\n\n---\n\n"));
+            }
+        }
+        Ok(value.map(|value| Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
                 value,
