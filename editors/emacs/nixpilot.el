@@ -53,13 +53,15 @@
   (dolist (mode nixpilot-modes)
     (add-to-list 'lsp-language-id-configuration (cons mode "nix")))
   (lsp-register-client
-   (make-lsp-client
-    :new-connection (lsp-stdio-connection #'nixpilot--command)
-    :activation-fn (lsp-activate-on "nix")
-    :server-id 'nixpilot
-    :add-on? t
-    :priority -3
-    :synchronize-sections '("nixpilot"))))
+   (apply #'make-lsp-client
+          :new-connection (lsp-stdio-connection #'nixpilot--command)
+          :activation-fn (lsp-activate-on "nix")
+          :server-id 'nixpilot
+          :add-on? t
+          :priority -3
+          ;; lsp-mode 9+ answers workspace/configuration for the section (8.0 has no slot).
+          (when (fboundp 'lsp--client-synchronize-sections)
+            '(:synchronize-sections ("nixpilot"))))))
 
 (provide 'nixpilot)
 ;;; nixpilot.el ends here
