@@ -22,12 +22,19 @@ struct Client {
     next_id: i64,
     /// What this client answers to `workspace/configuration` for the `nixpilot` section.
     settings: Value,
+    /// The server's HOME: empty, so no real key or config of this machine is used.
+    _home: tempfile::TempDir,
 }
 
 impl Client {
     fn start() -> Client {
+        let home = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
             .arg("lsp")
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env_remove("SOPS_AGE_KEY")
+            .env_remove("SOPS_AGE_KEY_FILE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -72,6 +79,7 @@ impl Client {
             backlog: Vec::new(),
             next_id: 1,
             settings: json!({}),
+            _home: home,
         }
     }
 
@@ -108,19 +116,21 @@ impl Client {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let m = self
-                .messages
-                .recv_timeout(left)
-                .expect("timed out waiting for the server");
+            let Ok(m) = self.messages.recv_timeout(left) else {
+                let seen: Vec<String> = self.backlog.iter().map(|m| m["method"].to_string()).collect();
+                panic!("timed out waiting for the server; messages seen meanwhile: {seen:?}");
+            };
             if m.get("id").is_some() && m.get("method").is_some() {
-                // client/registerCapability and friends: accept; configuration: our settings.
-                let result = if m["method"] == "workspace/configuration" {
-                    json!([self.settings])
-                } else {
-                    json!(null)
+                // client/registerCapability and friends: accept; configuration: our settings;
+                // confirmation questions: yes. Kept in the backlog so tests can see them.
+                let result = match m["method"].as_str() {
+                    Some("workspace/configuration") => json!([self.settings]),
+                    Some("window/showMessageRequest") => json!({"title": "Apply"}),
+                    _ => json!(null),
                 };
                 let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": result});
                 self.send_raw(reply.to_string().as_bytes());
+                self.backlog.push(m);
                 continue;
             }
             if pred(&m) {
@@ -194,7 +204,14 @@ fn diagnostics_quick_fix_and_they_clear() {
         "textDocument/codeAction",
         json!({"textDocument": {"uri": uri}, "range": unused["range"], "context": {"diagnostics": [unused]}}),
     );
-    let actions = actions["result"].as_array().unwrap();
+    // Quick fixes first; the host's pipeline actions follow them.
+    let actions: Vec<Value> = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "quickfix")
+        .cloned()
+        .collect();
     let titles: Vec<&str> = actions.iter().map(|a| a["title"].as_str().unwrap()).collect();
     assert_eq!(
         titles,
@@ -451,4 +468,80 @@ fn editor_settings_set_rule_levels_and_bad_ones_are_reported() {
     );
     let diags = c.diagnostics(&uri, Some(1));
     assert_eq!(diags[0]["severity"], 3, "info from nixpilot.toml");
+}
+
+#[test]
+fn bootstrap_runs_from_a_code_action_after_confirmation() {
+    let dir = copy_to_temp(&common::example("demo"));
+    let root = dir.path();
+    let path = root.join("hosts/web1/configuration.nix");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.initialize();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}),
+    );
+    let _ = c.diagnostics(&uri, Some(1));
+    let zero = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": zero, "context": {"diagnostics": []}}),
+    );
+    let bootstrap = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Bootstrap web1")
+        .cloned()
+        .expect("a Bootstrap web1 action");
+    assert_eq!(bootstrap["kind"], "source.nixpilot.bootstrap");
+    let command = &bootstrap["command"];
+    let done = c.request(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    );
+    assert!(done["error"].is_null(), "{done}");
+    // It asked first, reported progress, and wrote the host key and its secrets.
+    let asked = c.wait_for(|m| m["method"] == "window/showMessageRequest");
+    assert!(
+        asked["params"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bootstrap web1?"),
+        "{asked}"
+    );
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin");
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    let pubkey = std::fs::read_to_string(root.join("hosts/web1/ssh_host_ed25519_key.pub")).unwrap();
+    assert!(pubkey.starts_with("ssh-ed25519 "), "{pubkey}");
+    let secrets = std::fs::read_to_string(root.join("hosts/web1/secrets.yaml")).unwrap();
+    assert!(
+        secrets.contains("ENC[AES256_GCM,") && secrets.contains("sops:"),
+        "{secrets}"
+    );
+    assert!(
+        !root.join("hosts/web1/ssh_host_ed25519_key").exists(),
+        "the private key only lives encrypted"
+    );
+    // Running it again has nothing to do and asks nothing.
+    let again = c.request(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    );
+    assert!(again["error"].is_null(), "{again}");
+    let shown = c.wait_for(|m| {
+        m["method"] == "window/showMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("nothing to do"))
+    });
+    assert_eq!(shown["params"]["type"], 3);
+    // A bad argument is an error answer, not a crash.
+    let bad = c.request(
+        "workspace/executeCommand",
+        json!({"command": "nixpilot.bootstrap", "arguments": []}),
+    );
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
 }

@@ -1,6 +1,7 @@
 //! nixpilot-lsp: the language server over the lint engine and project model, on stdio.
 //! Analysis is the lint crate's; this crate only speaks LSP.
 
+pub mod actions;
 pub mod analysis;
 pub mod completion;
 pub mod convert;

@@ -257,8 +257,16 @@ impl LanguageServer for Server {
                     work_done_progress_options: Default::default(),
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: crate::actions::COMMANDS.iter().map(|c| c.to_string()).collect(),
+                    ..ExecuteCommandOptions::default()
+                }),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                    code_action_kinds: Some(vec![
+                        CodeActionKind::QUICKFIX,
+                        CodeActionKind::new("source.nixpilot.bootstrap"),
+                        CodeActionKind::new("source.nixpilot.updateKeys"),
+                    ]),
                     ..CodeActionOptions::default()
                 })),
                 ..ServerCapabilities::default()
@@ -427,6 +435,95 @@ impl LanguageServer for Server {
         Ok(Some(links))
     }
 
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        let command = params.command.clone();
+        let args = params.arguments.clone();
+        let prepared = tokio::task::spawn_blocking(move || crate::actions::prepare(&command, &args)).await;
+        let prepared = match prepared {
+            Ok(Ok(p)) => p,
+            Ok(Err(message)) => {
+                self.client
+                    .show_message(MessageType::ERROR, format!("nixpilot: {message}"))
+                    .await;
+                return Err(tower_lsp::jsonrpc::Error::invalid_params(message));
+            }
+            Err(_) => return Err(tower_lsp::jsonrpc::Error::internal_error()),
+        };
+        // Nothing that changes keys or secrets happens without the user's yes.
+        if let Some(question) = prepared.question() {
+            let apply = MessageActionItem {
+                title: "Apply".into(),
+                properties: Default::default(),
+            };
+            let cancel = MessageActionItem {
+                title: "Cancel".into(),
+                properties: Default::default(),
+            };
+            let answer = self
+                .client
+                .show_message_request(MessageType::INFO, question, Some(vec![apply, cancel]))
+                .await;
+            if !matches!(answer, Ok(Some(ref a)) if a.title == "Apply") {
+                self.client
+                    .show_message(MessageType::INFO, format!("nixpilot: {} cancelled", params.command))
+                    .await;
+                return Ok(None);
+            }
+        }
+        let token = NumberOrString::String(format!("nixpilot-{}", params.command));
+        let progress = self
+            .client
+            .send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams { token: token.clone() })
+            .await
+            .is_ok();
+        let report = |value: WorkDoneProgress| ProgressParams {
+            token: token.clone(),
+            value: ProgressParamsValue::WorkDone(value),
+        };
+        if progress {
+            let begin = WorkDoneProgressBegin {
+                title: params.command.clone(),
+                cancellable: Some(false),
+                ..Default::default()
+            };
+            self.client
+                .send_notification::<notification::Progress>(report(WorkDoneProgress::Begin(begin)))
+                .await;
+        }
+        let result = tokio::task::spawn_blocking(move || crate::actions::run(prepared)).await;
+        if progress {
+            let end = WorkDoneProgressEnd { message: None };
+            self.client
+                .send_notification::<notification::Progress>(report(WorkDoneProgress::End(end)))
+                .await;
+        }
+        match result {
+            Ok(Ok(lines)) => {
+                for line in &lines {
+                    self.client.log_message(MessageType::INFO, line.clone()).await;
+                }
+                if let Some(last) = lines.last() {
+                    self.client
+                        .show_message(MessageType::INFO, format!("nixpilot: {last}"))
+                        .await;
+                }
+                self.send(Event::Refresh);
+                Ok(None)
+            }
+            Ok(Err(message)) => {
+                self.client
+                    .show_message(MessageType::ERROR, format!("nixpilot: {message}"))
+                    .await;
+                Err(tower_lsp::jsonrpc::Error {
+                    code: tower_lsp::jsonrpc::ErrorCode::ServerError(1),
+                    message: message.into(),
+                    data: None,
+                })
+            }
+            Err(_) => Err(tower_lsp::jsonrpc::Error::internal_error()),
+        }
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let at = params.text_document_position_params;
         let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
@@ -503,6 +600,10 @@ impl LanguageServer for Server {
             }
             actions.extend(convert::quick_fixes(d, &lsp, analysis));
             actions.extend(convert::allow_action(d, &lsp, analysis));
+        }
+        // The host's pipeline actions come after the fixes for what is under the cursor.
+        if let Some(project) = &analysis.project {
+            actions.extend(crate::actions::code_actions(&root, project, &rel));
         }
         Ok(Some(actions))
     }
