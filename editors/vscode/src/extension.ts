@@ -1,6 +1,7 @@
 // The nixpilot extension: starts `nixpilot lsp` over stdio with vscode-languageclient and
 // forwards the pipeline commands to the server's `workspace/executeCommand`.
 
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
@@ -20,9 +21,6 @@ export const PIPELINE_COMMANDS = [
   "nixpilot.deployAll",
   "nixpilot.updateKeys",
 ] as const;
-
-/** Commands that act on one host, found from the active file's `hosts/<host>/` path. */
-const HOST_COMMANDS = new Set<string>(["nixpilot.bootstrap", "nixpilot.install", "nixpilot.deploy"]);
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
@@ -90,6 +88,15 @@ async function start(): Promise<void> {
     // Answers the server's `workspace/configuration` for the `nixpilot` section and sends
     // `workspace/didChangeConfiguration` when it changes.
     synchronize: { configurationSection: "nixpilot" },
+    middleware: {
+      // Commands the server registers (executeCommandProvider) are run by
+      // vscode-languageclient; from the palette they come without arguments, so fill in
+      // the same ones the server's code actions carry.
+      executeCommand: async (command, args, next) => {
+        const filled = args.length > 0 ? args : await paletteArguments(command);
+        return filled === undefined ? undefined : next(command, filled);
+      },
+    },
     outputChannel: output,
     traceOutputChannel: output,
   };
@@ -143,27 +150,11 @@ function registerForwarders(c: LanguageClient): void {
 }
 
 async function forward(c: LanguageClient, command: string, args: unknown[]): Promise<unknown> {
-  const editor = vscode.window.activeTextEditor;
-  const argument: { uri?: string; host?: string } = {};
-  if (editor !== undefined) {
-    argument.uri = editor.document.uri.toString();
-    const host = hostOf(editor.document.uri.fsPath);
-    if (host !== undefined) {
-      argument.host = host;
-    }
+  const filled = args.length > 0 ? args : await paletteArguments(command);
+  if (filled === undefined) {
+    return undefined;
   }
-  if (HOST_COMMANDS.has(command) && argument.host === undefined && args.length === 0) {
-    const host = await vscode.window.showInputBox({
-      title: "nixpilot",
-      prompt: "Host name (a directory under hosts/)",
-      validateInput: (v) => (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(v) ? undefined : "Not a host name"),
-    });
-    if (host === undefined) {
-      return undefined;
-    }
-    argument.host = host;
-  }
-  const params = { command, arguments: args.length > 0 ? args : [argument] };
+  const params = { command, arguments: filled };
   output.appendLine(`workspace/executeCommand ${JSON.stringify(params)}`);
   try {
     return await c.sendRequest(ExecuteCommandRequest.type, params);
@@ -171,6 +162,56 @@ async function forward(c: LanguageClient, command: string, args: unknown[]): Pro
     output.appendLine(`${command} failed: ${errorText(e)}`);
     void vscode.window.showErrorMessage(`nixpilot: ${command} failed: ${errorText(e)}`);
     return undefined;
+  }
+}
+
+/**
+ * The arguments of a pipeline command run from the palette, in the form of the server's
+ * code actions: the project root (nearest directory with flake.nix above the active file,
+ * else the first workspace folder), then the host (`hosts/<host>/` of the active file, or
+ * asked for) or, for updateKeys, the active file relative to the root. `undefined` when the
+ * user cancels.
+ */
+async function paletteArguments(command: string): Promise<unknown[] | undefined> {
+  const file = vscode.window.activeTextEditor?.document.uri;
+  const active = file?.scheme === "file" ? file.fsPath : undefined;
+  const root =
+    (active !== undefined ? projectRoot(path.dirname(active)) : undefined) ??
+    vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (root === undefined) {
+    void vscode.window.showErrorMessage("nixpilot: open a file of a flake repository first.");
+    return undefined;
+  }
+  if (command === "nixpilot.deployAll") {
+    return [root];
+  }
+  if (command === "nixpilot.updateKeys") {
+    if (active === undefined) {
+      void vscode.window.showErrorMessage("nixpilot: open the secrets file to update first.");
+      return undefined;
+    }
+    return [root, path.relative(root, active).split(path.sep).join("/")];
+  }
+  let host = active !== undefined ? hostOf(active) : undefined;
+  if (host === undefined) {
+    host = await vscode.window.showInputBox({
+      title: "nixpilot",
+      prompt: "Host name (a directory under hosts/)",
+      validateInput: (v) => (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(v) ? undefined : "Not a host name"),
+    });
+  }
+  return host === undefined ? undefined : [root, host];
+}
+
+/** The nearest directory at or above `dir` holding flake.nix. */
+function projectRoot(dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, "flake.nix"))) {
+      return d;
+    }
+    if (path.dirname(d) === d) {
+      return undefined;
+    }
   }
 }
 
