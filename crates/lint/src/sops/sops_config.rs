@@ -177,6 +177,15 @@ pub fn parse(text: &str) -> Result<SopsConfig, SopsConfigError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn anchors_and_aliases_as_in_the_sops_readme() {
+        let text = "keys:\n  - &admin age1admin\n  - &host_a age1hosta # the host\ncreation_rules:\n  - path_regex: ^hosts/a/\n    key_groups:\n      - age:\n          - *admin\n          - *host_a # comment\n";
+        let config = parse(text).unwrap();
+        assert_eq!(config.creation_rules[0].key_groups[0].age, ["age1admin", "age1hosta"]);
+        let err = parse("creation_rules:\n  - age: *nobody\n").unwrap_err();
+        assert!(err.to_string().contains("*nobody"), "{err}");
+    }
+
     use super::*;
 
     #[test]

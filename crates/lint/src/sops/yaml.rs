@@ -67,6 +67,7 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
             pos: 0,
             offset: start,
             pending: Vec::new(),
+            anchors: std::collections::HashMap::new(),
         };
         out.push(p.document()?);
     }
@@ -83,6 +84,9 @@ struct Parser {
     offset: usize,
     /// Comment lines read ahead, with their indentation.
     pending: Vec<(Comment, usize)>,
+    /// Values named with `&name` so far; `*name` reads them back (as `.sops.yaml` files
+    /// commonly do for keys: `- &admin age1…` … `- *admin`). Writing never produces them.
+    anchors: std::collections::HashMap<String, Value>,
 }
 
 fn indent_of(line: &str) -> usize {
@@ -288,7 +292,25 @@ impl Parser {
                 let _ = last_idx;
                 Ok((v, trailing_comment(&tail, line_no)?))
             }
-            b'&' | b'*' | b'!' => err(line_no, "anchors, aliases and tags are not supported"),
+            b'&' => {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                let name = rest[1..end].to_string();
+                if name.is_empty() {
+                    return err(line_no, "an anchor needs a name after `&`");
+                }
+                let (v, c) = self.value(rest[end..].trim_start(), parent, idx, in_mapping)?;
+                self.anchors.insert(name, v.clone());
+                Ok((v, c))
+            }
+            b'*' => {
+                let (text, comment) = split_plain_comment(rest);
+                let name = text.trim_end()[1..].to_string();
+                match self.anchors.get(&name) {
+                    Some(v) => Ok((v.clone(), comment.map(str::to_string))),
+                    None => err(line_no, format!("alias `*{name}` names no anchor defined before it")),
+                }
+            }
+            b'!' => err(line_no, "tags are not supported"),
             b'@' | b'`' => err(line_no, "a plain value cannot start with `@` or a backquote"),
             _ => {
                 let (text, comment) = split_plain_comment(rest);
@@ -1508,7 +1530,9 @@ mod tests {
         assert!(!e.to_string().contains("secret-value"));
         assert!(parse("- a\n").is_err());
         assert!(parse("a: 1\na: 2\n").is_err());
-        assert!(parse("a: &x 1\n").is_err());
+        assert!(parse("a: !x 1\n").is_err());
+        let aliased = parse("a: &x 1\nb: *x\n").unwrap();
+        assert!(matches!(aliased[0].get("b"), Some(Value::Int(1))), "an alias reads the anchored value");
     }
 
     #[test]
