@@ -1532,7 +1532,10 @@ mod tests {
         assert!(parse("a: 1\na: 2\n").is_err());
         assert!(parse("a: !x 1\n").is_err());
         let aliased = parse("a: &x 1\nb: *x\n").unwrap();
-        assert!(matches!(aliased[0].get("b"), Some(Value::Int(1))), "an alias reads the anchored value");
+        assert!(
+            matches!(aliased[0].get("b"), Some(Value::Int(1))),
+            "an alias reads the anchored value"
+        );
     }
 
     #[test]
