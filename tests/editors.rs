@@ -216,6 +216,8 @@ fn emacs_eglot_shows_diagnostics_in_flymake_and_applies_a_quick_fix() {
     if let Some(output) = emacs_session("eglot-test.el", "eglot", "elpa-eglot") {
         // What Flymake shows the user.
         assert!(output.contains("nixpilot [unused-let-binding]: `hostname` is bound here but never used"));
+        // editors/README.md's eglot-workspace-configuration example reached the server.
+        assert!(output.contains("severity of unused-let-binding: error"), "{output}");
     }
 }
 

@@ -42,8 +42,10 @@
       (unless (fboundp 'nix-mode)
         (define-derived-mode nix-mode prog-mode "Nix"))
       (add-to-list 'auto-mode-alist '("\\.nix\\'" . nix-mode))
-      ;; The setup editors/README.md tells users to write.
+      ;; The setup editors/README.md tells users to write, with its settings example.
       (add-hook 'nix-mode-hook #'eglot-ensure)
+      (setq-default eglot-workspace-configuration
+                    '(:nixpilot (:rules (:unused-let-binding "error"))))
       (find-file (getenv "NIXPILOT_FILE"))
       (unless (eq major-mode 'nix-mode)
         (nixpilot-test--fail "major mode is %s" major-mode))
@@ -55,6 +57,16 @@
        (lambda ()
          (let ((codes (mapcar #'car (nixpilot-test--diagnostics))))
            (and (member "unused-let-binding" codes) (member "unused-suppression" codes)))))
+      ;; The setting reaches the server: a warning by default, an error now.
+      (nixpilot-test--wait
+       "unused-let-binding at severity error (from eglot-workspace-configuration)" 30
+       (lambda ()
+         (cl-some (lambda (d)
+                    (and (equal (plist-get (cdr (assq 'eglot-lsp-diag (flymake-diagnostic-data d))) :code)
+                                "unused-let-binding")
+                         (eq (flymake-diagnostic-type d) 'eglot-error)))
+                  (flymake-diagnostics))))
+      (nixpilot-test--say "severity of unused-let-binding: error")
       (dolist (d (nixpilot-test--diagnostics))
         (nixpilot-test--say "diagnostic: line %d: %s"
                             (line-number-at-pos (nth 2 d)) (nth 1 d)))
