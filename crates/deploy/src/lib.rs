@@ -1,5 +1,7 @@
 //! nixpilot's pipeline library: keys, SOPS files, scaffolding and deploy steps.
-//! Today it holds the SOPS file format with age keys (`secrets`); the pipeline steps follow.
+//! The SOPS file format with age keys (`secrets`), repository scaffolding (`scaffold`) and the
+//! install/deploy steps (`pipeline`).
 
+pub mod pipeline;
 pub mod scaffold;
 pub mod secrets;

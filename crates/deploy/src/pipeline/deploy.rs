@@ -1,0 +1,557 @@
+//! `nixpilot deploy`: per host, check the pinned host key and remember the running generation,
+//! build, copy, set the system profile, switch (as clan does, under systemd-run), check a new
+//! connection works; roll back to the remembered generation when anything after the profile change fails.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nixpilot_lint::project::{FileSource, Lookup, Project, Value};
+use nixpilot_lint::vfs;
+
+use super::process::{self, Cmd};
+use super::ssh::{PinnedKey, Ssh, SshConfig, Target};
+use super::{Cancel, Context, EventSink, Pipeline, PipelineError, Recover, Recovery, Step};
+use crate::pipeline::Event;
+
+pub const SYSTEM_PROFILE: &str = "/nix/var/nix/profiles/system";
+
+/// How a run is configured (from the command line).
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    pub repo: PathBuf,
+    pub identity: Option<PathBuf>,
+    pub connect_timeout: Duration,
+    pub rollback: bool,
+}
+
+/// One host to deploy: its name, where it is reached, its pinned key.
+#[derive(Debug, Clone)]
+pub struct HostPlan {
+    pub name: String,
+    pub target: Target,
+    /// Where the target came from (`--target`, `hosts/web1/deploy.toml`, `networking.hostName`).
+    pub target_source: String,
+    pub pinned: PinnedKey,
+}
+
+/// The project root and its hosts, read once for every host of a run.
+pub struct Repo {
+    pub root: PathBuf,
+    project: Project,
+}
+
+impl Repo {
+    pub fn open(dir: &Path) -> Result<Repo, PipelineError> {
+        let err = |message: String| PipelineError::Host {
+            host: "project".into(),
+            message,
+        };
+        let root = vfs::find_project_root(dir).map_err(|e| err(e.to_string()))?;
+        let config = vfs::load_config(&root).map_err(|e| err(e.to_string()))?;
+        let source = vfs::DiskSource::new(&root, &config);
+        let project = Project::build(&source as &dyn FileSource, &[]);
+        Ok(Repo { root, project })
+    }
+
+    pub fn host_names(&self) -> Vec<String> {
+        self.project.hosts.iter().map(|h| h.name.clone()).collect()
+    }
+
+    /// Finds the host, its pinned key and its target: `target` (from `--target`), else
+    /// `deployment.targetHost` in `hosts/<h>/deploy.toml`, else `networking.fqdn`, else
+    /// `networking.hostName`.
+    pub fn plan_host(&self, name: &str, target: Option<&str>) -> Result<HostPlan, PipelineError> {
+        let err = |message: String| PipelineError::Host {
+            host: name.to_string(),
+            message,
+        };
+        let Some(host) = self.project.hosts.iter().find(|h| h.name == name) else {
+            let known = self.host_names();
+            return Err(err(format!(
+                "no NixOS host `{name}` in {} (hosts: {})",
+                self.root.join("hosts").display(),
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        };
+        let pub_file = format!("{}/ssh_host_ed25519_key.pub", host.dir);
+        let text = std::fs::read_to_string(self.root.join(&pub_file)).map_err(|e| {
+            err(format!(
+                "cannot read the pinned host key {pub_file} ({e}); `nixpilot bootstrap {name}` makes one"
+            ))
+        })?;
+        let pinned = PinnedKey::parse(&text, &pub_file).map_err(err)?;
+
+        let deploy_toml = format!("{}/deploy.toml", host.dir);
+        let (target, target_source) = if let Some(t) = target {
+            (Target::parse(t).map_err(err)?, "--target".to_string())
+        } else if let Some(t) = read_deploy_toml(&self.root.join(&deploy_toml)).map_err(err)? {
+            (t, deploy_toml)
+        } else {
+            let string_option = |path: &[&str]| match host.lookup(path) {
+                Lookup::Defined(defs) => defs.iter().find_map(|d| match &d.value {
+                    Value::Str(s) => Some(s.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            let (addr, from) = match string_option(&["networking", "fqdn"]) {
+                Some(f) => (f, "networking.fqdn"),
+                None => match string_option(&["networking", "hostName"]) {
+                    Some(h) => (h, "networking.hostName"),
+                    None => {
+                        return Err(err(format!(
+                            "no target: pass --target root@ADDRESS, or set deployment.targetHost in {deploy_toml}"
+                        )))
+                    }
+                },
+            };
+            (Target::parse(&addr).map_err(err)?, from.to_string())
+        };
+        Ok(HostPlan {
+            name: name.to_string(),
+            target,
+            target_source,
+            pinned,
+        })
+    }
+}
+
+/// `hosts/<h>/deploy.toml`:
+/// ```toml
+/// [deployment]
+/// targetHost = "203.0.113.10"   # or "root@203.0.113.10:22"
+/// targetUser = "root"           # optional
+/// targetPort = 22               # optional
+/// ```
+fn read_deploy_toml(path: &Path) -> Result<Option<Target>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        deployment: Option<Deployment>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Deployment {
+        target_host: Option<String>,
+        target_user: Option<String>,
+        target_port: Option<u16>,
+    }
+    let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let Some(d) = file.deployment else { return Ok(None) };
+    let Some(host) = d.target_host else { return Ok(None) };
+    let mut target = Target::parse(&host).map_err(|e| format!("{}: deployment.targetHost: {e}", path.display()))?;
+    if let Some(u) = d.target_user {
+        target.user = u;
+    }
+    if d.target_port.is_some() {
+        target.port = d.target_port;
+    }
+    Ok(Some(target))
+}
+
+/// What the steps of one host share.
+#[derive(Default)]
+pub struct DeployState {
+    ssh: Option<Ssh>,
+    /// The system the profile pointed at before: what a rollback returns to.
+    pub previous: Option<String>,
+    /// The built toplevel.
+    pub toplevel: Option<String>,
+    /// The profile was changed: from here on a failure needs a rollback.
+    pub profile_changed: bool,
+}
+
+impl DeployState {
+    fn ssh(&self) -> Result<&Ssh, PipelineError> {
+        self.ssh.as_ref().ok_or_else(|| PipelineError::Host {
+            host: "?".into(),
+            message: "internal: no SSH connection set up".into(),
+        })
+    }
+
+    fn toplevel(&self) -> Result<&str, PipelineError> {
+        self.toplevel.as_deref().ok_or_else(|| PipelineError::Host {
+            host: "?".into(),
+            message: "internal: nothing built".into(),
+        })
+    }
+}
+
+/// The deploy pipeline of one host.
+pub fn pipeline(plan: &HostPlan, opts: &DeployOptions) -> Pipeline<DeployState> {
+    let ssh = SshConfig {
+        host_name: plan.name.clone(),
+        target: plan.target.clone(),
+        pinned: plan.pinned.clone(),
+        identity: opts.identity.clone(),
+        connect_timeout: opts.connect_timeout,
+    };
+    Pipeline {
+        steps: vec![
+            Box::new(Connect { ssh }),
+            Box::new(Build {
+                host: plan.name.clone(),
+                repo: opts.repo.clone(),
+            }),
+            Box::new(Copy {
+                target: plan.target.clone(),
+            }),
+            Box::new(SetProfile),
+            Box::new(Switch {
+                host: plan.name.clone(),
+            }),
+            Box::new(Health),
+        ],
+        recover: Some(Box::new(Rollback {
+            host: plan.name.clone(),
+            enabled: opts.rollback,
+        })),
+    }
+}
+
+/// The remote command that switches to `toplevel`: under systemd-run so a dropped SSH
+/// connection does not kill the activation half-way (clan, nixos-rebuild), with
+/// `EXPECTED_HOSTNAME` for srvos's check that we switch the machine we mean.
+fn switch_command(host: &str, toplevel: &str) -> Vec<String> {
+    let unit = format!("nixpilot-switch-{}", random_suffix());
+    [
+        "systemd-run",
+        "-E",
+        &format!("EXPECTED_HOSTNAME={host}"),
+        "-E",
+        "NIXOS_INSTALL_BOOTLOADER=0",
+        "--collect",
+        "--no-ask-password",
+        "--pipe",
+        "--quiet",
+        "--wait",
+        "--service-type=exec",
+        &format!("--unit={unit}"),
+        "--",
+        &format!("{toplevel}/bin/switch-to-configuration"),
+        "switch",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn random_suffix() -> String {
+    let mut b = [0u8; 4];
+    if getrandom::fill(&mut b).is_err() {
+        b = (std::process::id()).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Connects with the pinned key (a refused key stops everything before anything runs) and
+/// remembers which system the profile points at.
+struct Connect {
+    ssh: SshConfig,
+}
+
+impl Step<DeployState> for Connect {
+    fn name(&self) -> &str {
+        "connect"
+    }
+    fn describe(&self) -> Vec<String> {
+        vec![
+            format!(
+                "ssh {} with the host key pinned to {} ({})",
+                self.ssh.target,
+                self.ssh.pinned.file,
+                self.ssh.pinned.fingerprint()
+            ),
+            format!("ssh {} readlink -f {SYSTEM_PROFILE}", self.ssh.target),
+        ]
+    }
+    fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
+        let dir = tempfile::Builder::new()
+            .prefix("nixpilot-ssh-")
+            .tempdir()
+            .map_err(|e| PipelineError::Host {
+                host: cx.host.clone(),
+                message: format!("cannot make a temporary directory: {e}"),
+            })?;
+        let ssh = Ssh::new(self.ssh.clone(), dir.path())?;
+        // The known_hosts file lives as long as the pipeline and goes with its cleanups.
+        cx.on_cleanup(move || drop(dir));
+        // A short command bounded by the connect timeout plus slack: a host that accepts TCP
+        // but never speaks SSH must give an error, not a hang.
+        let bound = Some(self.ssh.connect_timeout + Duration::from_secs(10));
+        let out = ssh.run_ok(&["readlink", "-f", SYSTEM_PROFILE], bound, cx)?;
+        let previous = out
+            .stdout
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.trim().to_string());
+        match &previous {
+            Some(p) => cx.emit(Event::Progress {
+                message: format!("host key matches; current system {p}"),
+            }),
+            None => cx.emit(Event::Progress {
+                message: "host key matches; no current system profile (nothing to roll back to)".into(),
+            }),
+        }
+        state.previous = previous;
+        state.ssh = Some(ssh);
+        Ok(())
+    }
+}
+
+struct Build {
+    host: String,
+    repo: PathBuf,
+}
+
+impl Build {
+    fn cmd(&self) -> Cmd {
+        let mut cmd = Cmd::new(
+            "nix",
+            [
+                "--extra-experimental-features".to_string(),
+                "nix-command flakes".into(),
+                "build".into(),
+                format!(".#nixosConfigurations.{}.config.system.build.toplevel", self.host),
+                "--no-link".into(),
+                "--print-out-paths".into(),
+            ],
+        );
+        cmd.dir = Some(self.repo.clone());
+        cmd
+    }
+}
+
+impl Step<DeployState> for Build {
+    fn name(&self) -> &str {
+        "build"
+    }
+    fn describe(&self) -> Vec<String> {
+        vec![self.cmd().line()]
+    }
+    fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
+        let out = process::run_ok(&self.cmd(), cx)?;
+        let path = out.stdout.iter().rev().map(|l| l.trim()).find(|l| !l.is_empty());
+        match path {
+            Some(p) if p.starts_with('/') && !p.contains(char::is_whitespace) => {
+                state.toplevel = Some(p.to_string());
+                Ok(())
+            }
+            _ => Err(PipelineError::Host {
+                host: cx.host.clone(),
+                message: format!("`nix build` printed no store path (stdout: {:?})", out.stdout),
+            }),
+        }
+    }
+}
+
+struct Copy {
+    target: Target,
+}
+
+impl Copy {
+    fn cmd(&self, toplevel: &str, ssh: Option<&Ssh>) -> Cmd {
+        let mut cmd = Cmd::new(
+            "nix",
+            [
+                "--extra-experimental-features".to_string(),
+                "nix-command".into(),
+                "copy".into(),
+                "--to".into(),
+                format!("ssh://{}", self.target.user_host()),
+                toplevel.into(),
+            ],
+        );
+        if let Some(ssh) = ssh {
+            // nix's ssh store runs `ssh $NIX_SSHOPTS`: the same pinned options (split on
+            // spaces by nix, so the temp dir path must not contain any; tempfile's does not).
+            cmd.env.push(("NIX_SSHOPTS".into(), ssh.options().join(" ")));
+        }
+        cmd
+    }
+}
+
+impl Step<DeployState> for Copy {
+    fn name(&self) -> &str {
+        "copy"
+    }
+    fn describe(&self) -> Vec<String> {
+        vec![format!(
+            "{} (NIX_SSHOPTS with the pinned key)",
+            self.cmd("<toplevel>", None).line()
+        )]
+    }
+    fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
+        process::run_ok(&self.cmd(state.toplevel()?, Some(state.ssh()?)), cx)?;
+        Ok(())
+    }
+}
+
+struct SetProfile;
+
+impl Step<DeployState> for SetProfile {
+    fn name(&self) -> &str {
+        "profile"
+    }
+    fn describe(&self) -> Vec<String> {
+        vec![format!("ssh … nix-env -p {SYSTEM_PROFILE} --set <toplevel>")]
+    }
+    fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
+        let toplevel = state.toplevel()?.to_string();
+        // Counted as changed before the command returns: a failure half-way is rolled back too.
+        state.profile_changed = true;
+        state
+            .ssh()?
+            .run_ok(&["nix-env", "-p", SYSTEM_PROFILE, "--set", &toplevel], None, cx)?;
+        Ok(())
+    }
+}
+
+struct Switch {
+    host: String,
+}
+
+impl Step<DeployState> for Switch {
+    fn name(&self) -> &str {
+        "switch"
+    }
+    fn describe(&self) -> Vec<String> {
+        let c = switch_command(&self.host, "<toplevel>");
+        let c: Vec<String> = c
+            .into_iter()
+            .map(|a| {
+                if a.starts_with("--unit=") {
+                    "--unit=nixpilot-switch-<random>".into()
+                } else {
+                    a
+                }
+            })
+            .collect();
+        vec![format!("ssh … {}", c.join(" "))]
+    }
+    fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
+        let argv = switch_command(&self.host, state.toplevel()?);
+        state.ssh()?.run_ok(&strs(&argv), None, cx)?;
+        Ok(())
+    }
+}
+
+/// The new configuration must still let us in: a fresh connection (the next deploy needs one).
+struct Health;
+
+impl Step<DeployState> for Health {
+    fn name(&self) -> &str {
+        "health"
+    }
+    fn describe(&self) -> Vec<String> {
+        vec!["a new SSH connection with the pinned key: ssh … true".into()]
+    }
+    fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
+        let ssh = state.ssh()?;
+        let bound = Some(ssh.config.connect_timeout + Duration::from_secs(10));
+        ssh.run_ok(&["true"], bound, cx)?;
+        Ok(())
+    }
+}
+
+/// Back to the remembered system: profile first (so a reboot boots it too), then switch.
+struct Rollback {
+    host: String,
+    enabled: bool,
+}
+
+impl Recover<DeployState> for Rollback {
+    fn name(&self) -> &str {
+        "rollback"
+    }
+    fn describe(&self) -> Vec<String> {
+        if !self.enabled {
+            return vec!["none (--no-rollback)".into()];
+        }
+        vec![
+            format!("ssh … nix-env -p {SYSTEM_PROFILE} --set <previous system>"),
+            "ssh … systemd-run … -- <previous system>/bin/switch-to-configuration switch".into(),
+        ]
+    }
+    fn recover(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<Recovery, PipelineError> {
+        if !state.profile_changed {
+            return Ok(Recovery::NothingToUndo);
+        }
+        if !self.enabled {
+            cx.emit(Event::Progress {
+                message: "not rolling back (--no-rollback)".into(),
+            });
+            return Ok(Recovery::Skipped);
+        }
+        let Some(previous) = state.previous.clone() else {
+            cx.emit(Event::Progress {
+                message: "cannot roll back: the host had no system profile before".into(),
+            });
+            return Ok(Recovery::Skipped);
+        };
+        cx.emit(Event::Progress {
+            message: format!("ROLLING BACK to {previous}"),
+        });
+        let ssh = state.ssh()?;
+        ssh.run_ok(&["nix-env", "-p", SYSTEM_PROFILE, "--set", &previous], None, cx)?;
+        ssh.run_ok(&strs(&switch_command(&self.host, &previous)), None, cx)?;
+        Ok(Recovery::RolledBack)
+    }
+}
+
+/// The outcome of one host in a run.
+pub struct HostResult {
+    pub host: String,
+    pub result: Result<DeployState, PipelineError>,
+    pub elapsed: Duration,
+}
+
+/// Deploys every plan, `parallel` hosts at a time; one host's failure does not stop the others.
+pub fn deploy_all(
+    plans: &[HostPlan],
+    opts: &DeployOptions,
+    parallel: usize,
+    sink: &dyn EventSink,
+    cancel: &Cancel,
+) -> Vec<HostResult> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.clamp(1, plans.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(plan) = plans.get(i) else { break };
+                let started = Instant::now();
+                let cx = Context::new(&plan.name, sink, cancel);
+                let mut state = DeployState::default();
+                let result = pipeline(plan, opts).run(&mut state, &cx).map(|()| state);
+                if let Ok(mut r) = results.lock() {
+                    r.push((
+                        i,
+                        HostResult {
+                            host: plan.name.clone(),
+                            result,
+                            elapsed: started.elapsed(),
+                        },
+                    ));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}

@@ -1,0 +1,251 @@
+//! The pipeline: steps that describe themselves (for `--dry-run`) and run (for real), with
+//! their events streamed to a sink, cleanups that always run, and Ctrl-C handled between and inside steps.
+
+pub mod cancel;
+pub mod deploy;
+pub mod process;
+pub mod sink;
+pub mod ssh;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub use cancel::Cancel;
+pub use sink::{Event, EventSink, PlainSink, Stream};
+
+/// Everything that can stop a step.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("`{program}` was not found on PATH: {hint}")]
+    ProgramMissing { program: String, hint: &'static str },
+    #[error("could not start `{program}`: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{command}` failed ({status}){}", tail_text(.tail))]
+    Failed {
+        command: String,
+        status: String,
+        tail: Vec<String>,
+    },
+    #[error("`{command}` timed out after {}s{}", .after.as_secs(), tail_text(.tail))]
+    TimedOut {
+        command: String,
+        after: Duration,
+        tail: Vec<String>,
+    },
+    #[error("interrupted (Ctrl-C)")]
+    Interrupted,
+    #[error(
+        "{host}: the host at {target} presented another SSH host key than the one pinned in {pinned_file}\n  \
+         expected: {expected}\n  presented: {presented}\n\
+         nothing was run on it. If the host was reinstalled with a new key, update {pinned_file}; \
+         otherwise something else answers at that address"
+    )]
+    HostKeyMismatch {
+        host: String,
+        target: String,
+        pinned_file: String,
+        expected: String,
+        presented: String,
+    },
+    #[error("{host}: {message}")]
+    Host { host: String, message: String },
+    #[error(
+        "{host}: activation failed: {cause}\n{}",
+        if *.rolled_back { "ROLLED BACK: the host runs its previous generation again" } else { "NOT rolled back" }
+    )]
+    ActivationFailed {
+        host: String,
+        cause: Box<PipelineError>,
+        rolled_back: bool,
+    },
+    #[error("{host}: ROLLBACK FAILED after activation failed ({cause}): {rollback}; the host may run a broken configuration")]
+    RollbackFailed {
+        host: String,
+        cause: Box<PipelineError>,
+        rollback: Box<PipelineError>,
+    },
+}
+
+fn tail_text(tail: &[String]) -> String {
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("; last output:\n    {}", tail.join("\n    "))
+    }
+}
+
+/// What a step sees while it runs: where events go, the Ctrl-C flag, the cleanups to run at
+/// the end, and which host it works for (events are labelled with it).
+pub struct Context<'a> {
+    pub host: String,
+    pub sink: &'a dyn EventSink,
+    pub cancel: &'a Cancel,
+    cleanups: Mutex<Vec<Box<dyn FnOnce() + Send + 'a>>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(host: &str, sink: &'a dyn EventSink, cancel: &'a Cancel) -> Context<'a> {
+        Context {
+            host: host.to_string(),
+            sink,
+            cancel,
+            cleanups: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn emit(&self, event: Event) {
+        self.sink.event(&self.host, &event);
+    }
+
+    /// Registers work that must happen however the pipeline ends (success, failure, Ctrl-C):
+    /// removing temporary files, mostly. Runs last-registered first.
+    pub fn on_cleanup(&self, f: impl FnOnce() + Send + 'a) {
+        if let Ok(mut list) = self.cleanups.lock() {
+            list.push(Box::new(f));
+        }
+    }
+
+    fn run_cleanups(&self) {
+        let list = match self.cleanups.lock() {
+            Ok(mut list) => std::mem::take(&mut *list),
+            Err(_) => return,
+        };
+        for f in list.into_iter().rev() {
+            f();
+        }
+    }
+}
+
+impl Drop for Context<'_> {
+    fn drop(&mut self) {
+        // A panic or an early return must not leave temporary files behind either.
+        self.run_cleanups();
+    }
+}
+
+/// One unit of work. `S` is the state the steps of one pipeline share (the built path, the
+/// generation to roll back to, …).
+pub trait Step<S>: Send + Sync {
+    /// A short name shown in progress lines (`build`, `copy`, …).
+    fn name(&self) -> &str;
+    /// What the step will do, as the commands it runs; values not known before the run
+    /// (the built path) appear as `<placeholders>`.
+    fn describe(&self) -> Vec<String>;
+    fn run(&self, state: &mut S, cx: &Context<'_>) -> Result<(), PipelineError>;
+}
+
+/// What a recovery did after a step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// The failure came before anything on the host changed.
+    NothingToUndo,
+    RolledBack,
+    /// Something changed but the user opted out of undoing it (`--no-rollback`).
+    Skipped,
+}
+
+/// Undoes what the steps changed when one of them fails (the rollback).
+pub trait Recover<S>: Send + Sync {
+    fn name(&self) -> &str;
+    fn describe(&self) -> Vec<String>;
+    fn recover(&self, state: &mut S, cx: &Context<'_>) -> Result<Recovery, PipelineError>;
+}
+
+/// Steps in order, and what to do when one fails. The recovery decides from the state whether
+/// there is anything to undo.
+pub struct Pipeline<S> {
+    pub steps: Vec<Box<dyn Step<S>>>,
+    pub recover: Option<Box<dyn Recover<S>>>,
+}
+
+impl<S> Pipeline<S> {
+    /// The plan, one line per command, numbered by step.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            for (j, line) in step.describe().into_iter().enumerate() {
+                let label = if j == 0 {
+                    format!("{}. {}", i + 1, step.name())
+                } else {
+                    String::new()
+                };
+                out.push(format!("{label:14} {line}"));
+            }
+        }
+        if let Some(r) = &self.recover {
+            out.push(format!("on failure, {}:", r.name()));
+            for line in r.describe() {
+                out.push(format!("{:14} {line}", ""));
+            }
+        }
+        out
+    }
+
+    /// Runs every step in order; stops at the first error (then runs the recovery, except
+    /// after Ctrl-C, which stops as soon as possible) and always runs the cleanups.
+    pub fn run(&self, state: &mut S, cx: &Context<'_>) -> Result<(), PipelineError> {
+        let result = self.run_steps(state, cx);
+        cx.run_cleanups();
+        result
+    }
+
+    fn run_steps(&self, state: &mut S, cx: &Context<'_>) -> Result<(), PipelineError> {
+        let total = self.steps.len();
+        for (i, step) in self.steps.iter().enumerate() {
+            if cx.cancel.is_set() {
+                return Err(PipelineError::Interrupted);
+            }
+            let result = timed(cx, i + 1, total, step.name(), || step.run(state, cx));
+            let Err(cause) = result else { continue };
+            let Some(recover) = &self.recover else {
+                return Err(cause);
+            };
+            if matches!(cause, PipelineError::Interrupted) {
+                return Err(cause);
+            }
+            let recovery = timed(cx, i + 1, total, recover.name(), || recover.recover(state, cx));
+            return Err(match recovery {
+                Ok(Recovery::NothingToUndo) => cause,
+                Ok(r) => PipelineError::ActivationFailed {
+                    host: cx.host.clone(),
+                    cause: Box::new(cause),
+                    rolled_back: r == Recovery::RolledBack,
+                },
+                Err(rollback) => PipelineError::RollbackFailed {
+                    host: cx.host.clone(),
+                    cause: Box::new(cause),
+                    rollback: Box::new(rollback),
+                },
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Runs `f` between a started and a finished event.
+fn timed<T>(
+    cx: &Context<'_>,
+    index: usize,
+    total: usize,
+    name: &str,
+    f: impl FnOnce() -> Result<T, PipelineError>,
+) -> Result<T, PipelineError> {
+    cx.emit(Event::StepStarted {
+        index,
+        total,
+        name: name.to_string(),
+    });
+    let started = Instant::now();
+    let result = f();
+    cx.emit(Event::StepFinished {
+        index,
+        name: name.to_string(),
+        ok: result.is_ok(),
+        elapsed: started.elapsed(),
+    });
+    result
+}

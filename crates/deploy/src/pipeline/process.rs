@@ -1,0 +1,284 @@
+//! Local programs, spawned for real from PATH: output streamed line by line as events and kept
+//! for the caller, a timeout, Ctrl-C kills the child, a missing program names what to install.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::{Context, Event, PipelineError, Stream};
+
+/// How many of a failed command's last lines an error shows.
+const TAIL_LINES: usize = 15;
+
+/// What to install when `program` is missing.
+pub fn install_hint(program: &str) -> &'static str {
+    match program {
+        "nix" | "nix-copy-closure" => {
+            "install Nix with flakes (https://nixos.org/download, Debian: apt install nix-bin) or run nixpilot inside `nix develop`"
+        }
+        "nixos-anywhere" => "run nixpilot inside `nix develop` (the devshell has nixos-anywhere) or `nix profile install nixpkgs#nixos-anywhere`",
+        "ssh" | "ssh-keygen" => "install the OpenSSH client (Debian: apt install openssh-client)",
+        _ => "install it or put it on PATH",
+    }
+}
+
+/// The first executable `program` on `path` (the PATH value), as the OS would run it.
+pub fn find_on_path(program: &str, path: Option<OsString>) -> Option<PathBuf> {
+    if program.contains('/') {
+        return is_executable(Path::new(program)).then(|| PathBuf::from(program));
+    }
+    std::env::split_paths(&path?)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// A command to run: program, arguments, extra environment, optional time limit.
+#[derive(Debug, Clone)]
+pub struct Cmd {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub dir: Option<PathBuf>,
+    pub timeout: Option<Duration>,
+    /// Shown instead of the real command line (ssh's long option list hides what runs).
+    pub display: Option<String>,
+}
+
+impl Cmd {
+    pub fn new(program: &str, args: impl IntoIterator<Item = impl Into<String>>) -> Cmd {
+        Cmd {
+            program: program.to_string(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
+            dir: None,
+            timeout: None,
+            display: None,
+        }
+    }
+
+    pub fn line(&self) -> String {
+        if let Some(d) = &self.display {
+            return d.clone();
+        }
+        std::iter::once(self.program.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .map(shell_quote)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it (also used for remote command lines).
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%^#".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// A finished command.
+#[derive(Debug)]
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: Vec<String>,
+    pub stderr: Vec<String>,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// The last lines of both streams, for error messages.
+    pub fn tail(&self) -> Vec<String> {
+        let all: Vec<&String> = self.stdout.iter().chain(&self.stderr).collect();
+        all[all.len().saturating_sub(TAIL_LINES)..]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    pub fn status_text(&self) -> String {
+        match self.code {
+            Some(c) => format!("exit code {c}"),
+            None => "killed by a signal".into(),
+        }
+    }
+}
+
+/// Runs `cmd` to its end, streaming its lines to the context's sink. A non-zero exit is not an
+/// error here (callers decide); a missing program, a timeout and Ctrl-C are.
+pub fn run(cmd: &Cmd, cx: &Context<'_>) -> Result<Finished, PipelineError> {
+    let path = cmd
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| OsString::from(v))
+        .or_else(|| std::env::var_os("PATH"));
+    let Some(program) = find_on_path(&cmd.program, path) else {
+        return Err(PipelineError::ProgramMissing {
+            program: cmd.program.clone(),
+            hint: install_hint(&cmd.program),
+        });
+    };
+    cx.emit(Event::Command { line: cmd.line() });
+    let mut command = Command::new(&program);
+    command
+        .args(&cmd.args)
+        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group: the terminal's Ctrl-C reaches nixpilot only, which then stops
+        // the child and cleans up instead of both dying half-way.
+        .process_group(0);
+    if let Some(dir) = &cmd.dir {
+        command.current_dir(dir);
+    }
+    let mut child = command.spawn().map_err(|source| PipelineError::Spawn {
+        program: cmd.program.clone(),
+        source,
+    })?;
+
+    let (tx, rx) = mpsc::channel::<(Stream, String)>();
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|o| (Stream::Stdout, Box::new(o) as Box<dyn Read + Send>)),
+        child
+            .stderr
+            .take()
+            .map(|e| (Stream::Stderr, Box::new(e) as Box<dyn Read + Send>)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(stream, reader)| {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(reader).split(b'\n') {
+                let Ok(line) = line else { break };
+                let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+                if tx.send((stream, text)).is_err() {
+                    break;
+                }
+            }
+        })
+    })
+    .collect();
+    drop(tx);
+
+    let started = Instant::now();
+    let mut out = Finished {
+        code: None,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+    };
+    let take = |out: &mut Finished, (stream, line): (Stream, String)| {
+        cx.emit(Event::Output {
+            stream,
+            line: line.clone(),
+        });
+        match stream {
+            Stream::Stdout => out.stdout.push(line),
+            Stream::Stderr => out.stderr.push(line),
+        }
+    };
+    let status = loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(item) => take(&mut out, item),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // Both pipes closed: the child is exiting (or a grandchild closed them).
+            Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(Duration::from_millis(20)),
+        }
+        let stop = if cx.cancel.is_set() {
+            Some(PipelineError::Interrupted)
+        } else {
+            cmd.timeout
+                .filter(|t| started.elapsed() > *t)
+                .map(|after| PipelineError::TimedOut {
+                    command: cmd.line(),
+                    after,
+                    tail: Vec::new(),
+                })
+        };
+        if let Some(err) = stop {
+            kill_group(&mut child);
+            let tail = {
+                let _ = child.wait();
+                out.tail()
+            };
+            return Err(match err {
+                PipelineError::TimedOut { command, after, .. } => PipelineError::TimedOut { command, after, tail },
+                e => e,
+            });
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(source) => {
+                return Err(PipelineError::Spawn {
+                    program: cmd.program.clone(),
+                    source,
+                })
+            }
+        }
+    };
+    // The child is gone; collect what is still in the pipes (a grandchild holding them open
+    // must not block us forever, hence the bound).
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while let Ok(item) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        take(&mut out, item);
+    }
+    for r in readers {
+        if r.is_finished() {
+            let _ = r.join();
+        }
+    }
+    out.code = status.code();
+    Ok(out)
+}
+
+/// Runs `cmd` and turns a non-zero exit into `PipelineError::Failed`.
+pub fn run_ok(cmd: &Cmd, cx: &Context<'_>) -> Result<Finished, PipelineError> {
+    let out = run(cmd, cx)?;
+    if out.success() {
+        Ok(out)
+    } else {
+        Err(PipelineError::Failed {
+            command: cmd.line(),
+            status: out.status_text(),
+            tail: out.tail(),
+        })
+    }
+}
+
+/// Stops the child and everything it started (its process group): SIGTERM, then SIGKILL.
+fn kill_group(child: &mut std::process::Child) {
+    let pgid = child.id() as libc::pid_t;
+    // SAFETY: plain kill(2) on the group we created for this child.
+    unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+}

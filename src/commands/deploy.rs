@@ -1,0 +1,120 @@
+//! `nixpilot deploy HOST... | --all`: build, copy and switch hosts over SSH with pinned host keys
+//! and rollback; the pipeline is `nixpilot_deploy::pipeline::deploy`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::Args;
+use nixpilot_deploy::pipeline::deploy::{self, DeployOptions, Repo};
+use nixpilot_deploy::pipeline::{cancel, Cancel, PlainSink};
+
+#[derive(Args)]
+pub struct DeployArgs {
+    /// Hosts to deploy (hosts/NAME/)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub hosts: Vec<String>,
+    /// Deploy every host, in parallel
+    #[arg(long)]
+    pub all: bool,
+    /// Where to connect, `[user@]address[:port]` (one host only) [default: deployment.targetHost
+    /// in hosts/NAME/deploy.toml, else networking.fqdn or networking.hostName; user root]
+    #[arg(long, value_name = "USER@ADDR")]
+    pub target: Option<String>,
+    /// Your SSH key [default: ssh-agent, then ssh's default key files]
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Hosts deployed at the same time
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub parallel: usize,
+    /// Seconds to wait for a host to answer SSH
+    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    pub connect_timeout: u64,
+    /// Keep a failed activation instead of switching back to the previous generation
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// The repository (default: the one holding the current directory)
+    #[arg(long, short = 'C', value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Print the plan, run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl DeployArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let repo = Repo::open(&self.repo.unwrap_or_else(|| PathBuf::from(".")))?;
+        let hosts = if self.all { repo.host_names() } else { self.hosts };
+        if hosts.is_empty() {
+            bail!("no NixOS hosts under {}", repo.root.join("hosts").display());
+        }
+        if self.target.is_some() && hosts.len() > 1 {
+            bail!("--target names one machine; deploy one host with it, or set deployment.targetHost in each hosts/NAME/deploy.toml");
+        }
+        let plans = hosts
+            .iter()
+            .map(|h| repo.plan_host(h, self.target.as_deref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let opts = DeployOptions {
+            repo: repo.root.clone(),
+            identity: self.identity,
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+            rollback: !self.no_rollback,
+        };
+
+        if self.dry_run {
+            for plan in &plans {
+                println!("{} -> {} (target from {})", plan.name, plan.target, plan.target_source);
+                for line in deploy::pipeline(plan, &opts).describe() {
+                    println!("  {line}");
+                }
+            }
+            println!("dry run: nothing was run");
+            return Ok(ExitCode::SUCCESS);
+        }
+
+        cancel::install_sigint_handler();
+        let cancel = Cancel::new();
+        // Progress goes to stderr as labelled lines (a terminal gets the same lines today;
+        // bars are for later), the summary to stdout.
+        let sink = PlainSink::new(std::io::stderr());
+        let results = deploy::deploy_all(&plans, &opts, self.parallel, &sink, &cancel);
+
+        let mut failed = 0;
+        println!("{:<20} {:<8} {:>8}  details", "host", "result", "time");
+        for r in &results {
+            let (status, detail) = match &r.result {
+                Ok(state) => ("ok", state.toplevel.clone().unwrap_or_default()),
+                Err(e) => {
+                    failed += 1;
+                    ("FAILED", e.to_string().lines().next().unwrap_or_default().to_string())
+                }
+            };
+            println!(
+                "{:<20} {:<8} {:>7.1}s  {detail}",
+                r.host,
+                status,
+                r.elapsed.as_secs_f64()
+            );
+        }
+        for r in &results {
+            if let Err(e) = &r.result {
+                let text = e.to_string();
+                let own = format!("{}: ", r.host);
+                // Most errors already name their host; the others get it here.
+                let text = if text.starts_with(&own) {
+                    text
+                } else {
+                    format!("{own}{text}")
+                };
+                eprintln!("nixpilot: error: {text}");
+            }
+        }
+        Ok(if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+}

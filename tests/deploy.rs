@@ -1,0 +1,591 @@
+//! `nixpilot deploy` end to end against a real OpenSSH server on 127.0.0.1, with recording
+//! stand-ins for `nix` (local) and for `nix-env`, `systemd-run`, `switch-to-configuration` (remote).
+//!
+//! The remote stand-ins reach sshd's sessions through `ForceCommand`: a wrapper script that puts
+//! their directory first on PATH, records the command ssh asked for, and runs it with `sh -c`.
+//! The "remote" state (where the system profile points) is a file the stand-ins change.
+//! Without sshd the tests skip, except under `CI`, where they fail.
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const OLD_SYSTEM: &str = "/nix/store/00000000000000000000000000000000-nixos-system-old";
+
+fn new_system(host: &str) -> String {
+    format!("/nix/store/11111111111111111111111111111111-nixos-system-{host}")
+}
+
+/// Whether sshd and the ssh tools are here; under CI their absence is a failure.
+fn tools_present() -> bool {
+    let present = Path::new(SSHD).exists() && which("ssh") && which("ssh-keygen");
+    if !present && std::env::var_os("CI").is_some() {
+        panic!("CI is set but {SSHD}, ssh or ssh-keygen is missing: install openssh-server (.ci/packages)");
+    }
+    if !present {
+        eprintln!("skipping: {SSHD}, ssh or ssh-keygen missing (Debian: apt install openssh-server)");
+    }
+    present
+}
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+fn which(program: &str) -> bool {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|d| d.join(program).is_file())
+}
+
+fn keygen(path: &Path, comment: &str) {
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+}
+
+fn fingerprint(pub_file: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(pub_file)
+        .output()
+        .expect("ssh-keygen -l");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_whitespace().nth(1).expect("fingerprint").to_string()
+}
+
+fn write_exe(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn current_user() -> String {
+    let out = Command::new("id").arg("-un").output().expect("id -un");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// One "machine": an sshd on 127.0.0.1 with its host key, its remote stand-ins and state.
+struct Machine {
+    dir: PathBuf,
+    port: u16,
+    child: Child,
+}
+
+impl Machine {
+    fn start(dir: &Path, log: &Path, user_pub: &Path) -> Machine {
+        std::fs::create_dir_all(dir).unwrap();
+        let dir = dir.canonicalize().unwrap();
+        keygen(&dir.join("host_ed25519"), "host");
+        std::fs::copy(user_pub, dir.join("authorized_keys")).unwrap();
+        let state = dir.join("state");
+        std::fs::create_dir_all(&state).unwrap();
+        std::fs::write(state.join("system"), format!("{OLD_SYSTEM}\n")).unwrap();
+        let bin = dir.join("remote-bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let log = log.display();
+        write_exe(
+            &dir.join("force-command"),
+            &format!(
+                "#!/bin/sh\nexport PATH={bin}:$PATH STATE={state} LOG={log}\n\
+                 echo \"ssh: $SSH_ORIGINAL_COMMAND\" >> \"$LOG\"\nexec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n",
+                bin = bin.display(),
+                state = state.display(),
+            ),
+        );
+        write_exe(
+            &bin.join("readlink"),
+            "#!/bin/sh\nif [ \"$2\" = /nix/var/nix/profiles/system ]; then cat \"$STATE/system\"; else exec /bin/readlink \"$@\"; fi\n",
+        );
+        write_exe(
+            &bin.join("nix-env"),
+            "#!/bin/sh\n[ \"$3\" = --set ] && echo \"$4\" > \"$STATE/system\"\nexit 0\n",
+        );
+        write_exe(&bin.join("nix-store"), "#!/bin/sh\ncat > /dev/null\n");
+        write_exe(
+            &bin.join("systemd-run"),
+            "#!/bin/sh\nwhile [ \"$1\" != -- ]; do case \"$1\" in -E) export \"$2\"; shift 2;; *) shift;; esac; done\n\
+             shift\nTOPLEVEL=\"${1%/bin/switch-to-configuration}\"; export TOPLEVEL; shift\nexec switch-to-configuration \"$@\"\n",
+        );
+        write_exe(
+            &bin.join("switch-to-configuration"),
+            &format!("#!/bin/sh\necho \"switch-to-configuration $* toplevel=$TOPLEVEL EXPECTED_HOSTNAME=$EXPECTED_HOSTNAME\" >> \"$LOG\"\n\
+             [ -f \"$STATE/sleep\" ] && [ \"$TOPLEVEL\" != {OLD_SYSTEM} ] && sleep \"$(cat \"$STATE/sleep\")\"\n\
+             if [ -f \"$STATE/fail-switch\" ] && [ \"$(cat \"$STATE/fail-switch\")\" = \"$TOPLEVEL\" ]; then\n\
+             echo 'warning: the following units failed: broken.service' >&2; exit 4; fi\n\
+             echo \"$TOPLEVEL\" > \"$STATE/current\"\n"),
+        );
+        let port = free_port();
+        let config = dir.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_ed25519\nPidFile {d}/sshd.pid\n\
+                 AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n\
+                 ForceCommand {d}/force-command\nLogLevel ERROR\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        // Running as root, sshd wants its privilege-separation directory.
+        if current_user() == "root" {
+            let _ = std::fs::create_dir_all("/run/sshd");
+        }
+        let child = Command::new(SSHD)
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
+            .spawn()
+            .expect("start sshd");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "sshd did not listen on 127.0.0.1:{port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Machine { dir, port, child }
+    }
+
+    fn host_pub(&self) -> PathBuf {
+        self.dir.join("host_ed25519.pub")
+    }
+
+    fn state(&self, name: &str) -> PathBuf {
+        self.dir.join("state").join(name)
+    }
+
+    fn read_state(&self, name: &str) -> String {
+        std::fs::read_to_string(self.state(name))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A repository with hosts, the user's key, the local stand-ins and one shared command log.
+struct World {
+    tmp: tempfile::TempDir,
+    repo: PathBuf,
+    log: PathBuf,
+    bin: PathBuf,
+    identity: PathBuf,
+}
+
+impl World {
+    fn new() -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        let repo = root.join("repo");
+        std::fs::create_dir_all(repo.join("hosts")).unwrap();
+        std::fs::write(
+            repo.join("flake.nix"),
+            "{\n  inputs.blueprint.url = \"github:numtide/blueprint\";\n  outputs = inputs: inputs.blueprint { inherit inputs; };\n}\n",
+        )
+        .unwrap();
+        let identity = root.join("id_ed25519");
+        keygen(&identity, "admin");
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        // `nix build` prints a store path; `nix copy` talks to the host through ssh with
+        // NIX_SSHOPTS, as nix's ssh store does, so the pinned options are exercised there too.
+        write_exe(
+            &bin.join("nix"),
+            "#!/bin/sh\necho \"nix $*\" >> \"$LOG\"\n\
+             case \" $* \" in\n\
+             *' build '*) h=$(echo \"$*\" | sed -n 's/.*nixosConfigurations\\.\\([^.]*\\)\\..*/\\1/p')\n\
+               echo \"building the system configuration...\" >&2\n\
+               echo \"/nix/store/11111111111111111111111111111111-nixos-system-$h\";;\n\
+             *' copy '*) while [ \"$1\" != --to ]; do shift; done; dest=\"${2#ssh://}\"\n\
+               ssh $NIX_SSHOPTS \"$dest\" nix-store --serve --write < /dev/null || exit 1;;\n\
+             esac\n",
+        );
+        World {
+            log: root.join("calls.log"),
+            tmp,
+            repo,
+            bin,
+            identity,
+        }
+    }
+
+    fn machine(&self, name: &str) -> Machine {
+        Machine::start(
+            &self.tmp.path().join(format!("machine-{name}")),
+            &self.log,
+            &self.identity.with_extension("pub"),
+        )
+    }
+
+    /// Adds `hosts/<name>/` with `pinned` as its host key.
+    fn host(&self, name: &str, pinned: &Path) {
+        let dir = self.repo.join("hosts").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("configuration.nix"),
+            format!("{{\n  nixpkgs.hostPlatform = \"x86_64-linux\";\n  networking.hostName = \"{name}\";\n}}\n"),
+        )
+        .unwrap();
+        std::fs::copy(pinned, dir.join("ssh_host_ed25519_key.pub")).unwrap();
+    }
+
+    fn target(&self, m: &Machine) -> String {
+        format!("{}@127.0.0.1:{}", current_user(), m.port)
+    }
+
+    fn deploy(&self, args: &[&str]) -> common::Output {
+        self.deploy_with_path(
+            args,
+            &format!("{}:{}", self.bin.display(), std::env::var("PATH").unwrap_or_default()),
+        )
+    }
+
+    fn deploy_with_path(&self, args: &[&str], path: &str) -> common::Output {
+        let identity = self.identity.display().to_string();
+        let mut all = vec!["deploy", "--identity", &identity];
+        all.extend_from_slice(args);
+        let out = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+            .args(&all)
+            .current_dir(&self.repo)
+            .env("PATH", path)
+            .env("LOG", &self.log)
+            .stdin(Stdio::null())
+            .output()
+            .expect("spawn nixpilot");
+        common::Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The recorded calls, with systemd-run's random unit name made stable.
+    fn calls(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .map(|l| match l.find("--unit=nixpilot-switch-") {
+                Some(i) => {
+                    let start = i + "--unit=nixpilot-switch-".len();
+                    format!("{}XXXXXXXX{}", &l[..start], &l[(start + 8).min(l.len())..])
+                }
+                None => l.to_string(),
+            })
+            .collect()
+    }
+}
+
+fn switch_line(host: &str, toplevel: &str) -> String {
+    format!(
+        "ssh: systemd-run -E EXPECTED_HOSTNAME={host} -E NIXOS_INSTALL_BOOTLOADER=0 --collect --no-ask-password --pipe \
+         --quiet --wait --service-type=exec --unit=nixpilot-switch-XXXXXXXX -- {toplevel}/bin/switch-to-configuration switch"
+    )
+}
+
+#[test]
+fn deploy_builds_copies_and_switches_in_this_order() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    let out = w.deploy(&["web1", "--target", &w.target(&m)]);
+    assert_eq!(out.code, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let new = new_system("web1");
+    assert_eq!(
+        w.calls(),
+        vec![
+            "ssh: readlink -f /nix/var/nix/profiles/system".to_string(),
+            "nix --extra-experimental-features nix-command flakes build \
+             .#nixosConfigurations.web1.config.system.build.toplevel --no-link --print-out-paths"
+                .into(),
+            format!(
+                "nix --extra-experimental-features nix-command copy --to ssh://{}@127.0.0.1 {new}",
+                current_user()
+            ),
+            "ssh: nix-store --serve --write".into(),
+            format!("ssh: nix-env -p /nix/var/nix/profiles/system --set {new}"),
+            switch_line("web1", &new),
+            format!("switch-to-configuration switch toplevel={new} EXPECTED_HOSTNAME=web1"),
+            "ssh: true".into(),
+        ]
+    );
+    assert_eq!(m.read_state("system"), new);
+    assert_eq!(m.read_state("current"), new);
+    assert!(
+        out.stdout.contains("web1") && out.stdout.contains(" ok "),
+        "{}",
+        out.stdout
+    );
+    // Progress is streamed, labelled by host, including the commands' own output.
+    assert!(
+        out.stderr.contains("[web1]   building the system configuration..."),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_host_presenting_another_key_is_refused_with_both_fingerprints_and_nothing_runs() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    let other = w.tmp.path().join("other_host_key");
+    keygen(&other, "root@web1");
+    w.host("web1", &other.with_extension("pub"));
+    let out = w.deploy(&["web1", "--target", &w.target(&m)]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let expected = fingerprint(&other.with_extension("pub"));
+    let presented = fingerprint(&m.host_pub());
+    assert!(out.stderr.contains(&format!("expected: {expected}")), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("presented: {presented}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hosts/web1/ssh_host_ed25519_key.pub"),
+        "{}",
+        out.stderr
+    );
+    assert!(w.calls().is_empty(), "ran: {:?}", w.calls());
+    assert_eq!(m.read_state("system"), OLD_SYSTEM);
+}
+
+#[test]
+fn a_failed_activation_rolls_back_to_the_previous_generation() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    let new = new_system("web1");
+    std::fs::write(m.state("fail-switch"), &new).unwrap();
+    let out = w.deploy(&["web1", "--target", &w.target(&m)]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("ROLLED BACK"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("broken.service"),
+        "the failure's last lines are shown: {}",
+        out.stderr
+    );
+    let calls = w.calls();
+    let tail: Vec<String> = calls[calls.len() - 5..].to_vec();
+    assert_eq!(
+        tail,
+        vec![
+            switch_line("web1", &new),
+            format!("switch-to-configuration switch toplevel={new} EXPECTED_HOSTNAME=web1"),
+            format!("ssh: nix-env -p /nix/var/nix/profiles/system --set {OLD_SYSTEM}"),
+            switch_line("web1", OLD_SYSTEM),
+            format!("switch-to-configuration switch toplevel={OLD_SYSTEM} EXPECTED_HOSTNAME=web1"),
+        ]
+    );
+    assert_eq!(m.read_state("system"), OLD_SYSTEM);
+    assert_eq!(m.read_state("current"), OLD_SYSTEM);
+}
+
+#[test]
+fn no_rollback_keeps_the_failed_generation_and_says_so() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    let new = new_system("web1");
+    std::fs::write(m.state("fail-switch"), &new).unwrap();
+    let out = w.deploy(&["web1", "--target", &w.target(&m), "--no-rollback"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("NOT rolled back"), "{}", out.stderr);
+    assert_eq!(m.read_state("system"), new);
+}
+
+#[test]
+fn a_missing_nix_is_an_error_naming_what_to_install() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    // Only ssh on PATH: the connection works, the build finds no nix.
+    let only_ssh = w.tmp.path().join("only-ssh");
+    std::fs::create_dir_all(&only_ssh).unwrap();
+    let ssh = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("ssh"))
+        .find(|p| p.is_file())
+        .unwrap();
+    std::os::unix::fs::symlink(ssh, only_ssh.join("ssh")).unwrap();
+    let out = w.deploy_with_path(&["web1", "--target", &w.target(&m)], &only_ssh.display().to_string());
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`nix` was not found on PATH: install Nix"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        w.calls(),
+        vec!["ssh: readlink -f /nix/var/nix/profiles/system".to_string()]
+    );
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_runs_nothing() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    let out = w.deploy(&["web1", "--target", &w.target(&m), "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let fp = fingerprint(&m.host_pub());
+    for needle in [
+        &format!("web1 -> {} (target from --target)", w.target(&m)),
+        &format!("pinned to hosts/web1/ssh_host_ed25519_key.pub ({fp})"),
+        ".#nixosConfigurations.web1.config.system.build.toplevel",
+        "nix-env -p /nix/var/nix/profiles/system --set <toplevel>",
+        "EXPECTED_HOSTNAME=web1",
+        "on failure, rollback:",
+        "dry run: nothing was run",
+    ] {
+        assert!(out.stdout.contains(needle), "missing {needle:?} in:\n{}", out.stdout);
+    }
+    assert!(w.calls().is_empty(), "ran: {:?}", w.calls());
+}
+
+#[test]
+fn a_host_that_never_answers_gives_a_timeout_error() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let key = w.tmp.path().join("some_host_key");
+    keygen(&key, "root@web1");
+    w.host("web1", &key.with_extension("pub"));
+    // Accepts TCP connections (the kernel completes them) but never says a word.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let started = Instant::now();
+    let out = w.deploy(&[
+        "web1",
+        "--target",
+        &format!("root@127.0.0.1:{port}"),
+        "--connect-timeout",
+        "1",
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("timed out"), "{}", out.stderr);
+    drop(silent);
+}
+
+#[test]
+fn all_hosts_deploy_in_parallel_and_one_failure_does_not_stop_the_others() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let names = ["web1", "web2", "web3"];
+    let machines: Vec<Machine> = names.iter().map(|n| w.machine(n)).collect();
+    for (name, m) in names.iter().zip(&machines) {
+        w.host(name, &m.host_pub());
+        // The target comes from deploy.toml here (no --target with --all).
+        std::fs::write(
+            w.repo.join("hosts").join(name).join("deploy.toml"),
+            format!(
+                "[deployment]\ntargetHost = \"127.0.0.1\"\ntargetUser = \"{}\"\ntargetPort = {}\n",
+                current_user(),
+                m.port
+            ),
+        )
+        .unwrap();
+        std::fs::write(m.state("sleep"), "2").unwrap();
+    }
+    std::fs::write(machines[1].state("fail-switch"), new_system("web2")).unwrap();
+    let started = Instant::now();
+    let out = w.deploy(&["--all"]);
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    // Each host takes at least its 2 s activation; one after the other, the run would take
+    // the sum of the hosts' times, in parallel about the slowest one's.
+    let times: Vec<f64> = names
+        .iter()
+        .map(|n| {
+            let row = out.stdout.lines().find(|l| l.starts_with(n)).unwrap_or_default();
+            row.split_whitespace()
+                .nth(2)
+                .and_then(|t| t.trim_end_matches('s').parse().ok())
+                .unwrap_or(0.0)
+        })
+        .collect();
+    let slowest = times.iter().cloned().fold(0.0, f64::max);
+    let sum: f64 = times.iter().sum();
+    assert!(times.iter().all(|t| *t >= 2.0), "{times:?}\n{}", out.stdout);
+    assert!(
+        elapsed < slowest + 1.5 && elapsed < sum * 0.7,
+        "took {elapsed}s for {times:?}: not parallel?\n{}",
+        out.stdout
+    );
+    let row = |host: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(host))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("web1").contains(" ok "), "{}", out.stdout);
+    assert!(row("web2").contains("FAILED"), "{}", out.stdout);
+    assert!(row("web3").contains(" ok "), "{}", out.stdout);
+    assert_eq!(machines[0].read_state("current"), new_system("web1"));
+    assert_eq!(machines[1].read_state("system"), OLD_SYSTEM);
+    assert_eq!(machines[2].read_state("current"), new_system("web3"));
+}
+
+#[test]
+fn the_target_defaults_to_the_host_name_and_unknown_hosts_are_named() {
+    let w = World::new();
+    let key = w.tmp.path().join("some_host_key");
+    if !tools_present() {
+        return;
+    }
+    keygen(&key, "root@web1");
+    w.host("web1", &key.with_extension("pub"));
+    let out = w.deploy(&["web1", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("web1 -> root@web1 (target from networking.hostName)"),
+        "{}",
+        out.stdout
+    );
+    let out = w.deploy(&["web9", "--dry-run"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no NixOS host `web9`") && out.stderr.contains("hosts: web1"),
+        "{}",
+        out.stderr
+    );
+}
