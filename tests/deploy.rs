@@ -565,6 +565,62 @@ fn all_hosts_deploy_in_parallel_and_one_failure_does_not_stop_the_others() {
 }
 
 #[test]
+fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    std::fs::write(m.state("sleep"), "30").unwrap();
+    let tmpdir = w.tmp.path().join("tmp");
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    let identity = w.identity.display().to_string();
+    let target = w.target(&m);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+        .args(["deploy", "--identity", &identity, "web1", "--target", &target])
+        .current_dir(&w.repo)
+        .env(
+            "PATH",
+            format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()),
+        )
+        .env("LOG", &w.log)
+        .env("TMPDIR", &tmpdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn nixpilot");
+    // Wait until the activation runs (it sleeps 30 s), then press Ctrl-C.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !w.calls().iter().any(|c| c.starts_with("switch-to-configuration")) {
+        assert!(Instant::now() < deadline, "activation never started: {:?}", w.calls());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        std::fs::read_dir(&tmpdir).unwrap().next().is_some(),
+        "the pinned known_hosts lives in TMPDIR"
+    );
+    let pressed = Instant::now();
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        pressed.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        pressed.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&tmpdir).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
 fn the_target_defaults_to_the_host_name_and_unknown_hosts_are_named() {
     let w = World::new();
     let key = w.tmp.path().join("some_host_key");

@@ -111,7 +111,10 @@ impl DeployArgs {
                 eprintln!("nixpilot: error: {text}");
             }
         }
-        Ok(if failed == 0 {
+        Ok(if cancel.is_set() {
+            // The shell's code for "stopped by SIGINT", so scripts see an interruption.
+            ExitCode::from(130)
+        } else if failed == 0 {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)

@@ -249,3 +249,220 @@ fn timed<T>(
     });
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Records every event as a line.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl EventSink for Recorder {
+        fn event(&self, host: &str, event: &Event) {
+            let line = match event {
+                Event::StepStarted { name, .. } => format!("{host} start {name}"),
+                Event::StepFinished { name, ok, .. } => format!("{host} end {name} {ok}"),
+                Event::Command { line } => format!("{host} $ {line}"),
+                Event::Output { line, .. } => format!("{host} > {line}"),
+                Event::Progress { message } => format!("{host} : {message}"),
+            };
+            self.0.lock().unwrap().push(line);
+        }
+    }
+
+    /// A step that records into the state and fails when told to.
+    struct Mark {
+        name: &'static str,
+        fail: bool,
+        cancel_after: bool,
+    }
+
+    impl Step<Vec<&'static str>> for Mark {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn describe(&self) -> Vec<String> {
+            vec![format!("do {}", self.name), "and more".into()]
+        }
+        fn run(&self, state: &mut Vec<&'static str>, cx: &Context<'_>) -> Result<(), PipelineError> {
+            state.push(self.name);
+            if self.cancel_after {
+                cx.cancel.set();
+            }
+            if self.fail {
+                return Err(PipelineError::Host {
+                    host: cx.host.clone(),
+                    message: format!("{} broke", self.name),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    struct Undo(Recovery);
+
+    impl Recover<Vec<&'static str>> for Undo {
+        fn name(&self) -> &str {
+            "undo"
+        }
+        fn describe(&self) -> Vec<String> {
+            vec!["undo it".into()]
+        }
+        fn recover(&self, state: &mut Vec<&'static str>, _: &Context<'_>) -> Result<Recovery, PipelineError> {
+            state.push("undo");
+            Ok(self.0)
+        }
+    }
+
+    fn mark(name: &'static str, fail: bool) -> Box<dyn Step<Vec<&'static str>>> {
+        Box::new(Mark {
+            name,
+            fail,
+            cancel_after: false,
+        })
+    }
+
+    #[test]
+    fn steps_run_in_order_and_describe_numbers_them() {
+        let p = Pipeline {
+            steps: vec![mark("a", false), mark("b", false)],
+            recover: Some(Box::new(Undo(Recovery::RolledBack))),
+        };
+        assert_eq!(
+            p.describe(),
+            vec![
+                "1. a           do a",
+                "               and more",
+                "2. b           do b",
+                "               and more",
+                "on failure, undo:",
+                "               undo it",
+            ]
+        );
+        let sink = Recorder::default();
+        let cancel = Cancel::new();
+        let cx = Context::new("h", &sink, &cancel);
+        let mut state = Vec::new();
+        p.run(&mut state, &cx).unwrap();
+        assert_eq!(state, ["a", "b"]);
+        assert_eq!(
+            *sink.0.lock().unwrap(),
+            ["h start a", "h end a true", "h start b", "h end b true"]
+        );
+    }
+
+    #[test]
+    fn a_failure_stops_the_steps_runs_the_recovery_and_the_cleanups() {
+        let cleaned = Arc::new(AtomicUsize::new(0));
+        for (recovery, expect) in [
+            (Recovery::RolledBack, "ROLLED BACK"),
+            (Recovery::Skipped, "NOT rolled back"),
+            (Recovery::NothingToUndo, "b broke"),
+        ] {
+            let p = Pipeline {
+                steps: vec![mark("a", false), mark("b", true), mark("c", false)],
+                recover: Some(Box::new(Undo(recovery))),
+            };
+            let sink = Recorder::default();
+            let cancel = Cancel::new();
+            let cx = Context::new("h", &sink, &cancel);
+            let c = cleaned.clone();
+            cx.on_cleanup(move || {
+                c.fetch_add(1, Ordering::SeqCst);
+            });
+            let mut state = Vec::new();
+            let err = p.run(&mut state, &cx).unwrap_err().to_string();
+            assert!(err.contains(expect), "{err}");
+            assert_eq!(state, ["a", "b", "undo"]);
+        }
+        assert_eq!(cleaned.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn ctrl_c_stops_before_the_next_step_without_recovery_but_with_cleanups() {
+        let p = Pipeline {
+            steps: vec![
+                Box::new(Mark {
+                    name: "a",
+                    fail: false,
+                    cancel_after: true,
+                }),
+                mark("b", false),
+            ],
+            recover: Some(Box::new(Undo(Recovery::RolledBack))),
+        };
+        let sink = Recorder::default();
+        let cancel = Cancel::new();
+        let cx = Context::new("h", &sink, &cancel);
+        let cleaned = Arc::new(AtomicUsize::new(0));
+        let c = cleaned.clone();
+        cx.on_cleanup(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        let mut state = Vec::new();
+        assert!(matches!(p.run(&mut state, &cx), Err(PipelineError::Interrupted)));
+        assert_eq!(state, ["a"]);
+        assert_eq!(cleaned.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn commands_stream_their_lines_and_report_failures_with_their_tail() {
+        let sink = Recorder::default();
+        let cancel = Cancel::new();
+        let cx = Context::new("h", &sink, &cancel);
+        let cmd = process::Cmd::new("sh", ["-c", "echo out; echo err >&2; exit 3"]);
+        let err = process::run_ok(&cmd, &cx).unwrap_err().to_string();
+        assert!(
+            err.contains("failed (exit code 3)") && err.contains("out") && err.contains("err"),
+            "{err}"
+        );
+        let events = sink.0.lock().unwrap().clone();
+        assert!(
+            events.contains(&"h > out".to_string()) && events.contains(&"h > err".to_string()),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_program_names_what_to_install() {
+        let sink = Recorder::default();
+        let cancel = Cancel::new();
+        let cx = Context::new("h", &sink, &cancel);
+        let mut cmd = process::Cmd::new("nixos-anywhere", ["--help"]);
+        cmd.env.push(("PATH".into(), "/nonexistent".into()));
+        let err = process::run(&cmd, &cx).unwrap_err().to_string();
+        assert!(
+            err.starts_with("`nixos-anywhere` was not found on PATH: run nixpilot inside `nix develop`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_command_past_its_time_or_cancelled_is_killed() {
+        let sink = Recorder::default();
+        let cancel = Cancel::new();
+        let cx = Context::new("h", &sink, &cancel);
+        let mut cmd = process::Cmd::new("sh", ["-c", "echo started; sleep 30"]);
+        cmd.timeout = Some(Duration::from_millis(300));
+        let started = Instant::now();
+        let err = process::run(&cmd, &cx).unwrap_err();
+        assert!(matches!(err, PipelineError::TimedOut { .. }), "{err}");
+        assert!(err.to_string().contains("started"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        let stopper = cancel.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            stopper.set();
+        });
+        let started = Instant::now();
+        let err = process::run(&process::Cmd::new("sleep", ["30"]), &cx).unwrap_err();
+        assert!(matches!(err, PipelineError::Interrupted), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        t.join().unwrap();
+    }
+}
