@@ -577,7 +577,7 @@ fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
     std::fs::create_dir_all(&tmpdir).unwrap();
     let identity = w.identity.display().to_string();
     let target = w.target(&m);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+    let child = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
         .args(["deploy", "--identity", &identity, "web1", "--target", &target])
         .current_dir(&w.repo)
         .env(
