@@ -101,17 +101,42 @@ impl Machine {
         );
         write_exe(
             &bin.join("readlink"),
-            "#!/bin/sh\nif [ \"$2\" = /nix/var/nix/profiles/system ]; then cat \"$STATE/system\"; else exec /bin/readlink \"$@\"; fi\n",
+            r#"#!/bin/sh
+case "$2" in
+/nix/var/nix/profiles/system) cat "$STATE/system";;
+/run/current-system) cat "$STATE/current";;
+*) exec /bin/readlink "$@";;
+esac
+"#,
         );
         write_exe(
             &bin.join("nix-env"),
             "#!/bin/sh\n[ \"$3\" = --set ] && echo \"$4\" > \"$STATE/system\"\nexit 0\n",
         );
         write_exe(&bin.join("nix-store"), "#!/bin/sh\ncat > /dev/null\n");
+        // Like a real transient unit, the activation does not belong to the SSH session: it
+        // runs detached (setsid) and the foreground only waits for it, so a dropped connection
+        // leaves it running; `systemctl is-active --quiet UNIT` sees it while it runs.
         write_exe(
             &bin.join("systemd-run"),
-            "#!/bin/sh\nwhile [ \"$1\" != -- ]; do case \"$1\" in -E) export \"$2\"; shift 2;; *) shift;; esac; done\n\
-             shift\nTOPLEVEL=\"${1%/bin/switch-to-configuration}\"; export TOPLEVEL; shift\nexec switch-to-configuration \"$@\"\n",
+            r#"#!/bin/sh
+unit=
+while [ "$1" != -- ]; do
+  case "$1" in -E) export "$2"; shift 2;; --unit=*) unit="${1#--unit=}"; shift;; *) shift;; esac
+done
+shift
+TOPLEVEL="${1%/bin/switch-to-configuration}"; export TOPLEVEL; shift
+u="$STATE/units/$unit"; mkdir -p "$STATE/units"; touch "$u"
+setsid sh -c 'switch-to-configuration "$@" > "$0.out" 2>&1; echo $? > "$0.rc"; rm -f "$0"' "$u" "$@" \
+  < /dev/null > /dev/null 2>&1 &
+while [ -e "$u" ]; do sleep 0.1; done
+cat "$u.out" >&2
+exit "$(cat "$u.rc")"
+"#,
+        );
+        write_exe(
+            &bin.join("systemctl"),
+            "#!/bin/sh\n[ \"$1 $2\" = \"is-active --quiet\" ] && [ -e \"$STATE/units/$3\" ]\n",
         );
         write_exe(
             &bin.join("switch-to-configuration"),
@@ -152,6 +177,37 @@ impl Machine {
             std::thread::sleep(Duration::from_millis(50));
         }
         Machine { dir, port, child }
+    }
+
+    /// Drops every SSH connection: kills the per-connection sshd processes under this
+    /// server (not the server itself, and not the detached activation).
+    fn drop_connections(&self) {
+        let mut tree = vec![self.child.id()];
+        let mut found = true;
+        while found {
+            found = false;
+            for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                    continue;
+                };
+                let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+                let ppid = stat
+                    .rsplit(')')
+                    .next()
+                    .and_then(|r| r.split_whitespace().nth(1))
+                    .and_then(|p| p.parse().ok());
+                if ppid.is_some_and(|p: u32| tree.contains(&p)) && !tree.contains(&pid) {
+                    tree.push(pid);
+                    found = true;
+                }
+            }
+        }
+        for pid in &tree[1..] {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "sshd" {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            }
+        }
     }
 
     fn host_pub(&self) -> PathBuf {
@@ -270,6 +326,39 @@ impl World {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Starts a deploy without waiting for it (for Ctrl-C and dropped connections).
+    fn spawn_deploy(&self, args: &[&str], tmpdir: &Path) -> Child {
+        let identity = self.identity.display().to_string();
+        let mut all = vec!["deploy", "--identity", &identity];
+        all.extend_from_slice(args);
+        Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+            .args(&all)
+            .current_dir(&self.repo)
+            .env(
+                "PATH",
+                format!("{}:{}", self.bin.display(), std::env::var("PATH").unwrap_or_default()),
+            )
+            .env("LOG", &self.log)
+            .env("TMPDIR", tmpdir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn nixpilot")
+    }
+
+    fn wait_for_activation(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.calls().iter().any(|c| c.starts_with("switch-to-configuration")) {
+            assert!(
+                Instant::now() < deadline,
+                "activation never started: {:?}",
+                self.calls()
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -572,31 +661,12 @@ fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
     let w = World::new();
     let m = w.machine("web1");
     w.host("web1", &m.host_pub());
-    std::fs::write(m.state("sleep"), "30").unwrap();
+    std::fs::write(m.state("sleep"), "5").unwrap();
     let tmpdir = w.tmp.path().join("tmp");
     std::fs::create_dir_all(&tmpdir).unwrap();
-    let identity = w.identity.display().to_string();
-    let target = w.target(&m);
-    let child = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
-        .args(["deploy", "--identity", &identity, "web1", "--target", &target])
-        .current_dir(&w.repo)
-        .env(
-            "PATH",
-            format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()),
-        )
-        .env("LOG", &w.log)
-        .env("TMPDIR", &tmpdir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn nixpilot");
+    let child = w.spawn_deploy(&["web1", "--target", &w.target(&m)], &tmpdir);
     // Wait until the activation runs (it sleeps 30 s), then press Ctrl-C.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !w.calls().iter().any(|c| c.starts_with("switch-to-configuration")) {
-        assert!(Instant::now() < deadline, "activation never started: {:?}", w.calls());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    w.wait_for_activation();
     assert!(
         std::fs::read_dir(&tmpdir).unwrap().next().is_some(),
         "the pinned known_hosts lives in TMPDIR"
@@ -618,6 +688,41 @@ fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
     assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
     let left: Vec<_> = std::fs::read_dir(&tmpdir).unwrap().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_connection_lost_during_activation_is_survived_without_a_rollback() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    std::fs::write(m.state("sleep"), "3").unwrap();
+    let tmpdir = w.tmp.path().join("tmp");
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    let child = w.spawn_deploy(&["web1", "--target", &w.target(&m)], &tmpdir);
+    w.wait_for_activation();
+    m.drop_connections();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("connection lost during activation"), "{stderr}");
+    let new = new_system("web1");
+    assert_eq!(m.read_state("current"), new);
+    assert_eq!(m.read_state("system"), new);
+    let calls = w.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("ssh: systemctl is-active --quiet nixpilot-switch-")),
+        "{calls:?}"
+    );
+    assert!(
+        calls.contains(&"ssh: readlink -f /run/current-system".to_string()),
+        "{calls:?}"
+    );
+    assert!(!calls.iter().any(|c| c.contains(OLD_SYSTEM)), "rolled back: {calls:?}");
 }
 
 #[test]

@@ -221,8 +221,7 @@ pub fn pipeline(plan: &HostPlan, opts: &DeployOptions) -> Pipeline<DeployState> 
 /// The remote command that switches to `toplevel`: under systemd-run so a dropped SSH
 /// connection does not kill the activation half-way (clan, nixos-rebuild), with
 /// `EXPECTED_HOSTNAME` for srvos's check that we switch the machine we mean.
-fn switch_command(host: &str, toplevel: &str) -> Vec<String> {
-    let unit = format!("nixpilot-switch-{}", random_suffix());
+fn switch_command(host: &str, toplevel: &str, unit: &str) -> Vec<String> {
     [
         "systemd-run",
         "-E",
@@ -242,6 +241,59 @@ fn switch_command(host: &str, toplevel: &str) -> Vec<String> {
     ]
     .map(String::from)
     .to_vec()
+}
+
+/// How often, and how long, to look at an activation whose connection was lost.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
+const WATCH_FOR: Duration = Duration::from_secs(30 * 60);
+
+/// Switches the host to `toplevel`. When the connection drops mid-activation the unit goes on
+/// on the host (that is why it runs under systemd-run): reconnect, wait for the unit to end,
+/// and judge by `/run/current-system`, instead of rolling back while it still runs.
+fn switch_to(ssh: &Ssh, host: &str, toplevel: &str, cx: &Context<'_>) -> Result<(), PipelineError> {
+    let unit = format!("nixpilot-switch-{}", random_suffix());
+    let lost = match ssh.run_ok(&strs(&switch_command(host, toplevel, &unit)), None, cx) {
+        Ok(_) => return Ok(()),
+        Err(e @ PipelineError::SshFailed { .. }) => e,
+        Err(e) => return Err(e),
+    };
+    cx.emit(Event::Progress {
+        message: format!("connection lost during activation; {unit} goes on on the host, watching it"),
+    });
+    let bound = Some(ssh.config.connect_timeout + Duration::from_secs(10));
+    let started = Instant::now();
+    loop {
+        if cx.cancel.is_set() {
+            return Err(PipelineError::Interrupted);
+        }
+        if started.elapsed() > WATCH_FOR {
+            return Err(lost);
+        }
+        // Unreachable for a moment (sshd restarting, network reconfigured): try again.
+        match ssh.run(&["systemctl", "is-active", "--quiet", &unit], bound, cx) {
+            Ok(out) if out.success() => {}
+            Ok(_) => break,
+            Err(PipelineError::SshFailed { .. } | PipelineError::TimedOut { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        std::thread::sleep(WATCH_EVERY);
+    }
+    let out = ssh.run_ok(&["readlink", "-f", "/run/current-system"], bound, cx)?;
+    let current = out.stdout.iter().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim());
+    if current == Some(toplevel) {
+        cx.emit(Event::Progress {
+            message: format!("{unit} finished; the host runs {toplevel}"),
+        });
+        Ok(())
+    } else {
+        Err(PipelineError::Host {
+            host: host.to_string(),
+            message: format!(
+                "the connection was lost during activation and the host runs {} instead of {toplevel}",
+                current.unwrap_or("nothing")
+            ),
+        })
+    }
 }
 
 fn random_suffix() -> String {
@@ -429,7 +481,7 @@ impl Step<DeployState> for Switch {
         "switch"
     }
     fn describe(&self) -> Vec<String> {
-        let c = switch_command(&self.host, "<toplevel>");
+        let c = switch_command(&self.host, "<toplevel>", "nixpilot-switch-<random>");
         let c: Vec<String> = c
             .into_iter()
             .map(|a| {
@@ -443,9 +495,8 @@ impl Step<DeployState> for Switch {
         vec![format!("ssh … {}", c.join(" "))]
     }
     fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
-        let argv = switch_command(&self.host, state.toplevel()?);
-        state.ssh()?.run_ok(&strs(&argv), None, cx)?;
-        Ok(())
+        let toplevel = state.toplevel()?.to_string();
+        switch_to(state.ssh()?, &self.host, &toplevel, cx)
     }
 }
 
@@ -507,7 +558,7 @@ impl Recover<DeployState> for Rollback {
         });
         let ssh = state.ssh()?;
         ssh.run_ok(&["nix-env", "-p", SYSTEM_PROFILE, "--set", &previous], None, cx)?;
-        ssh.run_ok(&strs(&switch_command(&self.host, &previous)), None, cx)?;
+        switch_to(ssh, &self.host, &previous, cx)?;
         Ok(Recovery::RolledBack)
     }
 }

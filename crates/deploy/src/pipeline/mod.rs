@@ -36,6 +36,9 @@ pub enum PipelineError {
         after: Duration,
         tail: Vec<String>,
     },
+    /// ssh itself failed (exit 255): refused login, connection lost, …
+    #[error("`{command}`: ssh could not connect, log in or stay connected{}", tail_text(.tail))]
+    SshFailed { command: String, tail: Vec<String> },
     #[error("interrupted (Ctrl-C)")]
     Interrupted,
     #[error(

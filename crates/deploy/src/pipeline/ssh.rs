@@ -257,9 +257,8 @@ impl Ssh {
                 tail: out.tail(),
             };
         }
-        PipelineError::Failed {
+        PipelineError::SshFailed {
             command: cmd.line(),
-            status: "ssh could not connect or log in".into(),
             tail: out.tail(),
         }
     }
