@@ -136,7 +136,13 @@ exit "$(cat "$u.rc")"
         );
         write_exe(
             &bin.join("systemctl"),
-            "#!/bin/sh\n[ \"$1 $2\" = \"is-active --quiet\" ] && [ -e \"$STATE/units/$3\" ]\n",
+            r#"#!/bin/sh
+case "$1" in
+is-active) [ -e "$STATE/units/$3" ];;
+list-units) cat "$STATE/failed-units" 2>/dev/null; exit 0;;
+*) exit 1;;
+esac
+"#,
         );
         write_exe(
             &bin.join("switch-to-configuration"),
@@ -144,7 +150,9 @@ exit "$(cat "$u.rc")"
              [ -f \"$STATE/sleep\" ] && [ \"$TOPLEVEL\" != {OLD_SYSTEM} ] && sleep \"$(cat \"$STATE/sleep\")\"\n\
              if [ -f \"$STATE/fail-switch\" ] && [ \"$(cat \"$STATE/fail-switch\")\" = \"$TOPLEVEL\" ]; then\n\
              echo 'warning: the following units failed: broken.service' >&2; exit 4; fi\n\
-             echo \"$TOPLEVEL\" > \"$STATE/current\"\n"),
+             echo \"$TOPLEVEL\" > \"$STATE/current\"\n\
+             [ \"$TOPLEVEL\" != {OLD_SYSTEM} ] && [ -f \"$STATE/break-units\" ] && cat \"$STATE/break-units\" >> \"$STATE/failed-units\"\n\
+             exit 0\n"),
         );
         let port = free_port();
         let config = dir.join("sshd_config");
@@ -399,6 +407,7 @@ fn deploy_builds_copies_and_switches_in_this_order() {
         w.calls(),
         vec![
             "ssh: readlink -f /nix/var/nix/profiles/system".to_string(),
+            "ssh: systemctl list-units --state=failed --no-legend --plain".into(),
             "nix --extra-experimental-features nix-command flakes build \
              .#nixosConfigurations.web1.config.system.build.toplevel --no-link --print-out-paths"
                 .into(),
@@ -411,6 +420,7 @@ fn deploy_builds_copies_and_switches_in_this_order() {
             switch_line("web1", &new),
             format!("switch-to-configuration switch toplevel={new} EXPECTED_HOSTNAME=web1"),
             "ssh: true".into(),
+            "ssh: systemctl list-units --state=failed --no-legend --plain".into(),
         ]
     );
     assert_eq!(m.read_state("system"), new);
@@ -492,6 +502,34 @@ fn a_failed_activation_rolls_back_to_the_previous_generation() {
 }
 
 #[test]
+fn units_that_fail_after_the_switch_roll_it_back_but_old_failures_do_not() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    std::fs::write(m.state("failed-units"), "old-broken.service loaded failed failed Old\n").unwrap();
+    std::fs::write(m.state("break-units"), "nginx.service loaded failed failed Nginx\n").unwrap();
+    let out = w.deploy(&["web1", "--target", &w.target(&m)]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("units failed after the switch: nginx.service\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("ROLLED BACK"), "{}", out.stderr);
+    assert_eq!(m.read_state("system"), OLD_SYSTEM);
+    assert_eq!(m.read_state("current"), OLD_SYSTEM);
+
+    // Only the old failure: the deploy goes through.
+    std::fs::write(m.state("failed-units"), "old-broken.service loaded failed failed Old\n").unwrap();
+    std::fs::remove_file(m.state("break-units")).unwrap();
+    let out = w.deploy(&["web1", "--target", &w.target(&m)]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
 fn no_rollback_keeps_the_failed_generation_and_says_so() {
     if !tools_present() {
         return;
@@ -532,7 +570,10 @@ fn a_missing_nix_is_an_error_naming_what_to_install() {
     );
     assert_eq!(
         w.calls(),
-        vec!["ssh: readlink -f /nix/var/nix/profiles/system".to_string()]
+        vec![
+            "ssh: readlink -f /nix/var/nix/profiles/system".to_string(),
+            "ssh: systemctl list-units --state=failed --no-legend --plain".into(),
+        ]
     );
 }
 

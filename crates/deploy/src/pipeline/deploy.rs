@@ -2,6 +2,7 @@
 //! build, copy, set the system profile, switch (as clan does, under systemd-run), check a new
 //! connection works; roll back to the remembered generation when anything after the profile change fails.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -168,6 +169,31 @@ pub struct DeployState {
     pub toplevel: Option<String>,
     /// The profile was changed: from here on a failure needs a rollback.
     pub profile_changed: bool,
+    /// Units that had failed before the deploy (`None`: not a systemd host, or unreadable);
+    /// only new failures count against the new configuration.
+    pub failed_before: Option<BTreeSet<String>>,
+}
+
+const FAILED_UNITS: [&str; 5] = ["systemctl", "list-units", "--state=failed", "--no-legend", "--plain"];
+
+/// The failed units the host reports, or `None` when it cannot say.
+fn failed_units(
+    ssh: &Ssh,
+    bound: Option<Duration>,
+    cx: &Context<'_>,
+) -> Result<Option<BTreeSet<String>>, PipelineError> {
+    let out = ssh.run(&FAILED_UNITS, bound, cx)?;
+    if !out.success() {
+        return Ok(None);
+    }
+    Ok(Some(
+        out.stdout
+            .iter()
+            .filter_map(|l| l.split_whitespace().next())
+            .map(|u| u.trim_start_matches('●').to_string())
+            .filter(|u| !u.is_empty())
+            .collect(),
+    ))
 }
 
 impl DeployState {
@@ -327,6 +353,7 @@ impl Step<DeployState> for Connect {
                 self.ssh.pinned.fingerprint()
             ),
             format!("ssh {} readlink -f {SYSTEM_PROFILE}", self.ssh.target),
+            format!("ssh {} {}", self.ssh.target, FAILED_UNITS.join(" ")),
         ]
     }
     fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
@@ -359,6 +386,7 @@ impl Step<DeployState> for Connect {
             }),
         }
         state.previous = previous;
+        state.failed_before = failed_units(&ssh, bound, cx)?;
         state.ssh = Some(ssh);
         Ok(())
     }
@@ -500,7 +528,8 @@ impl Step<DeployState> for Switch {
     }
 }
 
-/// The new configuration must still let us in: a fresh connection (the next deploy needs one).
+/// The new configuration must still let us in (a fresh connection: the next deploy needs one)
+/// and must not make units fail that ran before.
 struct Health;
 
 impl Step<DeployState> for Health {
@@ -508,13 +537,29 @@ impl Step<DeployState> for Health {
         "health"
     }
     fn describe(&self) -> Vec<String> {
-        vec!["a new SSH connection with the pinned key: ssh … true".into()]
+        vec![
+            "a new SSH connection with the pinned key: ssh … true".into(),
+            format!(
+                "ssh … {}: no unit failed that had not failed before",
+                FAILED_UNITS.join(" ")
+            ),
+        ]
     }
     fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
         let ssh = state.ssh()?;
         let bound = Some(ssh.config.connect_timeout + Duration::from_secs(10));
         ssh.run_ok(&["true"], bound, cx)?;
-        Ok(())
+        let (Some(before), Some(after)) = (&state.failed_before, failed_units(ssh, bound, cx)?) else {
+            return Ok(());
+        };
+        let new: Vec<&str> = after.difference(before).map(String::as_str).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        Err(PipelineError::Host {
+            host: cx.host.clone(),
+            message: format!("units failed after the switch: {}", new.join(", ")),
+        })
     }
 }
 
