@@ -1,6 +1,7 @@
 //! `nixpilot deploy HOST... | --all`: build, copy and switch hosts over SSH with pinned host keys
 //! and rollback; the pipeline is `nixpilot_deploy::pipeline::deploy`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 use nixpilot_deploy::pipeline::deploy::{self, DeployOptions, Repo};
-use nixpilot_deploy::pipeline::{cancel, Cancel, PlainSink};
+use nixpilot_deploy::pipeline::{cancel, Cancel, EventSink, PlainSink, TerminalSink};
 
 #[derive(Args)]
 pub struct DeployArgs {
@@ -76,10 +77,16 @@ impl DeployArgs {
 
         cancel::install_sigint_handler();
         let cancel = Cancel::new();
-        // Progress goes to stderr as labelled lines (a terminal gets the same lines today;
-        // bars are for later), the summary to stdout.
-        let sink = PlainSink::new(std::io::stderr());
-        let results = deploy::deploy_all(&plans, &opts, self.parallel, &sink, &cancel);
+        // Progress goes to stderr (a spinner line per host on a terminal, labelled lines
+        // otherwise), the summary table to stdout.
+        let sink: Box<dyn EventSink> = if std::io::stderr().is_terminal() {
+            Box::new(TerminalSink::default())
+        } else {
+            Box::new(PlainSink::new(std::io::stderr()))
+        };
+        let results = deploy::deploy_all(&plans, &opts, self.parallel, sink.as_ref(), &cancel);
+        // The bars end before the table is printed.
+        drop(sink);
 
         let mut failed = 0;
         println!("{:<20} {:<8} {:>8}  details", "host", "result", "time");

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use cancel::Cancel;
-pub use sink::{Event, EventSink, PlainSink, Stream};
+pub use sink::{Event, EventSink, PlainSink, Stream, TerminalSink};
 
 /// Everything that can stop a step.
 #[derive(Debug, thiserror::Error)]

@@ -85,3 +85,144 @@ impl<W: Write + Send> EventSink for PlainSink<W> {
         }
     }
 }
+
+/// One spinner line per host on a terminal: its step and the last line its command printed.
+/// Rollbacks and other progress messages are printed above the bars so they stay visible.
+pub struct TerminalSink {
+    bars: indicatif::MultiProgress,
+    hosts: Mutex<std::collections::BTreeMap<String, indicatif::ProgressBar>>,
+}
+
+impl Default for TerminalSink {
+    fn default() -> Self {
+        TerminalSink {
+            bars: indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr()),
+            hosts: Mutex::new(std::collections::BTreeMap::new()),
+        }
+    }
+}
+
+impl TerminalSink {
+    fn bar(&self, host: &str) -> Option<indicatif::ProgressBar> {
+        let mut hosts = self.hosts.lock().ok()?;
+        let bar = hosts.entry(host.to_string()).or_insert_with(|| {
+            let bar = self.bars.add(indicatif::ProgressBar::new_spinner());
+            let style = indicatif::ProgressStyle::with_template("{spinner} {prefix:<16} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.set_prefix(host.to_string());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Some(bar.clone())
+    }
+}
+
+impl EventSink for TerminalSink {
+    fn event(&self, host: &str, event: &Event) {
+        let Some(bar) = self.bar(host) else { return };
+        match event {
+            Event::StepStarted { index, total, name } => {
+                bar.set_length(*total as u64);
+                bar.set_position(*index as u64);
+                bar.set_message(format!("({index}/{total}) {name}"));
+            }
+            Event::StepFinished { name, ok: false, .. } => {
+                let _ = self.bars.println(format!("{host}: {name} FAILED"));
+            }
+            Event::StepFinished { index, .. } if Some(*index as u64) == bar.length() => bar.finish_with_message("done"),
+            Event::StepFinished { .. } => {}
+            Event::Command { line } | Event::Output { line, .. } => {
+                let step = bar.message().split(':').next().unwrap_or_default().to_string();
+                bar.set_message(format!("{step}: {line}"));
+            }
+            Event::Progress { message } => {
+                let _ = self.bars.println(format!("{host}: {message}"));
+            }
+        }
+    }
+}
+
+impl Drop for TerminalSink {
+    fn drop(&mut self) {
+        if let Ok(hosts) = self.hosts.lock() {
+            for bar in hosts.values().filter(|b| !b.is_finished()) {
+                bar.abandon();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_lines_are_labelled_by_host() {
+        let sink = PlainSink::new(Vec::new());
+        sink.event(
+            "web1",
+            &Event::StepStarted {
+                index: 1,
+                total: 2,
+                name: "build".into(),
+            },
+        );
+        sink.event(
+            "web1",
+            &Event::Output {
+                stream: Stream::Stderr,
+                line: "building…".into(),
+            },
+        );
+        sink.event(
+            "web1",
+            &Event::StepFinished {
+                index: 1,
+                name: "build".into(),
+                ok: false,
+                elapsed: Duration::from_millis(1500),
+            },
+        );
+        let text = String::from_utf8(sink.into_inner()).unwrap();
+        assert_eq!(
+            text,
+            "[web1] (1/2) build\n[web1]   building…\n[web1] build FAILED (1.5s)\n"
+        );
+    }
+
+    #[test]
+    fn terminal_bars_follow_the_steps_and_finish_with_the_last() {
+        // Off a terminal indicatif draws nothing; the bar states are still kept.
+        let sink = TerminalSink::default();
+        for (index, name) in [(1, "connect"), (2, "build")] {
+            sink.event(
+                "web1",
+                &Event::StepStarted {
+                    index,
+                    total: 2,
+                    name: name.into(),
+                },
+            );
+            sink.event(
+                "web1",
+                &Event::Output {
+                    stream: Stream::Stdout,
+                    line: "a: b".into(),
+                },
+            );
+            let bar = sink.bar("web1").unwrap();
+            assert_eq!(bar.message(), format!("({index}/2) {name}: a: b"));
+            sink.event(
+                "web1",
+                &Event::StepFinished {
+                    index,
+                    name: name.into(),
+                    ok: true,
+                    elapsed: Duration::ZERO,
+                },
+            );
+        }
+        assert!(sink.bar("web1").unwrap().is_finished());
+    }
+}
