@@ -22,6 +22,8 @@ struct Client {
     next_id: i64,
     /// What this client answers to `workspace/configuration` for the `nixpilot` section.
     settings: Value,
+    /// Whether the client answers the server's requests at all.
+    answers: bool,
     /// The server's HOME: empty, so no real key or config of this machine is used.
     _home: tempfile::TempDir,
 }
@@ -79,6 +81,7 @@ impl Client {
             backlog: Vec::new(),
             next_id: 1,
             settings: json!({}),
+            answers: true,
             _home: home,
         }
     }
@@ -128,8 +131,13 @@ impl Client {
                     Some("window/showMessageRequest") => json!({"title": "Apply"}),
                     _ => json!(null),
                 };
-                let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": result});
-                self.send_raw(reply.to_string().as_bytes());
+                if self.answers {
+                    let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": result});
+                    self.send_raw(reply.to_string().as_bytes());
+                }
+                if pred(&m) {
+                    return m;
+                }
                 self.backlog.push(m);
                 continue;
             }
@@ -151,9 +159,13 @@ impl Client {
     }
 
     fn initialize(&mut self) -> Value {
+        let capabilities = json!({
+            "workspace": {"configuration": true, "didChangeWatchedFiles": {"dynamicRegistration": true}},
+            "window": {"workDoneProgress": true}
+        });
         let r = self.request(
             "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": {}}),
+            json!({"processId": null, "rootUri": null, "capabilities": capabilities}),
         );
         self.notify("initialized", json!({}));
         r
@@ -544,4 +556,48 @@ fn bootstrap_runs_from_a_code_action_after_confirmation() {
         json!({"command": "nixpilot.bootstrap", "arguments": []}),
     );
     assert_eq!(bad["error"]["code"], -32602, "{bad}");
+}
+
+#[test]
+fn exit_ends_the_server_even_with_a_request_of_its_own_unanswered() {
+    let mut c = Client::start();
+    c.answers = false;
+    c.initialize();
+    // The server asks to register file watchers; this client never answers.
+    c.wait_for(|m| m["method"] == "client/registerCapability");
+    let shutdown = c.request("shutdown", json!(null));
+    assert!(shutdown["error"].is_null(), "{shutdown}");
+    c.notify("exit", json!(null));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = c.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "server still running 10 s after exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn no_requests_the_client_did_not_declare() {
+    let mut c = Client::start();
+    let r = c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null, "capabilities": {}}),
+    );
+    assert!(r["error"].is_null());
+    c.notify("initialized", json!({}));
+    // Give it time to misbehave, then check with a round trip.
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = c.request("shutdown", json!(null));
+    let asked: Vec<&Value> = c
+        .backlog
+        .iter()
+        .filter(|m| m.get("id").is_some() && m.get("method").is_some())
+        .collect();
+    assert!(
+        asked.is_empty(),
+        "the server sent requests the client never declared: {asked:?}"
+    );
 }

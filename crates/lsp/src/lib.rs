@@ -22,7 +22,16 @@ pub async fn serve_stdio() {
 /// LSP spec's exit code is 0 then, 1 otherwise).
 pub fn run() -> std::io::Result<bool> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve_stdio());
+    runtime.block_on(async {
+        tokio::select! {
+            _ = serve_stdio() => {}
+            // After `exit`, a handler still waiting for the client must not keep us alive.
+            _ = async {
+                transport::EXIT_SEEN.notified().await;
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            } => {}
+        }
+    });
     // tokio's stdin reader sits in a blocking read that only the client can end; don't wait.
     runtime.shutdown_background();
     Ok(server::SHUTDOWN_REQUESTED.load(std::sync::atomic::Ordering::SeqCst))

@@ -57,14 +57,31 @@ pub struct Server {
     client: Client,
     events: mpsc::UnboundedSender<Event>,
     shared: Arc<Mutex<Shared>>,
+    /// What the client declared it supports: only those requests are sent to it.
+    client_can: Mutex<ClientAbilities>,
 }
+
+/// The client capabilities the server's own requests depend on.
+#[derive(Debug, Default, Clone, Copy)]
+struct ClientAbilities {
+    watch_registration: bool,
+    configuration: bool,
+}
+
+/// How long the server waits for the client to answer one of its requests.
+const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Server {
     pub fn new(client: Client) -> Server {
         let (events, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Mutex::new(Shared::default()));
         tokio::spawn(state_task(client.clone(), rx, shared.clone()));
-        Server { client, events, shared }
+        Server {
+            client,
+            events,
+            shared,
+            client_can: Mutex::new(ClientAbilities::default()),
+        }
     }
 
     /// The project root, relative path, current text and byte offset of a position in an
@@ -85,7 +102,12 @@ impl Server {
             scope_uri: None,
             section: Some("nixpilot".into()),
         };
-        let Ok(values) = self.client.configuration(vec![item]).await else {
+        let can = self.client_can.lock().map(|c| *c).unwrap_or_default();
+        if !can.configuration {
+            return;
+        }
+        let Ok(Ok(values)) = tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, self.client.configuration(vec![item])).await
+        else {
             return;
         };
         let Some(value) = values.into_iter().next() else { return };
@@ -234,7 +256,18 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
 
 #[tower_lsp::async_trait]
 impl LanguageServer for Server {
-    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let workspace = params.capabilities.workspace.as_ref();
+        let abilities = ClientAbilities {
+            watch_registration: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+            configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
+        };
+        if let Ok(mut can) = self.client_can.lock() {
+            *can = abilities;
+        }
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "nixpilot".into(),
@@ -295,8 +328,16 @@ impl LanguageServer for Server {
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers }).ok(),
         };
-        // Clients without dynamic registration answer with an error; saving still refreshes.
-        let _ = self.client.register_capability(vec![registration]).await;
+        let can = self.client_can.lock().map(|c| *c).unwrap_or_default();
+        // Without dynamic registration, saving a file still refreshes the analysis. A client
+        // that never answers must not keep this handler (and so the server's exit) waiting.
+        if can.watch_registration {
+            let _ = tokio::time::timeout(
+                CLIENT_ANSWER_TIMEOUT,
+                self.client.register_capability(vec![registration]),
+            )
+            .await;
+        }
         self.load_settings().await;
     }
 

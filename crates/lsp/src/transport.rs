@@ -8,6 +8,10 @@ use tokio::sync::mpsc;
 /// Largest message accepted; larger ones are refused rather than buffered.
 const MAX_MESSAGE: usize = 256 << 20;
 
+/// Set once the client's `exit` has passed: the process must end soon after, even if a
+/// handler is still waiting for the client.
+pub static EXIT_SEEN: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 const PARSE_ERROR: &str = r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#;
 
 /// One framed message read from a stream.
@@ -126,6 +130,7 @@ pub async fn serve<I, O>(
                     let is_exit = serde_json::from_slice::<serde_json::Value>(&body)
                         .is_ok_and(|m| m.get("method").and_then(|v| v.as_str()) == Some("exit"));
                     if is_exit {
+                        EXIT_SEEN.notify_one();
                         return;
                     }
                 }
