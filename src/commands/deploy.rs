@@ -95,7 +95,13 @@ impl DeployArgs {
                 Ok(state) => ("ok", state.toplevel.clone().unwrap_or_default()),
                 Err(e) => {
                     failed += 1;
-                    ("FAILED", e.to_string().lines().next().unwrap_or_default().to_string())
+                    // The table gets the first line; the whole error follows below it.
+                    let text = e.to_string();
+                    let first = text.lines().next().unwrap_or_default();
+                    (
+                        "FAILED",
+                        first.split("; last output:").next().unwrap_or_default().to_string(),
+                    )
                 }
             };
             println!(

@@ -582,6 +582,9 @@ impl Recover<DeployState> for Rollback {
             "ssh … systemd-run … -- <previous system>/bin/switch-to-configuration switch".into(),
         ]
     }
+    fn needed(&self, state: &DeployState) -> bool {
+        state.profile_changed
+    }
     fn recover(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<Recovery, PipelineError> {
         if !state.profile_changed {
             return Ok(Recovery::NothingToUndo);

@@ -155,6 +155,8 @@ pub enum Recovery {
 pub trait Recover<S>: Send + Sync {
     fn name(&self) -> &str;
     fn describe(&self) -> Vec<String>;
+    /// Whether the steps changed anything to undo (no "rollback" step is shown otherwise).
+    fn needed(&self, state: &S) -> bool;
     fn recover(&self, state: &mut S, cx: &Context<'_>) -> Result<Recovery, PipelineError>;
 }
 
@@ -207,7 +209,7 @@ impl<S> Pipeline<S> {
             let Some(recover) = &self.recover else {
                 return Err(cause);
             };
-            if matches!(cause, PipelineError::Interrupted) {
+            if matches!(cause, PipelineError::Interrupted) || !recover.needed(state) {
                 return Err(cause);
             }
             let recovery = timed(cx, i + 1, total, recover.name(), || recover.recover(state, cx));
@@ -314,6 +316,9 @@ mod tests {
         }
         fn describe(&self) -> Vec<String> {
             vec!["undo it".into()]
+        }
+        fn needed(&self, _: &Vec<&'static str>) -> bool {
+            true
         }
         fn recover(&self, state: &mut Vec<&'static str>, _: &Context<'_>) -> Result<Recovery, PipelineError> {
             state.push("undo");

@@ -145,11 +145,13 @@ impl EventSink for TerminalSink {
 
 impl Drop for TerminalSink {
     fn drop(&mut self) {
+        // The summary table follows; half-drawn bars would run into it.
         if let Ok(hosts) = self.hosts.lock() {
-            for bar in hosts.values().filter(|b| !b.is_finished()) {
-                bar.abandon();
+            for bar in hosts.values() {
+                bar.finish_and_clear();
             }
         }
+        let _ = self.bars.clear();
     }
 }
 
