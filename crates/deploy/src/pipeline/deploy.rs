@@ -66,6 +66,13 @@ impl Repo {
             host: name.to_string(),
             message,
         };
+        // The name goes into a known_hosts alias and a systemd unit's environment.
+        let plain = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+        if name.is_empty() || !name.chars().all(plain) {
+            return Err(err(format!(
+                "`{name}` is not a host name nixpilot can deploy (letters, digits, `-`, `_`, `.`)"
+            )));
+        }
         let Some(host) = self.project.hosts.iter().find(|h| h.name == name) else {
             let known = self.host_names();
             return Err(err(format!(
@@ -475,7 +482,15 @@ impl Step<DeployState> for Copy {
         )]
     }
     fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
-        process::run_ok(&self.cmd(state.toplevel()?, Some(state.ssh()?)), cx)?;
+        let ssh = state.ssh()?;
+        // nix splits NIX_SSHOPTS on whitespace: an identity path with a space would be cut.
+        if ssh.options().iter().any(|o| o.contains(char::is_whitespace)) {
+            return Err(PipelineError::Host {
+                host: cx.host.clone(),
+                message: "an SSH option contains a space (the --identity path?), which nix's NIX_SSHOPTS cannot carry; use a path without spaces".into(),
+            });
+        }
+        process::run_ok(&self.cmd(state.toplevel()?, Some(ssh)), cx)?;
         Ok(())
     }
 }
