@@ -675,7 +675,7 @@ fn all_hosts_deploy_in_parallel_and_one_failure_does_not_stop_the_others() {
     let sum: f64 = times.iter().sum();
     assert!(times.iter().all(|t| *t >= 2.0), "{times:?}\n{}", out.stdout);
     assert!(
-        elapsed < slowest + 1.5 && elapsed < sum * 0.7,
+        elapsed < slowest + 3.0 && elapsed < sum * 0.75,
         "took {elapsed}s for {times:?}: not parallel?\n{}",
         out.stdout
     );
