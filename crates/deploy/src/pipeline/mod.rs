@@ -3,6 +3,7 @@
 
 pub mod cancel;
 pub mod deploy;
+pub mod install;
 pub mod process;
 pub mod sink;
 pub mod ssh;
