@@ -445,6 +445,18 @@ fn completion_and_document_links() {
         .map(|l| l["target"].as_str().unwrap())
         .collect();
     assert_eq!(targets, [self::uri(&root.join("hosts/web1/disko.nix"))]);
+
+    let symbols = c.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
+    let names: Vec<&str> = symbols["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"uplink") && names.contains(&"nixpkgs.hostPlatform") && names.contains(&"imports"),
+        "{names:?}"
+    );
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! `flake.nixosModules.<m>` to the module's file, `inputs.<i>` to its declaration in flake.nix.
 
 use nixpilot_lint::project::nix::select_path;
-use nixpilot_lint::project::{source, Project};
+use nixpilot_lint::project::secrets::SecretsContent;
+use nixpilot_lint::project::{source, ImportTarget, Project};
 use rnix::ast;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
@@ -190,11 +191,20 @@ fn binding_in(set: &SyntaxNode, name: &str) -> Option<TextRange> {
     None
 }
 
-/// Markdown for the input under the cursor: its url and what the lock pins.
+/// Markdown for what is under the cursor: an input (url, follows, what the lock pins), a
+/// blueprint module (its file and what it imports), a secret (its file and recipients).
 pub fn hover(project: &Project, text: &str, offset: usize) -> Option<String> {
     let offset = TextSize::from(offset.min(text.len()) as u32);
     let parse = rnix::Root::parse(text);
     let (path, segment) = selection_at(&parse.syntax(), offset)?;
+    let s: Vec<&str> = path.iter().map(String::as_str).collect();
+    match s.as_slice() {
+        ["flake" | "self", "nixosModules", name, ..] | ["inputs", "self", "nixosModules", name, ..] => {
+            return module_hover(project, name)
+        }
+        ["config", "sops", "secrets", name, ..] => return secret_hover(project, name),
+        _ => {}
+    }
     let [base, input, ..] = path.as_slice() else {
         return None;
     };
@@ -227,6 +237,51 @@ pub fn hover(project: &Project, text: &str, offset: usize) -> Option<String> {
     Some(out)
 }
 
+fn module_hover(project: &Project, name: &str) -> Option<String> {
+    let module = project.layout.module("nixos", name)?;
+    let file = module.file.as_deref()?;
+    let mut out = format!("**module `{name}`**\n\nfile: `{file}`");
+    if let Some(summary) = project.modules.get(file) {
+        let imports: Vec<String> = summary
+            .imports
+            .iter()
+            .map(|i| match &i.target {
+                ImportTarget::File(f) => format!("`{f}`"),
+                ImportTarget::FlakeModule { name, .. } => format!("`flake.nixosModules.{name}`"),
+                ImportTarget::External { input, name, .. } => format!("`inputs.{input}.nixosModules.{name}`"),
+                ImportTarget::Missing(p) => format!("`{p}` (missing)"),
+                ImportTarget::Unknown => "(computed)".to_string(),
+            })
+            .collect();
+        if !imports.is_empty() {
+            out.push_str(&format!("\n\nimports: {}", imports.join(", ")));
+        }
+    }
+    Some(out)
+}
+
+fn secret_hover(project: &Project, name: &str) -> Option<String> {
+    let files: Vec<String> = project
+        .secrets
+        .files
+        .values()
+        .filter_map(|f| match &f.content {
+            SecretsContent::Encrypted {
+                key_paths,
+                age_recipients,
+                ..
+            } if key_paths.iter().any(|k| k == name) => {
+                Some(format!("`{}`, encrypted for {}", f.path, age_recipients.join(", ")))
+            }
+            _ => None,
+        })
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    Some(format!("**secret `{name}`**\n\nin {}", files.join("; ")))
+}
+
 /// A Unix timestamp as `YYYY-MM-DD` (UTC), without a date library.
 fn date(ts: i64) -> String {
     let days = ts.div_euclid(86_400);
@@ -241,6 +296,47 @@ fn date(ts: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Symbols of a file: `let` bindings and the attributes of the file's top-level set (a
+/// module's option definitions), as (name, is-let-binding, range of the whole entry).
+pub fn symbols(text: &str) -> Vec<(String, bool, TextRange)> {
+    let parse = rnix::Root::parse(text);
+    let mut out = Vec::new();
+    let mut body = nixpilot_lint::project::nix::root_expr(&parse.syntax());
+    // Through the module's `{ … }:` and any `let … in` around its body.
+    while let Some(expr) = body.take() {
+        match expr {
+            ast::Expr::Lambda(l) => body = l.body(),
+            ast::Expr::LetIn(let_in) => {
+                for entry in let_in
+                    .syntax()
+                    .children()
+                    .filter(|c| c.kind() == SyntaxKind::NODE_ATTRPATH_VALUE)
+                {
+                    if let Some(path) = entry.first_child() {
+                        out.push((path.text().to_string(), true, entry.text_range()));
+                    }
+                }
+                body = let_in.body();
+            }
+            ast::Expr::With(w) => body = w.body(),
+            ast::Expr::Paren(p) => body = p.expr(),
+            ast::Expr::AttrSet(set) => {
+                for entry in set
+                    .syntax()
+                    .children()
+                    .filter(|c| c.kind() == SyntaxKind::NODE_ATTRPATH_VALUE)
+                {
+                    if let Some(path) = entry.first_child() {
+                        out.push((path.text().to_string(), false, entry.text_range()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -258,6 +354,47 @@ mod tests {
 
     fn goto(text: &str, at: &str, nth: usize) -> Option<TextRange> {
         goto_at(text, at, nth, 0)
+    }
+
+    #[test]
+    fn hover_on_modules_and_secrets() {
+        let enc = "ENC[AES256_GCM,data:AAAA,iv:aXY=,tag:dGFn,type:str]";
+        let fixture = format!(
+            "//- /flake.nix\n{{ inputs.blueprint.url = \"github:numtide/blueprint\"; outputs = inputs: inputs.blueprint {{ inherit inputs; }}; }}\n\
+             //- /modules/nixos/server.nix\n{{ imports = [ ./extra.nix ]; }}\n//- /modules/nixos/extra.nix\n{{ }}\n\
+             //- /hosts/a/configuration.nix\n{{ sops.defaultSopsFile = ./secrets.yaml; }}\n\
+             //- /hosts/a/secrets.yaml\ntoken: {enc}\nsops:\n    age:\n        - recipient: age1x\n          enc: x\n    mac: {enc}\n    version: 3.10.2\n"
+        );
+        let project = Project::build(&MemorySource::from_fixture(&fixture), &[]);
+        let text =
+            "{ flake, config, ... }: { imports = [ flake.nixosModules.server ]; x = config.sops.secrets.token.path; }";
+        let module = super::hover(&project, text, text.find("server").unwrap()).unwrap();
+        assert!(
+            module.contains("modules/nixos/server.nix") && module.contains("modules/nixos/extra.nix"),
+            "{module}"
+        );
+        let secret = super::hover(&project, text, text.find("token").unwrap()).unwrap();
+        assert!(
+            secret.contains("hosts/a/secrets.yaml") && secret.contains("age1x"),
+            "{secret}"
+        );
+    }
+
+    #[test]
+    fn symbols_are_bindings_and_definitions() {
+        let names: Vec<(String, bool)> =
+            super::symbols("{ lib, ... }:\nlet port = 80; in\n{ networking.hostName = \"a\"; services.x = { }; }")
+                .into_iter()
+                .map(|(n, l, _)| (n, l))
+                .collect();
+        assert_eq!(
+            names,
+            [
+                ("port".to_string(), true),
+                ("networking.hostName".to_string(), false),
+                ("services.x".to_string(), false)
+            ]
+        );
     }
 
     #[test]

@@ -290,6 +290,7 @@ impl LanguageServer for Server {
                     work_done_progress_options: Default::default(),
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: crate::actions::COMMANDS.iter().map(|c| c.to_string()).collect(),
                     ..ExecuteCommandOptions::default()
@@ -563,6 +564,34 @@ impl LanguageServer for Server {
             }
             Err(_) => Err(tower_lsp::jsonrpc::Error::internal_error()),
         }
+    }
+
+    #[allow(deprecated)] // SymbolInformation::deprecated is a required field of the type.
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let uri = params.text_document.uri;
+        let Ok(state) = self.shared.lock() else { return Ok(None) };
+        let Some(doc) = state.documents.get(&uri) else {
+            return Ok(None);
+        };
+        let symbols = crate::navigation::symbols(&doc.text())
+            .into_iter()
+            .map(|(name, is_let, range)| SymbolInformation {
+                name,
+                kind: if is_let {
+                    SymbolKind::VARIABLE
+                } else {
+                    SymbolKind::PROPERTY
+                },
+                tags: None,
+                deprecated: None,
+                location: Location {
+                    uri: uri.clone(),
+                    range: doc.range(range),
+                },
+                container_name: None,
+            })
+            .collect();
+        Ok(Some(DocumentSymbolResponse::Flat(symbols)))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
