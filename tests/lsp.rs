@@ -613,3 +613,64 @@ fn no_requests_the_client_did_not_declare() {
         "the server sent requests the client never declared: {asked:?}"
     );
 }
+
+#[test]
+fn deploy_action_asks_streams_and_reports_failure_without_touching_anything_but_loopback() {
+    let dir = copy_to_temp(&common::example("demo"));
+    let root = dir.path();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sops-nix/ssh-ed25519-key.pub"),
+        root.join("hosts/web1/ssh_host_ed25519_key.pub"),
+    )
+    .unwrap();
+    // A closed loopback port: the connect step fails at once, nothing is built or copied.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        root.join("hosts/web1/deploy.toml"),
+        format!("[deployment]\ntargetHost = \"127.0.0.1\"\ntargetPort = {port}\n"),
+    )
+    .unwrap();
+    let path = root.join("hosts/web1/configuration.nix");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.initialize();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text}}),
+    );
+    let _ = c.diagnostics(&uri, Some(1));
+    let zero = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": zero, "context": {"diagnostics": []}}),
+    );
+    let deploy = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Deploy web1")
+        .cloned()
+        .expect("Deploy web1");
+    assert_eq!(deploy["kind"], "source.nixpilot.deploy");
+    let command = &deploy["command"];
+    let done = c.request(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    );
+    let asked = c.wait_for(|m| m["method"] == "window/showMessageRequest");
+    let question = asked["params"]["message"].as_str().unwrap();
+    assert!(
+        question.starts_with("Deploy web1 → ") && question.contains("127.0.0.1"),
+        "{question}"
+    );
+    assert!(done["error"]["message"].as_str().unwrap().contains("web1"), "{done}");
+    // Progress lines were streamed as the pipeline ran.
+    c.wait_for(|m| {
+        m["method"] == "window/logMessage" && m["params"]["message"].as_str().is_some_and(|t| t.starts_with("[web1]"))
+    });
+}

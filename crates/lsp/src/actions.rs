@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use nixpilot_deploy::pipeline::deploy::{self, DeployOptions, HostPlan, Repo};
+use nixpilot_deploy::pipeline::{Cancel, Event, EventSink};
 use nixpilot_deploy::scaffold::bootstrap::{self, BootstrapOptions};
 use nixpilot_deploy::secrets::commands::{self, Context};
 use nixpilot_deploy::secrets::{Identities, IdentityEnv};
@@ -11,8 +13,10 @@ use tower_lsp::lsp_types::{CodeAction, CodeActionKind, CodeActionOrCommand, Comm
 
 pub const BOOTSTRAP: &str = "nixpilot.bootstrap";
 pub const UPDATE_KEYS: &str = "nixpilot.updateKeys";
+pub const DEPLOY: &str = "nixpilot.deploy";
+pub const DEPLOY_ALL: &str = "nixpilot.deployAll";
 /// Every command the server executes.
-pub const COMMANDS: &[&str] = &[BOOTSTRAP, UPDATE_KEYS];
+pub const COMMANDS: &[&str] = &[BOOTSTRAP, UPDATE_KEYS, DEPLOY, DEPLOY_ALL];
 
 /// The actions for a file at project-relative `rel` of the project at `root`.
 pub fn code_actions(root: &Path, project: &Project, rel: &str) -> Vec<CodeActionOrCommand> {
@@ -37,12 +41,32 @@ pub fn code_actions(root: &Path, project: &Project, rel: &str) -> Vec<CodeAction
             ..CodeAction::default()
         })
     };
-    let mut out = vec![action(
-        format!("Bootstrap {}", host.name),
-        "source.nixpilot.bootstrap",
-        BOOTSTRAP,
-        host.name.clone(),
-    )];
+    let mut out = vec![
+        action(
+            format!("Bootstrap {}", host.name),
+            "source.nixpilot.bootstrap",
+            BOOTSTRAP,
+            host.name.clone(),
+        ),
+        action(
+            format!("Deploy {}", host.name),
+            "source.nixpilot.deploy",
+            DEPLOY,
+            host.name.clone(),
+        ),
+    ];
+    if project.hosts.len() > 1 {
+        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: "Deploy all hosts".into(),
+            kind: Some(CodeActionKind::new("source.nixpilot.deployAll")),
+            command: Some(Command {
+                title: "Deploy all hosts".into(),
+                command: DEPLOY_ALL.to_string(),
+                arguments: Some(vec![root_arg.clone()]),
+            }),
+            ..CodeAction::default()
+        }));
+    }
     for file in project.secrets.files_of_host(&host.dir) {
         out.push(action(
             format!("Update keys of {}", file.path),
@@ -61,6 +85,10 @@ pub enum Prepared {
         plan: nixpilot_deploy::scaffold::Plan,
         host: String,
     },
+    Deploy {
+        plans: Vec<HostPlan>,
+        opts: DeployOptions,
+    },
     UpdateKeys {
         root: PathBuf,
         file: String,
@@ -72,6 +100,13 @@ impl Prepared {
     pub fn question(&self) -> Option<String> {
         match self {
             Prepared::Bootstrap { plan, host } => Some(format!("Bootstrap {host}?\n{}", plan.describe(false))),
+            Prepared::Deploy { plans, .. } => {
+                let targets: Vec<String> = plans.iter().map(|p| format!("{} → {}", p.name, p.target)).collect();
+                Some(format!(
+                    "Deploy {}? This builds, copies and switches the running machine(s) (rolled back if activation fails).",
+                    targets.join(", ")
+                ))
+            }
             Prepared::UpdateKeys { file, .. } => Some(format!(
                 "Re-wrap the data key of {file} for its creation rule's recipients?"
             )),
@@ -109,13 +144,81 @@ pub fn prepare(command: &str, args: &[serde_json::Value]) -> Result<Prepared, St
             root,
             file: arg(1)?.to_string(),
         }),
+        DEPLOY | DEPLOY_ALL => {
+            let repo = Repo::open(&root).map_err(|e| e.to_string())?;
+            let hosts = if command == DEPLOY_ALL {
+                repo.host_names()
+            } else {
+                vec![arg(1)?.to_string()]
+            };
+            if hosts.is_empty() {
+                return Ok(Prepared::Nothing("no NixOS hosts to deploy".into()));
+            }
+            let plans = hosts
+                .iter()
+                .map(|h| repo.plan_host(h, None))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            let opts = DeployOptions {
+                repo: repo.root.clone(),
+                identity: None,
+                connect_timeout: std::time::Duration::from_secs(15),
+                rollback: true,
+            };
+            Ok(Prepared::Deploy { plans, opts })
+        }
         other => Err(format!("unknown command `{other}`")),
     }
 }
 
-/// Does the work; returns the lines to report.
-pub fn run(prepared: Prepared) -> Result<Vec<String>, String> {
+/// Forwards pipeline events as log lines.
+struct LogSink<'a>(&'a (dyn Fn(String) + Sync));
+
+impl EventSink for LogSink<'_> {
+    fn event(&self, host: &str, event: &Event) {
+        let line = match event {
+            Event::StepStarted { index, total, name } => format!("[{host}] step {}/{total}: {name}", index + 1),
+            Event::StepFinished { name, ok, elapsed, .. } => {
+                format!(
+                    "[{host}] {name}: {} ({:.1}s)",
+                    if *ok { "done" } else { "failed" },
+                    elapsed.as_secs_f64()
+                )
+            }
+            Event::Command { line } => format!("[{host}] $ {line}"),
+            Event::Output { line, .. } => format!("[{host}] {line}"),
+            Event::Progress { message } => format!("[{host}] {message}"),
+        };
+        (self.0)(line);
+    }
+}
+
+/// Does the work; returns the lines to report. `log` receives progress lines as they come.
+pub fn run(prepared: Prepared, log: &(dyn Fn(String) + Sync)) -> Result<Vec<String>, String> {
     match prepared {
+        Prepared::Deploy { plans, opts } => {
+            let results = deploy::deploy_all(&plans, &opts, 4, &LogSink(log), &Cancel::new());
+            let mut lines = Vec::new();
+            let mut failed = Vec::new();
+            for r in &results {
+                match &r.result {
+                    Ok(_) => lines.push(format!("{}: deployed in {:.1}s", r.host, r.elapsed.as_secs_f64())),
+                    Err(e) => {
+                        lines.push(format!("{}: {e}", r.host));
+                        failed.push(r.host.clone());
+                    }
+                }
+            }
+            if failed.is_empty() {
+                lines.push(format!(
+                    "deployed {}",
+                    results.iter().map(|r| r.host.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+                Ok(lines)
+            } else {
+                Err(format!("deploy failed for {}: {}", failed.join(", "), lines.join("; ")))
+            }
+        }
         Prepared::Nothing(message) => Ok(vec![message]),
         Prepared::Bootstrap { plan, host } => {
             let warnings = plan.apply().map_err(|e| e.to_string())?;

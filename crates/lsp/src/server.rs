@@ -532,7 +532,38 @@ impl LanguageServer for Server {
                 .send_notification::<notification::Progress>(report(WorkDoneProgress::Begin(begin)))
                 .await;
         }
-        let result = tokio::task::spawn_blocking(move || crate::actions::run(prepared)).await;
+        // Pipeline lines go to the client as they come (log lines and progress reports).
+        let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<String>();
+        let forward = {
+            let client = self.client.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                while let Some(line) = lines_rx.recv().await {
+                    if progress {
+                        let report = WorkDoneProgressReport {
+                            message: Some(line.clone()),
+                            ..Default::default()
+                        };
+                        let value = ProgressParamsValue::WorkDone(WorkDoneProgress::Report(report));
+                        client
+                            .send_notification::<notification::Progress>(ProgressParams {
+                                token: token.clone(),
+                                value,
+                            })
+                            .await;
+                    }
+                    client.log_message(MessageType::LOG, line).await;
+                }
+            })
+        };
+        let result = tokio::task::spawn_blocking(move || {
+            let log = move |line: String| {
+                let _ = lines_tx.send(line);
+            };
+            crate::actions::run(prepared, &log)
+        })
+        .await;
+        let _ = forward.await;
         if progress {
             let end = WorkDoneProgressEnd { message: None };
             self.client
