@@ -1,5 +1,6 @@
 //! Steps of `nixpilot install` (issue 7, not wired to a command yet): the `--extra-files` tree
-//! with the host's decrypted SSH key, which exists only while the install runs.
+//! with the host's decrypted SSH key, which exists only while the install runs, and the
+//! preflight checks on the rescue system's answers (accepted key, disks, memory for kexec).
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::secrets::commands;
 
+use super::ssh::PinnedKey;
 use super::{Context, PipelineError, Step};
 
 /// The secret under which `host add`/`bootstrap` keep the host's private key.
@@ -76,6 +78,77 @@ fn write_tree(root: &Path, key: &[u8]) -> std::io::Result<()> {
         file.write_all(b"\n")?;
     }
     file.sync_all()
+}
+
+/// Memory the rescue system needs for nixos-anywhere's kexec into the NixOS installer: the
+/// installer image is unpacked into RAM, so below about 1.5 GiB the kexec phase fails.
+pub const MIN_KEXEC_MEMORY: u64 = 3 * 1024 * 1024 * 1024 / 2;
+
+/// The rescue system's key from `ssh-keyscan -t ed25519` output (`host ssh-ed25519 AAAA…`
+/// lines; `#` lines are ssh-keyscan's comments).
+pub fn rescue_key_from_keyscan(output: &str, addr: &str) -> Result<PinnedKey, String> {
+    let line = output
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .ok_or_else(|| format!("ssh-keyscan got no ed25519 key from {addr}"))?;
+    let key = line.split_once(char::is_whitespace).map_or("", |(_, k)| k);
+    PinnedKey::parse(key, &format!("ssh-keyscan of {addr}"))
+}
+
+/// The rescue system's key is unknown before install: the fingerprint `ssh-keyscan` showed must be
+/// the one the user accepted with `--accept-rescue-key`. The error says which flag to add.
+pub fn check_rescue_key(presented: &str, accepted: Option<&str>) -> Result<(), String> {
+    match accepted {
+        Some(a) if a.trim() == presented => Ok(()),
+        Some(a) => Err(format!(
+            "the rescue system presents {presented}, not the accepted {}; check it on the provider's console, then pass --accept-rescue-key {presented}",
+            a.trim()
+        )),
+        None => Err(format!(
+            "the rescue system presents the key {presented}; if that is its key (check the provider's console), add --accept-rescue-key {presented}"
+        )),
+    }
+}
+
+/// The disks `disko.nix` names (`/dev/sda`, `/dev/nvme0n1`) that `lsblk -dn -o NAME` did not list.
+/// Paths outside `/dev/` directly (`/dev/disk/by-id/…`) are not names lsblk prints and are not
+/// checked here.
+pub fn missing_disks(lsblk: &str, wanted: &[String]) -> Vec<String> {
+    let present: Vec<&str> = lsblk.split_whitespace().collect();
+    wanted
+        .iter()
+        .filter(|d| match d.strip_prefix("/dev/") {
+            Some(name) if !name.contains('/') => !present.contains(&name),
+            _ => false,
+        })
+        .cloned()
+        .collect()
+}
+
+/// `MemTotal` from `/proc/meminfo`, in bytes.
+pub fn mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let mut words = line["MemTotal:".len()..].split_whitespace();
+    let n: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") => n.checked_mul(1024),
+        None => Some(n),
+        Some(_) => None,
+    }
+}
+
+/// Refuses less memory than [`MIN_KEXEC_MEMORY`].
+pub fn check_memory(meminfo: &str) -> Result<u64, String> {
+    let total = mem_total(meminfo).ok_or("cannot read MemTotal from /proc/meminfo")?;
+    if total < MIN_KEXEC_MEMORY {
+        return Err(format!(
+            "the rescue system has {} MiB of memory; nixos-anywhere's kexec needs at least {} MiB",
+            total / (1024 * 1024),
+            MIN_KEXEC_MEMORY / (1024 * 1024)
+        ));
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -159,5 +232,47 @@ mod tests {
         assert!(err.to_string().contains("nixos-anywhere failed"), "{err}");
         let root = state.extra_files.unwrap();
         assert!(!root.exists(), "{} is still there", root.display());
+    }
+
+    #[test]
+    fn the_rescue_key_must_be_the_accepted_one() {
+        assert!(check_rescue_key("SHA256:abc", Some("SHA256:abc")).is_ok());
+        let wrong = check_rescue_key("SHA256:abc", Some("SHA256:xyz")).unwrap_err();
+        assert!(
+            wrong.contains("SHA256:abc") && wrong.contains("--accept-rescue-key SHA256:abc"),
+            "{wrong}"
+        );
+        let none = check_rescue_key("SHA256:abc", None).unwrap_err();
+        assert!(none.contains("--accept-rescue-key SHA256:abc"), "{none}");
+    }
+
+    #[test]
+    fn disks_missing_from_lsblk_are_named() {
+        let wanted = vec![
+            "/dev/sda".to_string(),
+            "/dev/nvme0n1".into(),
+            "/dev/disk/by-id/x".into(),
+        ];
+        assert_eq!(missing_disks("sda\nnvme0n1\n", &wanted), Vec::<String>::new());
+        assert_eq!(missing_disks("sda\nloop0\n", &wanted), vec!["/dev/nvme0n1".to_string()]);
+    }
+
+    #[test]
+    fn memory_below_the_kexec_threshold_is_refused() {
+        let two_gib = "MemTotal:        2097152 kB\nMemFree:  1 kB\n";
+        assert_eq!(mem_total(two_gib), Some(2 * 1024 * 1024 * 1024));
+        assert!(check_memory(two_gib).is_ok());
+        let one_gib = "MemTotal:        1048576 kB\n";
+        let e = check_memory(one_gib).unwrap_err();
+        assert!(e.contains("1024 MiB") && e.contains("1536 MiB"), "{e}");
+        assert!(check_memory("nothing").is_err());
+    }
+
+    #[test]
+    fn the_rescue_key_is_read_from_ssh_keyscan() {
+        let out = "# 127.0.0.1:2222 SSH-2.0-OpenSSH_9.2\n[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoAAabXutbdfruhtHkTA7c2Frfe6NvQr9BE5zXLRfu2\n";
+        let key = rescue_key_from_keyscan(out, "127.0.0.1").unwrap();
+        assert_eq!(key.fingerprint(), "SHA256:0VzEIAHGiapTigyvGFaHb9k2f63vE5amIMnWuAFua20");
+        assert!(rescue_key_from_keyscan("# nothing\n", "127.0.0.1").is_err());
     }
 }
