@@ -203,26 +203,10 @@ pub fn disk(value: &str) -> Result<Disk, InputError> {
     })
 }
 
-/// Names the kernel hands out in probe order (the lint rule `disko-unstable-device-path`).
+/// Names the kernel hands out in probe order: exactly what the lint rule
+/// `disko-unstable-device-path` reports, so a generated layout and the linter agree.
 fn kernel_name(name: &str) -> bool {
-    let letters_then_digits = |rest: &str| {
-        let tail = rest.trim_start_matches(|c: char| c.is_ascii_lowercase());
-        tail.len() < rest.len() && tail.bytes().all(|b| b.is_ascii_digit())
-    };
-    if let Some(rest) = name.strip_prefix("sd").or_else(|| name.strip_prefix("hd")) {
-        return letters_then_digits(rest);
-    }
-    if let Some(rest) = name.strip_prefix("nvme") {
-        let Some((ctrl, ns)) = rest.split_once('n') else {
-            return false;
-        };
-        let ns = ns.split_once('p').map_or(ns, |(n, _)| n);
-        return !ctrl.is_empty()
-            && ctrl.bytes().all(|b| b.is_ascii_digit())
-            && !ns.is_empty()
-            && ns.bytes().all(|b| b.is_ascii_digit());
-    }
-    false
+    nixpilot_lint::rules::disko_unstable_device_path::unstable(&format!("/dev/{name}"))
 }
 
 /// Other kernel block device names that are stable enough (virtio, Xen, eMMC).
