@@ -8,8 +8,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
 use crate::measure::{self, mib};
+use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
 #[derive(clap::Args)]
@@ -96,7 +96,13 @@ pub struct Measured {
 }
 
 /// Starts the server, opens `file` (whose text is `text`), makes `edits` edits and stops it.
-pub fn measure_case(program: &Path, args: &[String], file: &Path, text: &str, edits: usize) -> anyhow::Result<Measured> {
+pub fn measure_case(
+    program: &Path,
+    args: &[String],
+    file: &Path,
+    text: &str,
+    edits: usize,
+) -> anyhow::Result<Measured> {
     let root = project_root(file);
     let mut server = Server::start(program, args, &root)?;
     let result = drive(&mut server, &root, file, text, edits);

@@ -78,4 +78,3 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Secrets(args) => secrets::run(args),
     }
 }
-

@@ -4,11 +4,11 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use crate::generate::Rng;
+use crate::measure::{self, mib};
 use anyhow::{bail, Context};
 use bech32::{Bech32, Hrp};
 use curve25519_dalek::MontgomeryPoint;
-use crate::generate::Rng;
-use crate::measure::{self, mib};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
 use crate::measure::{self, mib, Run};
+use anyhow::{bail, Context};
 
 #[derive(clap::Args)]
 pub struct Args {
