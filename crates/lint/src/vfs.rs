@@ -113,13 +113,13 @@ pub fn discover_nix_files(root: &Path, under: &Path, config: &Config) -> Result<
 
 /// Reads files in parallel into `SourceFile`s named relative to `root`.
 pub fn read_files(root: &Path, paths: &[PathBuf]) -> Result<Vec<SourceFile>, VfsError> {
-    paths
-        .par_iter()
-        .map(|p| {
-            let bytes = fs::read(p).map_err(io_err(p))?;
-            Ok(SourceFile::from_bytes(relative_path(root, p), bytes))
-        })
-        .collect()
+    paths.par_iter().map(|p| read_file(root, p)).collect()
+}
+
+/// Reads one file into a `SourceFile` named relative to `root`.
+pub fn read_file(root: &Path, path: &Path) -> Result<SourceFile, VfsError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    Ok(SourceFile::from_bytes(relative_path(root, path), bytes))
 }
 
 /// Replaces `path`'s contents atomically: a temporary file in the same directory, written,

@@ -88,11 +88,18 @@ impl Project {
     pub fn build(source: &dyn FileSource, preparsed: &[Arc<ParsedFile>]) -> Project {
         let mut files: BTreeMap<FilePath, Arc<ParsedFile>> =
             preparsed.iter().map(|p| (p.path().clone(), p.clone())).collect();
-        let missing: Vec<FilePath> = source
-            .nix_files()
-            .into_iter()
-            .filter(|p| !files.contains_key(p))
-            .collect();
+        // Without a flake.nix there are no inputs, hosts or blueprint modules: no project
+        // rule reads the other Nix files, so they are neither listed nor parsed.
+        let has_flake = files.contains_key("flake.nix") || source.kind("flake.nix") == Some(EntryKind::File);
+        let missing: Vec<FilePath> = if has_flake {
+            source
+                .nix_files()
+                .into_iter()
+                .filter(|p| !files.contains_key(p))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let parsed: Vec<Arc<ParsedFile>> = missing
             .par_iter()
             .filter_map(|p| source.read(p))
