@@ -186,6 +186,10 @@ impl crate::project::FileSource for DiskSource {
         Some(SourceFile::from_bytes(path, bytes))
     }
 
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        fs::read(self.path(path)).ok()
+    }
+
     fn kind(&self, path: &str) -> Option<crate::project::EntryKind> {
         let meta = fs::metadata(self.path(path)).ok()?;
         if meta.is_dir() {
