@@ -38,6 +38,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // As in nixpilot: rnix's recursive descent needs more stack than rayon's default.
+    let _ = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build_global();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy)]
 pub struct Run {
     pub wall: Duration,
+    /// User plus system CPU time: steadier than wall time on a machine shared with others.
+    pub cpu: Duration,
     /// Peak resident set size in bytes.
     pub max_rss: u64,
     /// The exit code, or `None` when a signal ended it.
@@ -45,8 +47,10 @@ pub fn run(program: &Path, args: &[String], dir: &Path, envs: &[(String, String)
     } else {
         None
     };
+    let seconds = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Ok(Run {
         wall,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
         // Linux reports ru_maxrss in KiB.
         max_rss: usage.ru_maxrss as u64 * 1024,
         code,

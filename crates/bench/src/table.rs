@@ -85,9 +85,10 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
             for (i, tool) in tools.iter().enumerate() {
                 let run = measure::run(&tool.program, &(tool.args)(&dir), &dir, &[])?;
                 eprintln!(
-                    "  {label} {} round {round}: {:.3} s, {} MiB, exit {:?}",
+                    "  {label} {} round {round}: {:.3} s ({:.3} s CPU), {} MiB, exit {:?}",
                     tool.name,
                     run.wall.as_secs_f64(),
+                    run.cpu.as_secs_f64(),
                     mib(run.max_rss),
                     run.code
                 );
@@ -97,8 +98,10 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
             }
         }
         let median_of = |i: usize| measure::median(&runs[i].iter().map(|r| r.wall.as_secs_f64()).collect::<Vec<_>>());
+        let cpu_of = |i: usize| measure::median(&runs[i].iter().map(|r| r.cpu.as_secs_f64()).collect::<Vec<_>>());
         let floor = median_of(0);
         let nixpilot = median_of(1);
+        let (floor_cpu, nixpilot_cpu) = (cpu_of(0), cpu_of(1));
         let _ = writeln!(
             md,
             "\n### {label}: {} files, {:.1} MB ({} runs each, interleaved, after a warm-up)\n",
@@ -106,8 +109,8 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
             bytes as f64 / 1e6,
             args.runs
         );
-        md.push_str("| tool | median | min | max | × floor | nixpilot faster by | peak RSS (max) | exit codes |\n");
-        md.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
+        md.push_str("| tool | wall median | min | max | × floor | nixpilot faster by | CPU median | CPU × floor | nixpilot faster by (CPU) | peak RSS (max) | exit codes |\n");
+        md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (i, tool) in tools.iter().enumerate() {
             let walls: Vec<f64> = runs[i].iter().map(|r| r.wall.as_secs_f64()).collect();
             let median = median_of(i);
