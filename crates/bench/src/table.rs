@@ -122,20 +122,27 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
                 .map(|r| r.code.map_or("signal".to_string(), |c| c.to_string()))
                 .collect();
             codes.dedup();
-            let faster = if i >= 2 {
-                format!("{:.1}×", median / nixpilot)
+            let cpu = cpu_of(i);
+            let (faster, faster_cpu) = if i >= 2 {
+                (
+                    format!("{:.1}×", median / nixpilot),
+                    format!("{:.1}×", cpu / nixpilot_cpu),
+                )
             } else {
-                String::new()
+                (String::new(), String::new())
             };
             let _ = writeln!(
                 md,
-                "| {} | {:.3} s | {:.3} s | {:.3} s | {:.2} | {} | {} MiB | {} |",
+                "| {} | {:.3} s | {:.3} s | {:.3} s | {:.2} | {} | {:.3} s | {:.2} | {} | {} MiB | {} |",
                 tool.name,
                 median,
                 min,
                 max,
                 median / floor,
                 faster,
+                cpu,
+                cpu / floor_cpu,
+                faster_cpu,
                 mib(rss),
                 codes.join(", ")
             );
