@@ -62,6 +62,21 @@ pub fn analyze_file(parsed: &ParsedFile, rules: &RuleSet) -> FileAnalysis {
         rule.check_file(&parsed.errors, &mut cx);
     }
     let mut suppressions = Vec::new();
+    // Suppressions are comments holding `nixpilot:`. Without that text the walk needs no
+    // tokens, which are more than half of a tree's elements.
+    if memchr::memmem::find(file.text.as_bytes(), suppression::MARKER.as_bytes()).is_none() {
+        for event in root.preorder() {
+            if let WalkEvent::Enter(node) = event {
+                for rule in &rules.by_kind[node.kind() as usize] {
+                    rule.check_node(&node, &mut cx);
+                }
+            }
+        }
+        return FileAnalysis {
+            diagnostics: cx.diagnostics,
+            suppressions,
+        };
+    }
     for event in root.preorder_with_tokens() {
         let WalkEvent::Enter(element) = event else { continue };
         match element {
@@ -122,11 +137,23 @@ pub fn lint(
     config: &Config,
     progress: &(dyn Fn() + Sync),
 ) -> LintResult {
-    let rules = RuleSet::new(config);
     let parsed: Vec<Arc<ParsedFile>> = files
         .par_iter()
         .map(|f| Arc::new(ParsedFile::parse(f.clone())))
         .collect();
+    lint_parsed(&parsed, source, scope, config, progress)
+}
+
+/// `lint` for files already parsed (the language server keeps the trees of open buffers
+/// between edits).
+pub fn lint_parsed(
+    parsed: &[Arc<ParsedFile>],
+    source: Option<&dyn FileSource>,
+    scope: &Scope,
+    config: &Config,
+    progress: &(dyn Fn() + Sync),
+) -> LintResult {
+    let rules = RuleSet::new(config);
     let analyses: Vec<FileAnalysis> = parsed
         .par_iter()
         .map(|p| {
@@ -136,13 +163,13 @@ pub fn lint(
         })
         .collect();
 
-    let project = source.map(|s| Project::build(s, &parsed));
-    let paths: Vec<crate::diagnostic::FilePath> = files.iter().map(|f| f.path.clone()).collect();
-    let texts: Vec<Option<&SourceFile>> = files.iter().map(Some).collect();
+    let project = source.map(|s| Project::build(s, parsed));
+    let paths: Vec<crate::diagnostic::FilePath> = parsed.iter().map(|p| p.path().clone()).collect();
+    let texts: Vec<Option<&SourceFile>> = parsed.iter().map(|p| Some(&p.source)).collect();
     let diagnostics = finish(&paths, &texts, analyses, project.as_ref(), &rules, scope, config);
     LintResult {
         diagnostics,
-        files_checked: files.len(),
+        files_checked: parsed.len(),
         project,
     }
 }
