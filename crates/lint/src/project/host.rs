@@ -207,7 +207,7 @@ pub fn summary_of<'m>(
     if !modules.contains_key(file) {
         let parsed = match files.get(file) {
             Some(p) => p.clone(),
-            None => Arc::new(ParsedFile::parse(source.read(file)?)),
+            None => source.parsed(file)?,
         };
         modules.insert(file.clone(), ModuleSummary::read(&parsed, source, layout));
     }

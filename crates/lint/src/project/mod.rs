@@ -19,6 +19,7 @@ pub mod layout;
 pub mod lock;
 pub mod module;
 pub mod nix;
+mod reparse;
 pub mod secrets;
 pub mod source;
 
@@ -55,6 +56,17 @@ impl ParsedFile {
 
     pub fn syntax(&self) -> SyntaxNode {
         SyntaxNode::new_root(self.green.clone())
+    }
+
+    /// The same tree and text under another project-relative path.
+    pub fn with_path(&self, path: FilePath) -> ParsedFile {
+        let mut source = self.source.clone();
+        source.path = path;
+        ParsedFile {
+            source,
+            green: self.green.clone(),
+            errors: self.errors.clone(),
+        }
     }
 
     pub fn path(&self) -> &FilePath {
@@ -100,11 +112,7 @@ impl Project {
         } else {
             Vec::new()
         };
-        let parsed: Vec<Arc<ParsedFile>> = missing
-            .par_iter()
-            .filter_map(|p| source.read(p))
-            .map(|s| Arc::new(ParsedFile::parse(s)))
-            .collect();
+        let parsed: Vec<Arc<ParsedFile>> = missing.par_iter().filter_map(|p| source.parsed(p)).collect();
         for p in parsed {
             files.insert(p.path().clone(), p);
         }

@@ -19,6 +19,13 @@ pub trait FileSource: Sync {
     /// The file's text; `None` when it does not exist, is a directory or cannot be read.
     fn read(&self, path: &str) -> Option<SourceFile>;
 
+    /// The file parsed, for the project model. A source that keeps trees between runs (the
+    /// language server's) returns its copy when the text is unchanged.
+    fn parsed(&self, path: &str) -> Option<std::sync::Arc<crate::project::ParsedFile>> {
+        self.read(path)
+            .map(|s| std::sync::Arc::new(crate::project::ParsedFile::parse(s)))
+    }
+
     /// The file's bytes, for scans that only look for ASCII markers (no UTF-8 check, no
     /// line index).
     fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
@@ -187,6 +194,13 @@ pub struct OverlaySource<'a> {
 impl FileSource for OverlaySource<'_> {
     fn read(&self, path: &str) -> Option<SourceFile> {
         self.overlay.get(path).cloned().or_else(|| self.base.read(path))
+    }
+
+    fn parsed(&self, path: &str) -> Option<std::sync::Arc<crate::project::ParsedFile>> {
+        match self.overlay.get(path) {
+            Some(file) => Some(std::sync::Arc::new(crate::project::ParsedFile::parse(file.clone()))),
+            None => self.base.parsed(path),
+        }
     }
 
     fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
