@@ -225,6 +225,8 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
     }
     let mut publish: Vec<(Url, Vec<Diagnostic>, Option<i32>)> = Vec::new();
     let mut messages = Vec::new();
+    // The last run's models are dropped after publishing, not under the lock or before it.
+    let previous;
     {
         let Ok(mut state) = shared.lock() else { return };
         let mut now_published = HashSet::new();
@@ -270,7 +272,8 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
             }
         }
         state.published = now_published;
-        state.analyses = analyses.into_iter().map(|a| (a.root.clone(), a)).collect();
+        let new = analyses.into_iter().map(|a| (a.root.clone(), a)).collect();
+        previous = std::mem::replace(&mut state.analyses, new);
     }
     for message in messages {
         client.log_message(MessageType::WARNING, message).await;
@@ -278,6 +281,7 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
     for (uri, diagnostics, version) in publish {
         client.publish_diagnostics(uri, diagnostics, version).await;
     }
+    drop(previous);
 }
 
 #[tower_lsp::async_trait]

@@ -132,12 +132,6 @@ impl Project {
         } else {
             Layout::default()
         };
-        let mut modules = BTreeMap::new();
-        let hosts: Vec<HostView> = layout
-            .hosts
-            .iter()
-            .filter_map(|h| HostView::build(h, &files, source, flake.as_ref(), &layout, &mut modules))
-            .collect();
         // Modules no host reaches are still checked (imports, arguments).
         let in_dir = |p: &str, d: &str| {
             let d = if layout.root.is_empty() {
@@ -152,6 +146,18 @@ impl Project {
             .keys()
             .filter(|p| blueprint && (in_dir(p, "hosts") || in_dir(p, "modules")))
             .cloned()
+            .collect();
+        // Every summary below hosts/ and modules/ is needed anyway: read them in parallel
+        // first (a summary depends only on its file), then the hosts find them ready.
+        let mut modules: BTreeMap<FilePath, ModuleSummary> = module_roots
+            .par_iter()
+            .filter_map(|p| files.get(p))
+            .map(|parsed| (parsed.path().clone(), ModuleSummary::read(parsed, source, &layout)))
+            .collect();
+        let hosts: Vec<HostView> = layout
+            .hosts
+            .iter()
+            .filter_map(|h| HostView::build(h, &files, source, flake.as_ref(), &layout, &mut modules))
             .collect();
         for path in module_roots {
             host::summary_of(&path, &files, source, &layout, &mut modules);
