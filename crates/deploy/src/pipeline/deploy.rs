@@ -563,6 +563,8 @@ impl Step<DeployState> for Health {
     fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
         let ssh = state.ssh()?;
         let bound = Some(ssh.config.connect_timeout + Duration::from_secs(10));
+        // A new connection, not the one opened before the switch: the next deploy needs one.
+        ssh.disconnect();
         ssh.run_ok(&["true"], bound, cx)?;
         let (Some(before), Some(after)) = (&state.failed_before, failed_units(ssh, bound, cx)?) else {
             return Ok(());
