@@ -8,238 +8,12 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const OLD_SYSTEM: &str = "/nix/store/00000000000000000000000000000000-nixos-system-old";
-
-fn new_system(host: &str) -> String {
-    format!("/nix/store/11111111111111111111111111111111-nixos-system-{host}")
-}
-
-/// Whether sshd and the ssh tools are here; under CI their absence is a failure.
-fn tools_present() -> bool {
-    let present = Path::new(SSHD).exists() && which("ssh") && which("ssh-keygen");
-    if !present && std::env::var_os("CI").is_some() {
-        panic!("CI is set but {SSHD}, ssh or ssh-keygen is missing: install openssh-server (.ci/packages)");
-    }
-    if !present {
-        eprintln!("skipping: {SSHD}, ssh or ssh-keygen missing (Debian: apt install openssh-server)");
-    }
-    present
-}
-
-const SSHD: &str = "/usr/sbin/sshd";
-
-fn which(program: &str) -> bool {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|d| d.join(program).is_file())
-}
-
-fn keygen(path: &Path, comment: &str) {
-    let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
-        .arg(path)
-        .status()
-        .expect("ssh-keygen");
-    assert!(st.success());
-}
-
-fn fingerprint(pub_file: &Path) -> String {
-    let out = Command::new("ssh-keygen")
-        .arg("-lf")
-        .arg(pub_file)
-        .output()
-        .expect("ssh-keygen -l");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.split_whitespace().nth(1).expect("fingerprint").to_string()
-}
-
-fn write_exe(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn current_user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("id -un");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// One "machine": an sshd on 127.0.0.1 with its host key, its remote stand-ins and state.
-struct Machine {
-    dir: PathBuf,
-    port: u16,
-    child: Child,
-}
-
-impl Machine {
-    fn start(dir: &Path, log: &Path, user_pub: &Path) -> Machine {
-        std::fs::create_dir_all(dir).unwrap();
-        let dir = dir.canonicalize().unwrap();
-        keygen(&dir.join("host_ed25519"), "host");
-        std::fs::copy(user_pub, dir.join("authorized_keys")).unwrap();
-        let state = dir.join("state");
-        std::fs::create_dir_all(&state).unwrap();
-        std::fs::write(state.join("system"), format!("{OLD_SYSTEM}\n")).unwrap();
-        let bin = dir.join("remote-bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        let log = log.display();
-        write_exe(
-            &dir.join("force-command"),
-            &format!(
-                "#!/bin/sh\nexport PATH={bin}:$PATH STATE={state} LOG={log}\n\
-                 echo \"ssh: $SSH_ORIGINAL_COMMAND\" >> \"$LOG\"\nexec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n",
-                bin = bin.display(),
-                state = state.display(),
-            ),
-        );
-        write_exe(
-            &bin.join("readlink"),
-            r#"#!/bin/sh
-case "$2" in
-/nix/var/nix/profiles/system) cat "$STATE/system";;
-/run/current-system) cat "$STATE/current";;
-*) exec /bin/readlink "$@";;
-esac
-"#,
-        );
-        write_exe(
-            &bin.join("nix-env"),
-            "#!/bin/sh\n[ \"$3\" = --set ] && echo \"$4\" > \"$STATE/system\"\nexit 0\n",
-        );
-        write_exe(&bin.join("nix-store"), "#!/bin/sh\ncat > /dev/null\n");
-        // Like a real transient unit, the activation does not belong to the SSH session: it
-        // runs detached (setsid) and the foreground only waits for it, so a dropped connection
-        // leaves it running; `systemctl is-active --quiet UNIT` sees it while it runs.
-        write_exe(
-            &bin.join("systemd-run"),
-            r#"#!/bin/sh
-unit=
-while [ "$1" != -- ]; do
-  case "$1" in -E) export "$2"; shift 2;; --unit=*) unit="${1#--unit=}"; shift;; *) shift;; esac
-done
-shift
-TOPLEVEL="${1%/bin/switch-to-configuration}"; export TOPLEVEL; shift
-u="$STATE/units/$unit"; mkdir -p "$STATE/units"; touch "$u"
-setsid sh -c 'switch-to-configuration "$@" > "$0.out" 2>&1; echo $? > "$0.rc"; rm -f "$0"' "$u" "$@" \
-  < /dev/null > /dev/null 2>&1 &
-while [ -e "$u" ]; do sleep 0.1; done
-cat "$u.out" >&2
-exit "$(cat "$u.rc")"
-"#,
-        );
-        write_exe(
-            &bin.join("systemctl"),
-            r#"#!/bin/sh
-case "$1" in
-is-active) [ -e "$STATE/units/$3" ];;
-list-units) cat "$STATE/failed-units" 2>/dev/null; exit 0;;
-*) exit 1;;
-esac
-"#,
-        );
-        write_exe(
-            &bin.join("switch-to-configuration"),
-            &format!("#!/bin/sh\necho \"switch-to-configuration $* toplevel=$TOPLEVEL EXPECTED_HOSTNAME=$EXPECTED_HOSTNAME\" >> \"$LOG\"\n\
-             [ -f \"$STATE/sleep\" ] && [ \"$TOPLEVEL\" != {OLD_SYSTEM} ] && sleep \"$(cat \"$STATE/sleep\")\"\n\
-             if [ -f \"$STATE/fail-switch\" ] && [ \"$(cat \"$STATE/fail-switch\")\" = \"$TOPLEVEL\" ]; then\n\
-             echo 'warning: the following units failed: broken.service' >&2; exit 4; fi\n\
-             echo \"$TOPLEVEL\" > \"$STATE/current\"\n\
-             [ \"$TOPLEVEL\" != {OLD_SYSTEM} ] && [ -f \"$STATE/break-units\" ] && cat \"$STATE/break-units\" >> \"$STATE/failed-units\"\n\
-             exit 0\n"),
-        );
-        let port = free_port();
-        let config = dir.join("sshd_config");
-        std::fs::write(
-            &config,
-            format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_ed25519\nPidFile {d}/sshd.pid\n\
-                 AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n\
-                 KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n\
-                 ForceCommand {d}/force-command\nLogLevel ERROR\n",
-                d = dir.display()
-            ),
-        )
-        .unwrap();
-        // Running as root, sshd wants its privilege-separation directory.
-        if current_user() == "root" {
-            let _ = std::fs::create_dir_all("/run/sshd");
-        }
-        let child = Command::new(SSHD)
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
-            .spawn()
-            .expect("start sshd");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "sshd did not listen on 127.0.0.1:{port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Machine { dir, port, child }
-    }
-
-    /// Drops every SSH connection: kills the per-connection sshd processes under this
-    /// server (not the server itself, and not the detached activation).
-    fn drop_connections(&self) {
-        let mut tree = vec![self.child.id()];
-        let mut found = true;
-        while found {
-            found = false;
-            for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                    continue;
-                };
-                let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-                let ppid = stat
-                    .rsplit(')')
-                    .next()
-                    .and_then(|r| r.split_whitespace().nth(1))
-                    .and_then(|p| p.parse().ok());
-                if ppid.is_some_and(|p: u32| tree.contains(&p)) && !tree.contains(&pid) {
-                    tree.push(pid);
-                    found = true;
-                }
-            }
-        }
-        for pid in &tree[1..] {
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            if comm.trim() == "sshd" {
-                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-            }
-        }
-    }
-
-    fn host_pub(&self) -> PathBuf {
-        self.dir.join("host_ed25519.pub")
-    }
-
-    fn state(&self, name: &str) -> PathBuf {
-        self.dir.join("state").join(name)
-    }
-
-    fn read_state(&self, name: &str) -> String {
-        std::fs::read_to_string(self.state(name))
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Machine {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::sshd::{current_user, fingerprint, keygen, new_system, tools_present, write_exe, Machine, OLD_SYSTEM};
 
 /// A repository with hosts, the user's key, the local stand-ins and one shared command log.
 struct World {
@@ -789,5 +563,80 @@ fn the_target_defaults_to_the_host_name_and_unknown_hosts_are_named() {
         out.stderr.contains("no NixOS host `web9`") && out.stderr.contains("hosts: web1"),
         "{}",
         out.stderr
+    );
+}
+
+#[test]
+fn the_key_can_come_from_ssh_agent_alone() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    // An agent holding the only key; HOME has no key files.
+    let sock = w.tmp.path().join("agent.sock");
+    let agent = Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&sock)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ssh-agent");
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _agent = Kill(agent);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(Instant::now() < deadline, "ssh-agent did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let added = Command::new("ssh-add")
+        .arg(&w.identity)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let empty_home = w.tmp.path().join("empty-home");
+    std::fs::create_dir_all(&empty_home).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+        .args(["deploy", "web1", "--target", &w.target(&m)])
+        .current_dir(&w.repo)
+        .env(
+            "PATH",
+            format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()),
+        )
+        .env("LOG", &w.log)
+        .env("HOME", &empty_home)
+        .env("SSH_AUTH_SOCK", &sock)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(m.read_state("current"), new_system("web1"));
+
+    // Without the agent nor key files, the error says what was tried and what to do.
+    let out = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+        .args(["deploy", "web1", "--target", &w.target(&m)])
+        .current_dir(&w.repo)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &empty_home)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("did not accept any of our keys")
+            && stderr.contains("tried: none found")
+            && stderr.contains("--identity FILE"),
+        "{stderr}"
     );
 }

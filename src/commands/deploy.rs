@@ -43,6 +43,16 @@ pub struct DeployArgs {
     pub dry_run: bool,
 }
 
+/// Progress goes to stderr (a spinner line per host on a terminal, labelled lines otherwise),
+/// results to stdout.
+pub fn progress_sink() -> Box<dyn EventSink> {
+    if std::io::stderr().is_terminal() {
+        Box::new(TerminalSink::default())
+    } else {
+        Box::new(PlainSink::new(std::io::stderr()))
+    }
+}
+
 impl DeployArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let repo = Repo::open(&self.repo.unwrap_or_else(|| PathBuf::from(".")))?;
@@ -77,13 +87,7 @@ impl DeployArgs {
 
         cancel::install_sigint_handler();
         let cancel = Cancel::new();
-        // Progress goes to stderr (a spinner line per host on a terminal, labelled lines
-        // otherwise), the summary table to stdout.
-        let sink: Box<dyn EventSink> = if std::io::stderr().is_terminal() {
-            Box::new(TerminalSink::default())
-        } else {
-            Box::new(PlainSink::new(std::io::stderr()))
-        };
+        let sink = progress_sink();
         let results = deploy::deploy_all(&plans, &opts, self.parallel, sink.as_ref(), &cancel);
         // The bars end before the table is printed.
         drop(sink);

@@ -3,14 +3,12 @@
 //! connection works; roll back to the remembered generation when anything after the profile change fails.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use nixpilot_lint::project::{FileSource, Lookup, Project, Value};
-use nixpilot_lint::vfs;
-
 use super::process::{self, Cmd};
-use super::ssh::{PinnedKey, Ssh, SshConfig, Target};
+pub use super::repo::{HostPlan, Repo};
+use super::ssh::{Ssh, SshConfig, Target};
 use super::{Cancel, Context, EventSink, Pipeline, PipelineError, Recover, Recovery, Step};
 use crate::pipeline::Event;
 
@@ -23,147 +21,6 @@ pub struct DeployOptions {
     pub identity: Option<PathBuf>,
     pub connect_timeout: Duration,
     pub rollback: bool,
-}
-
-/// One host to deploy: its name, where it is reached, its pinned key.
-#[derive(Debug, Clone)]
-pub struct HostPlan {
-    pub name: String,
-    pub target: Target,
-    /// Where the target came from (`--target`, `hosts/web1/deploy.toml`, `networking.hostName`).
-    pub target_source: String,
-    pub pinned: PinnedKey,
-}
-
-/// The project root and its hosts, read once for every host of a run.
-pub struct Repo {
-    pub root: PathBuf,
-    project: Project,
-}
-
-impl Repo {
-    pub fn open(dir: &Path) -> Result<Repo, PipelineError> {
-        let err = |message: String| PipelineError::Host {
-            host: "project".into(),
-            message,
-        };
-        let root = vfs::find_project_root(dir).map_err(|e| err(e.to_string()))?;
-        let config = vfs::load_config(&root).map_err(|e| err(e.to_string()))?;
-        let source = vfs::DiskSource::new(&root, &config);
-        let project = Project::build(&source as &dyn FileSource, &[]);
-        Ok(Repo { root, project })
-    }
-
-    pub fn host_names(&self) -> Vec<String> {
-        self.project.hosts.iter().map(|h| h.name.clone()).collect()
-    }
-
-    /// Finds the host, its pinned key and its target: `target` (from `--target`), else
-    /// `deployment.targetHost` in `hosts/<h>/deploy.toml`, else `networking.fqdn`, else
-    /// `networking.hostName`.
-    pub fn plan_host(&self, name: &str, target: Option<&str>) -> Result<HostPlan, PipelineError> {
-        let err = |message: String| PipelineError::Host {
-            host: name.to_string(),
-            message,
-        };
-        // The name goes into a known_hosts alias and a systemd unit's environment.
-        let plain = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
-        if name.is_empty() || !name.chars().all(plain) {
-            return Err(err(format!(
-                "`{name}` is not a host name nixpilot can deploy (letters, digits, `-`, `_`, `.`)"
-            )));
-        }
-        let Some(host) = self.project.hosts.iter().find(|h| h.name == name) else {
-            let known = self.host_names();
-            return Err(err(format!(
-                "no NixOS host `{name}` in {} (hosts: {})",
-                self.root.join("hosts").display(),
-                if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        };
-        let pub_file = format!("{}/ssh_host_ed25519_key.pub", host.dir);
-        let text = std::fs::read_to_string(self.root.join(&pub_file)).map_err(|e| {
-            err(format!(
-                "cannot read the pinned host key {pub_file} ({e}); `nixpilot bootstrap {name}` makes one"
-            ))
-        })?;
-        let pinned = PinnedKey::parse(&text, &pub_file).map_err(err)?;
-
-        let deploy_toml = format!("{}/deploy.toml", host.dir);
-        let (target, target_source) = if let Some(t) = target {
-            (Target::parse(t).map_err(err)?, "--target".to_string())
-        } else if let Some(t) = read_deploy_toml(&self.root.join(&deploy_toml)).map_err(err)? {
-            (t, deploy_toml)
-        } else {
-            let string_option = |path: &[&str]| match host.lookup(path) {
-                Lookup::Defined(defs) => defs.iter().find_map(|d| match &d.value {
-                    Value::Str(s) => Some(s.clone()),
-                    _ => None,
-                }),
-                _ => None,
-            };
-            let (addr, from) = match string_option(&["networking", "fqdn"]) {
-                Some(f) => (f, "networking.fqdn"),
-                None => match string_option(&["networking", "hostName"]) {
-                    Some(h) => (h, "networking.hostName"),
-                    None => {
-                        return Err(err(format!(
-                            "no target: pass --target root@ADDRESS, or set deployment.targetHost in {deploy_toml}"
-                        )))
-                    }
-                },
-            };
-            (Target::parse(&addr).map_err(err)?, from.to_string())
-        };
-        Ok(HostPlan {
-            name: name.to_string(),
-            target,
-            target_source,
-            pinned,
-        })
-    }
-}
-
-/// `hosts/<h>/deploy.toml`:
-/// ```toml
-/// [deployment]
-/// targetHost = "203.0.113.10"   # or "root@203.0.113.10:22"
-/// targetUser = "root"           # optional
-/// targetPort = 22               # optional
-/// ```
-fn read_deploy_toml(path: &Path) -> Result<Option<Target>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct File {
-        deployment: Option<Deployment>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    struct Deployment {
-        target_host: Option<String>,
-        target_user: Option<String>,
-        target_port: Option<u16>,
-    }
-    let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let Some(d) = file.deployment else { return Ok(None) };
-    let Some(host) = d.target_host else { return Ok(None) };
-    let mut target = Target::parse(&host).map_err(|e| format!("{}: deployment.targetHost: {e}", path.display()))?;
-    if let Some(u) = d.target_user {
-        target.user = u;
-    }
-    if d.target_port.is_some() {
-        target.port = d.target_port;
-    }
-    Ok(Some(target))
 }
 
 /// What the steps of one host share.

@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod deploy;
 pub mod install;
 pub mod process;
+pub mod repo;
 pub mod sink;
 pub mod ssh;
 
@@ -103,6 +104,11 @@ impl<'a> Context<'a> {
 
     pub fn emit(&self, event: Event) {
         self.sink.event(&self.host, &event);
+    }
+
+    /// A yes/no question to the user through the sink; `false` when nobody can answer.
+    pub fn ask(&self, question: &str) -> bool {
+        self.sink.ask(&self.host, question)
     }
 
     /// Registers work that must happen however the pipeline ends (success, failure, Ctrl-C):

@@ -52,6 +52,9 @@ pub struct Cmd {
     pub timeout: Option<Duration>,
     /// Shown instead of the real command line (ssh's long option list hides what runs).
     pub display: Option<String>,
+    /// Picks the lines that mark a phase (nixos-anywhere's `### Installing NixOS ###`) and
+    /// turns them into progress messages, besides the output lines they also are.
+    pub phase: Option<fn(&str) -> Option<String>>,
 }
 
 impl Cmd {
@@ -63,6 +66,7 @@ impl Cmd {
             dir: None,
             timeout: None,
             display: None,
+            phase: None,
         }
     }
 
@@ -193,6 +197,9 @@ pub fn run(cmd: &Cmd, cx: &Context<'_>) -> Result<Finished, PipelineError> {
             stream,
             line: line.clone(),
         });
+        if let Some(message) = cmd.phase.and_then(|phase| phase(&line)) {
+            cx.emit(Event::Progress { message });
+        }
         match stream {
             Stream::Stdout => out.stdout.push(line),
             Stream::Stderr => out.stderr.push(line),

@@ -238,7 +238,14 @@ impl client::Handler for Verifier {
 }
 
 /// An open, verified and logged-in connection.
-pub type Connection = Arc<Handle<Verifier>>;
+pub struct Session {
+    handle: Handle<Verifier>,
+    /// The key file that logged in (`None`: the agent did), for the system `ssh` of `nix copy`,
+    /// which looks for default keys in the passwd home rather than `$HOME`.
+    pub key_file: Option<PathBuf>,
+}
+
+pub type Connection = Arc<Session>;
 
 /// Connects to `target`, checks its host key, logs in with the user's keys; bounded by
 /// `config.connect_timeout` as a whole.
@@ -301,13 +308,13 @@ async fn connect_async(config: &SshConfig, check: HostKeyCheck) -> Result<Connec
             });
         }
     };
-    login(&mut handle, config).await?;
-    Ok(Arc::new(handle))
+    let key_file = login(&mut handle, config).await?;
+    Ok(Arc::new(Session { handle, key_file }))
 }
 
 /// Public-key login: `--identity` if given (through the agent when the file is encrypted and the
 /// agent holds it), else every agent key, then the default key files. Names what was tried.
-async fn login(handle: &mut Handle<Verifier>, config: &SshConfig) -> Result<(), ConnectError> {
+async fn login(handle: &mut Handle<Verifier>, config: &SshConfig) -> Result<Option<PathBuf>, ConnectError> {
     let user = config.target.user.clone();
     let mut tried: Vec<String> = Vec::new();
     let home = std::env::var_os("HOME").map(PathBuf::from);
@@ -331,7 +338,7 @@ async fn login(handle: &mut Handle<Verifier>, config: &SshConfig) -> Result<(), 
                 let hash = rsa_hash(handle).await;
                 let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
                 match handle.authenticate_publickey(&user, key).await {
-                    Ok(r) if r.success() => return Ok(()),
+                    Ok(r) if r.success() => return Ok(Some(file.clone())),
                     Ok(_) => tried.push(file.display().to_string()),
                     Err(e) => return Err(ConnectError::Network(format!("login to {} failed: {e}", config.target))),
                 }
@@ -363,7 +370,7 @@ async fn login(handle: &mut Handle<Verifier>, config: &SshConfig) -> Result<(), 
             offered += 1;
             let hash = rsa_hash(handle).await;
             match handle.authenticate_publickey_with(&user, key, hash, &mut agent).await {
-                Ok(r) if r.success() => return Ok(()),
+                Ok(r) if r.success() => return Ok(None),
                 Ok(_) => {}
                 Err(e) => {
                     return Err(ConnectError::Network(format!(
@@ -420,7 +427,8 @@ async fn rsa_hash(handle: &Handle<Verifier>) -> Option<HashAlg> {
 /// in a private temp dir the pipeline removes on every exit path.
 pub struct Ssh {
     pub config: SshConfig,
-    known_hosts: PathBuf,
+    check: HostKeyCheck,
+    known_hosts: Option<PathBuf>,
     connection: Mutex<Option<Connection>>,
 }
 
@@ -437,10 +445,22 @@ impl Ssh {
             message: format!("cannot write {}: {e}", known_hosts.display()),
         })?;
         Ok(Ssh {
+            check: HostKeyCheck::Pinned(config.pinned.clone()),
             config,
-            known_hosts,
+            known_hosts: Some(known_hosts),
             connection: Mutex::new(None),
         })
+    }
+
+    /// A machine that does not have the repository's key yet (the rescue system before an
+    /// install): only the key with the accepted fingerprint is let through.
+    pub fn accepting(config: SshConfig, fingerprint: &str) -> Ssh {
+        Ssh {
+            check: HostKeyCheck::Fingerprint(fingerprint.to_string()),
+            config,
+            known_hosts: None,
+            connection: Mutex::new(None),
+        }
     }
 
     /// The options for the system `ssh` that `nix copy` runs (through NIX_SSHOPTS): the same pin
@@ -452,7 +472,10 @@ impl Ssh {
         let mut o: Vec<String> = [
             "BatchMode=yes".to_string(),
             "StrictHostKeyChecking=yes".into(),
-            format!("UserKnownHostsFile={}", self.known_hosts.display()),
+            format!(
+                "UserKnownHostsFile={}",
+                self.known_hosts.as_deref().unwrap_or(Path::new("/dev/null")).display()
+            ),
             "GlobalKnownHostsFile=/dev/null".into(),
             format!("HostKeyAlias={}", alias(&self.config.host_name)),
             "HostKeyAlgorithms=ssh-ed25519".into(),
@@ -465,7 +488,13 @@ impl Ssh {
         .into_iter()
         .flat_map(|opt| ["-o".to_string(), opt])
         .collect();
-        if let Some(id) = &self.config.identity {
+        // The key nixpilot logged in with, so ssh uses the same one.
+        let used = self
+            .connection
+            .lock()
+            .ok()
+            .and_then(|c| c.as_ref().and_then(|c| c.key_file.clone()));
+        if let Some(id) = self.config.identity.clone().or(used) {
             o.extend([
                 "-i".to_string(),
                 id.display().to_string(),
@@ -483,11 +512,11 @@ impl Ssh {
     /// `HostKeyMismatch` with both fingerprints.
     async fn connection(&self) -> Result<Connection, PipelineError> {
         if let Some(c) = self.connection.lock().ok().and_then(|c| c.clone()) {
-            if !c.is_closed() {
+            if !c.handle.is_closed() {
                 return Ok(c);
             }
         }
-        let c = connect_bounded(&self.config, HostKeyCheck::Pinned(self.config.pinned.clone()))
+        let c = connect_bounded(&self.config, self.check.clone())
             .await
             .map_err(|e| self.connect_error(e))?;
         if let Ok(mut slot) = self.connection.lock() {
@@ -504,7 +533,7 @@ impl Ssh {
             let _ = runtime().block_on(async {
                 tokio::time::timeout(
                     Duration::from_secs(2),
-                    c.disconnect(Disconnect::ByApplication, "", "en"),
+                    c.handle.disconnect(Disconnect::ByApplication, "", "en"),
                 )
                 .await
             });
@@ -512,7 +541,20 @@ impl Ssh {
     }
 
     pub fn connect_error(&self, e: ConnectError) -> PipelineError {
-        connect_error(&self.config, e)
+        match (&self.check, e) {
+            (HostKeyCheck::Fingerprint(fp), ConnectError::HostKey { presented }) => PipelineError::Host {
+                host: self.config.host_name.clone(),
+                message: format!(
+                    "{} now presents {} instead of the accepted {fp}; nothing was run on it",
+                    self.config.target,
+                    presented
+                        .as_deref()
+                        .map(fingerprint_of)
+                        .unwrap_or_else(|| "no ssh-ed25519 key".into()),
+                ),
+            },
+            (_, e) => connect_error(&self.config, e),
+        }
     }
 
     /// Runs `argv` on the host (quoted for its shell), streaming its output lines as events. A
@@ -636,6 +678,7 @@ async fn exec(
         tail: vec![why],
     };
     let mut channel = connection
+        .handle
         .channel_open_session()
         .await
         .map_err(|e| lost(format!("cannot open a session: {e}")))?;
