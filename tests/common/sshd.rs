@@ -91,7 +91,7 @@ impl Machine {
             &dir.join("force-command"),
             &format!(
                 "#!/bin/sh\nexport PATH={bin}:$PATH STATE={state} LOG={log}\n\
-                 echo \"ssh: $SSH_ORIGINAL_COMMAND\" >> \"$LOG\"\nexec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n",
+                 printf 'ssh: %s\\n' \"$SSH_ORIGINAL_COMMAND\" >> \"$LOG\"\nexec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n",
                 bin = bin.display(),
                 state = state.display(),
             ),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::process::{self, Cmd};
-pub use super::repo::{HostPlan, Repo};
+pub use super::repo::{CheckFrom, HostPlan, HttpCheck, Repo};
 use super::ssh::{Ssh, SshConfig, Target};
 use super::{Cancel, Context, EventSink, Pipeline, PipelineError, Recover, Recovery, Step};
 use crate::pipeline::Event;
@@ -99,7 +99,9 @@ pub fn pipeline(plan: &HostPlan, opts: &DeployOptions) -> Pipeline<DeployState> 
             Box::new(Switch {
                 host: plan.name.clone(),
             }),
-            Box::new(Health),
+            Box::new(Health {
+                http: plan.http_checks.clone(),
+            }),
         ],
         recover: Some(Box::new(Rollback {
             host: plan.name.clone(),
@@ -400,22 +402,38 @@ impl Step<DeployState> for Switch {
     }
 }
 
-/// The new configuration must still let us in (a fresh connection: the next deploy needs one)
-/// and must not make units fail that ran before.
-struct Health;
+/// The new configuration must still let us in (a fresh connection: the next deploy needs one),
+/// must not make units fail that ran before, and must answer the HTTP checks of deploy.toml.
+struct Health {
+    http: Vec<HttpCheck>,
+}
 
 impl Step<DeployState> for Health {
     fn name(&self) -> &str {
         "health"
     }
     fn describe(&self) -> Vec<String> {
-        vec![
+        let mut out = vec![
             "a new SSH connection with the pinned key: ssh … true".into(),
             format!(
                 "ssh … {}: no unit failed that had not failed before",
                 FAILED_UNITS.join(" ")
             ),
-        ]
+        ];
+        for c in &self.http {
+            out.push(format!(
+                "{}curl {}: status {}{} within {}s",
+                if c.from == CheckFrom::Host { "ssh … " } else { "" },
+                c.url,
+                c.status,
+                c.contains
+                    .as_ref()
+                    .map(|t| format!(", body contains {t:?}"))
+                    .unwrap_or_default(),
+                c.timeout
+            ));
+        }
+        out
     }
     fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
         let ssh = state.ssh()?;
@@ -423,17 +441,104 @@ impl Step<DeployState> for Health {
         // A new connection, not the one opened before the switch: the next deploy needs one.
         ssh.disconnect();
         ssh.run_ok(&["true"], bound, cx)?;
-        let (Some(before), Some(after)) = (&state.failed_before, failed_units(ssh, bound, cx)?) else {
-            return Ok(());
-        };
-        let new: Vec<&str> = after.difference(before).map(String::as_str).collect();
-        if new.is_empty() {
-            return Ok(());
+        if let (Some(before), Some(after)) = (&state.failed_before, failed_units(ssh, bound, cx)?) {
+            let new: Vec<&str> = after.difference(before).map(String::as_str).collect();
+            if !new.is_empty() {
+                return Err(PipelineError::Host {
+                    host: cx.host.clone(),
+                    message: format!("units failed after the switch: {}", new.join(", ")),
+                });
+            }
         }
-        Err(PipelineError::Host {
-            host: cx.host.clone(),
-            message: format!("units failed after the switch: {}", new.join(", ")),
-        })
+        for check in &self.http {
+            http_check(check, ssh, cx)?;
+        }
+        Ok(())
+    }
+}
+
+/// How often a failing HTTP check is tried again, and how long one try may take.
+const HTTP_EVERY: Duration = Duration::from_secs(2);
+const HTTP_TRY: u64 = 10;
+
+/// Tries `check` with curl until it passes or its time is up.
+fn http_check(check: &HttpCheck, ssh: &Ssh, cx: &Context<'_>) -> Result<(), PipelineError> {
+    let max_time = HTTP_TRY.to_string();
+    // The body, then the status on a line of its own.
+    let argv = [
+        "curl",
+        "--silent",
+        "--show-error",
+        "--max-time",
+        &max_time,
+        "--write-out",
+        "\\n%{http_code}",
+        "--",
+        &check.url,
+    ];
+    let deadline = Instant::now() + Duration::from_secs(check.timeout);
+    let where_ = if check.from == CheckFrom::Host {
+        " (from the host)"
+    } else {
+        ""
+    };
+    loop {
+        if cx.cancel.is_set() {
+            return Err(PipelineError::Interrupted);
+        }
+        let out = match check.from {
+            CheckFrom::Local => {
+                let mut cmd = Cmd::new("curl", argv[1..].iter().copied());
+                cmd.quiet = true;
+                cmd.timeout = Some(Duration::from_secs(HTTP_TRY + 5));
+                process::run(&cmd, cx)?
+            }
+            CheckFrom::Host => ssh.run_quiet(&argv, Some(Duration::from_secs(HTTP_TRY + 15)), cx)?,
+        };
+        let status: Option<u16> = out
+            .stdout
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .filter(|s| *s != 0);
+        let body_ok = check.contains.as_ref().is_none_or(|t| {
+            out.stdout[..out.stdout.len().saturating_sub(1)]
+                .iter()
+                .any(|l| l.contains(t.as_str()))
+        });
+        let problem = match status {
+            Some(s) if s == check.status && body_ok => {
+                cx.emit(Event::Progress {
+                    message: format!("{}{where_}: {s}", check.url),
+                });
+                return Ok(());
+            }
+            Some(s) if s == check.status => format!(
+                "{s}, but the body does not contain {:?}",
+                check.contains.as_deref().unwrap_or("")
+            ),
+            Some(s) => format!("{s} instead of {}", check.status),
+            None => match out.stderr.iter().rev().find(|l| !l.trim().is_empty()) {
+                Some(e) => e.trim().to_string(),
+                None if out.code == Some(127) => "curl is not installed on the host".into(),
+                None => format!("curl failed ({})", out.status_text()),
+            },
+        };
+        if Instant::now() >= deadline {
+            return Err(PipelineError::Host {
+                host: cx.host.clone(),
+                message: format!(
+                    "health check {}{where_} failed for {}s: {problem}",
+                    check.url, check.timeout
+                ),
+            });
+        }
+        cx.emit(Event::Progress {
+            message: format!("{}{where_}: {problem}; trying again", check.url),
+        });
+        let next = Instant::now() + HTTP_EVERY;
+        while Instant::now() < next && !cx.cancel.is_set() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

@@ -55,6 +55,8 @@ pub struct Cmd {
     /// Picks the lines that mark a phase (nixos-anywhere's `### Installing NixOS ###`) and
     /// turns them into progress messages, besides the output lines they also are.
     pub phase: Option<fn(&str) -> Option<String>>,
+    /// Keep the output for the caller without streaming it as events (HTTP bodies).
+    pub quiet: bool,
 }
 
 impl Cmd {
@@ -67,6 +69,7 @@ impl Cmd {
             timeout: None,
             display: None,
             phase: None,
+            quiet: false,
         }
     }
 
@@ -193,10 +196,12 @@ pub fn run(cmd: &Cmd, cx: &Context<'_>) -> Result<Finished, PipelineError> {
         stderr: Vec::new(),
     };
     let take = |out: &mut Finished, (stream, line): (Stream, String)| {
-        cx.emit(Event::Output {
-            stream,
-            line: line.clone(),
-        });
+        if !cmd.quiet {
+            cx.emit(Event::Output {
+                stream,
+                line: line.clone(),
+            });
+        }
         if let Some(message) = cmd.phase.and_then(|phase| phase(&line)) {
             cx.emit(Event::Progress { message });
         }

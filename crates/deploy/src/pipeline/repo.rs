@@ -18,6 +18,43 @@ pub struct HostPlan {
     /// Where the target came from (`--target`, `hosts/web1/deploy.toml`, `networking.hostName`).
     pub target_source: String,
     pub pinned: PinnedKey,
+    /// `[[health.http]]` checks from `hosts/<h>/deploy.toml`, run after the switch.
+    pub http_checks: Vec<HttpCheck>,
+}
+
+/// An HTTP check a deploy must pass after the switch, or be rolled back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCheck {
+    pub url: String,
+    /// The status to get (default 200).
+    #[serde(default = "default_status")]
+    pub status: u16,
+    /// Text the response body must contain.
+    pub contains: Option<String>,
+    /// Seconds to keep trying after the switch (services take a moment to start; default 30).
+    #[serde(default = "default_check_timeout")]
+    pub timeout: u64,
+    /// Where curl runs: `local` (this machine, through the network) or `host` (on the host,
+    /// for services bound to localhost). Default `local`.
+    #[serde(default)]
+    pub from: CheckFrom,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckFrom {
+    #[default]
+    Local,
+    Host,
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+fn default_check_timeout() -> u64 {
+    30
 }
 
 /// The project root and its hosts, read once for every host of a run.
@@ -79,9 +116,10 @@ impl Repo {
         let pinned = PinnedKey::parse(&text, &pub_file).map_err(err)?;
 
         let deploy_toml = format!("{}/deploy.toml", host.dir);
+        let settings = read_deploy_toml(&self.root.join(&deploy_toml)).map_err(err)?;
         let (target, target_source) = if let Some(t) = target {
             (Target::parse(t).map_err(err)?, "--target".to_string())
-        } else if let Some(t) = read_deploy_toml(&self.root.join(&deploy_toml)).map_err(err)? {
+        } else if let Some(t) = settings.target {
             (t, deploy_toml)
         } else {
             let string_option = |path: &[&str]| match host.lookup(path) {
@@ -109,8 +147,16 @@ impl Repo {
             target,
             target_source,
             pinned,
+            http_checks: settings.http_checks,
         })
     }
+}
+
+/// What `hosts/<h>/deploy.toml` says.
+#[derive(Default)]
+struct DeploySettings {
+    target: Option<Target>,
+    http_checks: Vec<HttpCheck>,
 }
 
 /// `hosts/<h>/deploy.toml`:
@@ -119,17 +165,25 @@ impl Repo {
 /// targetHost = "203.0.113.10"   # or "root@203.0.113.10:22"
 /// targetUser = "root"           # optional
 /// targetPort = 22               # optional
+///
+/// [[health.http]]               # optional, any number
+/// url = "https://odoo.example.com/web/login"
+/// status = 200                  # default 200
+/// contains = "Odoo"             # optional
+/// timeout = 30                  # seconds to keep trying, default 30
+/// from = "local"                # or "host": curl runs on the host
 /// ```
-fn read_deploy_toml(path: &Path) -> Result<Option<Target>, String> {
+fn read_deploy_toml(path: &Path) -> Result<DeploySettings, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DeploySettings::default()),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
         deployment: Option<Deployment>,
+        health: Option<Health>,
     }
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -138,9 +192,32 @@ fn read_deploy_toml(path: &Path) -> Result<Option<Target>, String> {
         target_user: Option<String>,
         target_port: Option<u16>,
     }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Health {
+        #[serde(default)]
+        http: Vec<HttpCheck>,
+    }
     let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let Some(d) = file.deployment else { return Ok(None) };
-    let Some(host) = d.target_host else { return Ok(None) };
+    let http_checks = file.health.map(|h| h.http).unwrap_or_default();
+    for (i, c) in http_checks.iter().enumerate() {
+        let bad = |what: String| format!("{}: health.http[{i}]: {what}", path.display());
+        if !(c.url.starts_with("http://") || c.url.starts_with("https://")) || c.url.contains(char::is_whitespace) {
+            return Err(bad(format!("url `{}` must be an http:// or https:// URL", c.url)));
+        }
+        if !(100..=599).contains(&c.status) {
+            return Err(bad(format!("status {} is not an HTTP status", c.status)));
+        }
+        if c.timeout == 0 {
+            return Err(bad("timeout must be at least 1 second".into()));
+        }
+    }
+    let mut settings = DeploySettings {
+        target: None,
+        http_checks,
+    };
+    let Some(d) = file.deployment else { return Ok(settings) };
+    let Some(host) = d.target_host else { return Ok(settings) };
     let mut target = Target::parse(&host).map_err(|e| format!("{}: deployment.targetHost: {e}", path.display()))?;
     if let Some(u) = d.target_user {
         target.user = u;
@@ -148,7 +225,8 @@ fn read_deploy_toml(path: &Path) -> Result<Option<Target>, String> {
     if d.target_port.is_some() {
         target.port = d.target_port;
     }
-    Ok(Some(target))
+    settings.target = Some(target);
+    Ok(settings)
 }
 
 /// A disk the host's disko configuration formats, with where it is written.

@@ -561,6 +561,26 @@ impl Ssh {
     /// non-zero exit is not an error here; a lost connection is `SshFailed`, a command still
     /// running after `timeout` is `TimedOut`, Ctrl-C is `Interrupted`.
     pub fn run(&self, argv: &[&str], timeout: Option<Duration>, cx: &Context<'_>) -> Result<Finished, PipelineError> {
+        self.run_inner(argv, timeout, cx, false)
+    }
+
+    /// `run` without streaming the output as events (it is still returned).
+    pub fn run_quiet(
+        &self,
+        argv: &[&str],
+        timeout: Option<Duration>,
+        cx: &Context<'_>,
+    ) -> Result<Finished, PipelineError> {
+        self.run_inner(argv, timeout, cx, true)
+    }
+
+    fn run_inner(
+        &self,
+        argv: &[&str],
+        timeout: Option<Duration>,
+        cx: &Context<'_>,
+        quiet: bool,
+    ) -> Result<Finished, PipelineError> {
         let remote = argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
         let line = format!("ssh {} {remote}", self.config.target);
         cx.emit(Event::Command { line: line.clone() });
@@ -572,7 +592,7 @@ impl Ssh {
         let result = runtime().block_on(async {
             let work = async {
                 let connection = self.connection().await?;
-                exec(&connection, &remote, &line, cx, &mut out).await
+                exec(&connection, &remote, &line, cx, quiet, &mut out).await
             };
             match timeout {
                 Some(t) => match tokio::time::timeout(t, work).await {
@@ -671,6 +691,7 @@ async fn exec(
     remote: &str,
     line: &str,
     cx: &Context<'_>,
+    quiet: bool,
     out: &mut Finished,
 ) -> Result<(), PipelineError> {
     let lost = |why: String| PipelineError::SshFailed {
@@ -694,7 +715,7 @@ async fn exec(
             let rest = buf.split_off(i + 1);
             let text = String::from_utf8_lossy(&buf[..i]).trim_end_matches('\r').to_string();
             *buf = rest;
-            push_line(stream, text, out, cx);
+            push_line(stream, text, out, cx, quiet);
         }
     };
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -720,7 +741,7 @@ async fn exec(
     }
     for (stream, buf) in [(Stream::Stdout, &partial[0]), (Stream::Stderr, &partial[1])] {
         if !buf.is_empty() {
-            push_line(stream, String::from_utf8_lossy(buf).to_string(), out, cx);
+            push_line(stream, String::from_utf8_lossy(buf).to_string(), out, cx, quiet);
         }
     }
     if out.code.is_none() && !out.stderr.iter().any(|l| l.starts_with("killed by signal")) {
@@ -732,11 +753,13 @@ async fn exec(
     Ok(())
 }
 
-fn push_line(stream: Stream, text: String, out: &mut Finished, cx: &Context<'_>) {
-    cx.emit(Event::Output {
-        stream,
-        line: text.clone(),
-    });
+fn push_line(stream: Stream, text: String, out: &mut Finished, cx: &Context<'_>, quiet: bool) {
+    if !quiet {
+        cx.emit(Event::Output {
+            stream,
+            line: text.clone(),
+        });
+    }
     match stream {
         Stream::Stdout => out.stdout.push(text),
         Stream::Stderr => out.stderr.push(text),
