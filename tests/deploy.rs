@@ -48,6 +48,8 @@ impl World {
              *' build '*) h=$(echo \"$*\" | sed -n 's/.*nixosConfigurations\\.\\([^.]*\\)\\..*/\\1/p')\n\
                echo \"building the system configuration...\" >&2\n\
                echo \"/nix/store/11111111111111111111111111111111-nixos-system-$h\";;\n\
+             *' eval '*) h=$(echo \"$*\" | sed -n 's/.*nixosConfigurations\\.\\([^.]*\\)\\..*/\\1/p')\n\
+               printf '%s' \"/nix/store/11111111111111111111111111111111-nixos-system-$h\";;\n\
              *' copy '*) while [ \"$1\" != --to ]; do shift; done; dest=\"${2#ssh://}\"\n\
                ssh $NIX_SSHOPTS \"$dest\" nix-store --serve --write < /dev/null || exit 1;;\n\
              esac\n",
@@ -373,6 +375,22 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
     ] {
         assert!(out.stdout.contains(needle), "missing {needle:?} in:\n{}", out.stdout);
     }
+    // `nixpilot plan deploy` is the same plan.
+    let identity = w.identity.display().to_string();
+    let plan = common::nixpilot(
+        &w.repo,
+        &[
+            "plan",
+            "deploy",
+            "web1",
+            "--identity",
+            &identity,
+            "--target",
+            &w.target(&m),
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert_eq!(plan.stdout, out.stdout);
     assert!(w.calls().is_empty(), "ran: {:?}", w.calls());
 }
 
@@ -750,5 +768,103 @@ fn http_checks_from_deploy_toml_pass_or_roll_the_switch_back() {
             .contains("hosts/web1/deploy.toml: health.http[0]: url `127.0.0.1/` must be an http:// or https:// URL"),
         "{}",
         out.stderr
+    );
+}
+
+#[test]
+fn status_shows_reachability_generation_and_whether_hosts_run_the_current_build() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let names = ["web1", "web2", "web3", "web4"];
+    let machines: Vec<Machine> = names.iter().map(|n| w.machine(n)).collect();
+    let stranger = w.tmp.path().join("stranger");
+    keygen(&stranger, "x");
+    for (name, m) in names.iter().zip(&machines) {
+        // web3 is pinned to another key than its machine presents.
+        let pinned = if *name == "web3" {
+            stranger.with_extension("pub")
+        } else {
+            m.host_pub()
+        };
+        w.host(name, &pinned);
+        // web4's address has nothing listening.
+        let port = if *name == "web4" {
+            common::sshd::free_port()
+        } else {
+            m.port
+        };
+        std::fs::write(
+            w.repo.join("hosts").join(name).join("deploy.toml"),
+            format!(
+                "[deployment]\ntargetHost = \"root@127.0.0.1:{port}\"\ntargetUser = \"{}\"\n",
+                current_user()
+            ),
+        )
+        .unwrap();
+    }
+    // web1 runs what the repository builds now, web2 an older system.
+    std::fs::write(machines[0].state("current"), new_system("web1")).unwrap();
+    std::fs::write(machines[0].state("generation"), "7").unwrap();
+    std::fs::write(machines[1].state("current"), OLD_SYSTEM).unwrap();
+    std::fs::write(
+        machines[1].state("booted"),
+        "/nix/store/44444444444444444444444444444444-nixos-system-web2",
+    )
+    .unwrap();
+    let identity = w.identity.display().to_string();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+            .args(["status", "--identity", &identity, "--connect-timeout", "3"])
+            .args(args)
+            .current_dir(&w.repo)
+            .env(
+                "PATH",
+                format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()),
+            )
+            .env("LOG", &w.log)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(&[]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let row = |host: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(host))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let words = |host: &str| row(host).split_whitespace().map(String::from).collect::<Vec<_>>();
+    assert_eq!(words("web1")[2..6], ["ok", "7", "yes", &new_system("web1")], "{stdout}");
+    assert_eq!(words("web2")[2..6], ["ok", "41", "NO", OLD_SYSTEM], "{stdout}");
+    assert!(row("web2").contains("(booted /nix/store/4444"), "{stdout}");
+    assert!(
+        row("web3").contains("KEY MISMATCH") && row("web3").contains(&fingerprint(&machines[2].host_pub())),
+        "{stdout}"
+    );
+    assert!(row("web4").contains("unreachable"), "{stdout}");
+
+    let (_, json, _) = run(&["web1", "web4", "--json", "--no-eval"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["host"], "web1");
+    assert_eq!(v[0]["reachable"], true);
+    assert_eq!(v[0]["generation"], 7);
+    assert_eq!(v[0]["upToDate"], serde_json::Value::Null);
+    assert_eq!(v[1]["reachable"], false);
+    // status changes nothing.
+    assert!(
+        !w.calls()
+            .iter()
+            .any(|c| c.contains("nix-env") || c.contains("systemd-run")),
+        "{:?}",
+        w.calls()
     );
 }

@@ -590,5 +590,16 @@ fn an_installed_host_is_not_wiped_without_asking_and_dry_run_runs_nothing() {
     ] {
         assert!(out.stdout.contains(needle), "missing {needle:?} in:\n{}", out.stdout);
     }
+    let plan = w.nixpilot(&[
+        "plan",
+        "install",
+        "web1",
+        "--target",
+        &w.target(&m),
+        "--",
+        "--build-on",
+        "remote",
+    ]);
+    assert_eq!(plan.stdout, out.stdout);
     assert!(w.calls().is_empty(), "{:?}", w.calls());
 }

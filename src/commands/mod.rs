@@ -49,6 +49,10 @@ commands! {
     Install(install::InstallArgs),
     /// Build, copy and switch hosts over SSH (pinned host keys, rollback on failure)
     Deploy(deploy::DeployArgs),
+    /// Each host's reachability, generation and whether it runs what the repository builds
+    Status(status::StatusArgs),
+    /// Show the steps `install` or `deploy` would run, run nothing
+    Plan(plan::PlanArgs),
 }
 
 /// nixpilot: lint, secrets and deployment for NixOS flake repositories.

@@ -99,16 +99,25 @@ impl Machine {
         write_exe(
             &bin.join("readlink"),
             r#"#!/bin/sh
-case "$2" in
-/nix/var/nix/profiles/system) cat "$STATE/system";;
-/run/current-system) cat "$STATE/current";;
-*) exec /bin/readlink "$@";;
-esac
+if [ "$1" = -f ]; then
+  case "$2" in
+  /nix/var/nix/profiles/system) cat "$STATE/system";;
+  /run/current-system) cat "$STATE/current";;
+  /run/booted-system) cat "$STATE/booted" 2>/dev/null || cat "$STATE/current";;
+  *) exec /bin/readlink "$@";;
+  esac
+else
+  case "$1" in
+  /nix/var/nix/profiles/system) echo "system-$(cat "$STATE/generation" 2>/dev/null || echo 41)-link";;
+  *) exec /bin/readlink "$@";;
+  esac
+fi
 "#,
         );
         write_exe(
             &bin.join("nix-env"),
-            "#!/bin/sh\n[ \"$3\" = --set ] && echo \"$4\" > \"$STATE/system\"\nexit 0\n",
+            "#!/bin/sh\nif [ \"$3\" = --set ]; then echo \"$4\" > \"$STATE/system\"\n\
+             g=$(cat \"$STATE/generation\" 2>/dev/null || echo 41); echo $((g + 1)) > \"$STATE/generation\"; fi\nexit 0\n",
         );
         write_exe(&bin.join("nix-store"), "#!/bin/sh\ncat > /dev/null\n");
         // Like a real transient unit, the activation does not belong to the SSH session: it

@@ -605,31 +605,15 @@ pub fn deploy_all(
     sink: &dyn EventSink,
     cancel: &Cancel,
 ) -> Vec<HostResult> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..parallel.clamp(1, plans.len().max(1)) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(plan) = plans.get(i) else { break };
-                let started = Instant::now();
-                let cx = Context::new(&plan.name, sink, cancel);
-                let mut state = DeployState::default();
-                let result = pipeline(plan, opts).run(&mut state, &cx).map(|()| state);
-                if let Ok(mut r) = results.lock() {
-                    r.push((
-                        i,
-                        HostResult {
-                            host: plan.name.clone(),
-                            result,
-                            elapsed: started.elapsed(),
-                        },
-                    ));
-                }
-            });
+    super::run_parallel(plans, parallel, |plan| {
+        let started = Instant::now();
+        let cx = Context::new(&plan.name, sink, cancel);
+        let mut state = DeployState::default();
+        let result = pipeline(plan, opts).run(&mut state, &cx).map(|()| state);
+        HostResult {
+            host: plan.name.clone(),
+            result,
+            elapsed: started.elapsed(),
         }
-    });
-    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    })
 }
