@@ -603,3 +603,69 @@ fn an_installed_host_is_not_wiped_without_asking_and_dry_run_runs_nothing() {
     assert_eq!(plan.stdout, out.stdout);
     assert!(w.calls().is_empty(), "{:?}", w.calls());
 }
+
+#[test]
+fn the_editor_action_installs_after_showing_the_rescue_key() {
+    if !tools_present() {
+        return;
+    }
+    use serde_json::json;
+    let w = World::new();
+    let m = w.machine();
+    let rescue = fingerprint(&m.host_pub());
+    let key = w.host_private_key();
+    let mut c = common::lsp_client::Client::spawn(w.command(&w.repo, &["lsp"], Some(&m)), None);
+    c.initialize();
+    let path = w.repo.join("hosts/web1/configuration.nix");
+    let uri = format!("file://{}", path.display());
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1,
+                                "text": std::fs::read_to_string(&path).unwrap()}}),
+    );
+    let _ = c.diagnostics(&uri, Some(1));
+    let zero = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": zero, "context": {"diagnostics": []}}),
+    );
+    let install = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Install web1…")
+        .cloned()
+        .expect("Install web1…");
+    assert_eq!(install["kind"], "source.nixpilot.install");
+    // The editor adds the rescue system's address (VS Code asks for it in an input box).
+    let mut arguments = install["command"]["arguments"].as_array().unwrap().clone();
+    arguments.push(json!(w.target(&m)));
+    let done = c.request(
+        "workspace/executeCommand",
+        json!({"command": "nixpilot.install", "arguments": arguments}),
+    );
+    assert!(done.get("error").is_none(), "{done}");
+    let asked = c.wait_for(|m| m["method"] == "window/showMessageRequest");
+    let question = asked["params"]["message"].as_str().unwrap();
+    assert!(
+        question.starts_with(&format!("Install web1 on {} (target from --target)", w.target(&m)))
+            && question.contains("ERASES /dev/vda")
+            && question.contains(&rescue),
+        "{question}"
+    );
+    let shown = c.wait_for(|m| m["method"] == "window/showMessage");
+    assert!(
+        shown["params"]["message"].as_str().unwrap().contains("web1: installed"),
+        "{shown}"
+    );
+    assert!(
+        w.calls().iter().any(|c| c.starts_with("nixos-anywhere")),
+        "{:?}",
+        w.calls()
+    );
+    assert!(w.repo.join("known_hosts").exists());
+    // Progress came as log lines; no key in anything the server sent, no key left in TMPDIR.
+    assert!(c.log.iter().any(|m| m.contains("Installing NixOS")), "{:?}", c.log);
+    w.assert_no_key_in(&key, &c.log.join("\n"), "the LSP message stream");
+    assert_eq!(w.leftovers(), Vec::<PathBuf>::new());
+}

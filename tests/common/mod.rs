@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod lsp_client;
 pub mod sshd;
 
 use std::path::{Path, PathBuf};
