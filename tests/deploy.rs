@@ -50,8 +50,8 @@ impl World {
                echo \"/nix/store/11111111111111111111111111111111-nixos-system-$h\";;\n\
              *' eval '*) h=$(echo \"$*\" | sed -n 's/.*nixosConfigurations\\.\\([^.]*\\)\\..*/\\1/p')\n\
                printf '%s' \"/nix/store/11111111111111111111111111111111-nixos-system-$h\";;\n\
-             *' copy '*) while [ \"$1\" != --to ]; do shift; done; dest=\"${2#ssh://}\"\n\
-               ssh $NIX_SSHOPTS \"$dest\" nix-store --serve --write < /dev/null || exit 1;;\n\
+             *' copy '*) while [ \"$1\" != --to ]; do shift; done; dest=\"${2#ssh-ng://}\"\n\
+               ssh $NIX_SSHOPTS \"$dest\" nix-daemon --stdio < /dev/null || exit 1;;\n\
              esac\n",
         );
         World {
@@ -188,10 +188,10 @@ fn deploy_builds_copies_and_switches_in_this_order() {
              .#nixosConfigurations.web1.config.system.build.toplevel --no-link --print-out-paths"
                 .into(),
             format!(
-                "nix --extra-experimental-features nix-command copy --to ssh://{}@127.0.0.1 {new}",
+                "nix --extra-experimental-features nix-command copy --to ssh-ng://{}@127.0.0.1 {new}",
                 current_user()
             ),
-            "ssh: nix-store --serve --write".into(),
+            "ssh: nix-daemon --stdio".into(),
             format!("ssh: nix-env -p /nix/var/nix/profiles/system --set {new}"),
             switch_line("web1", &new),
             format!("switch-to-configuration switch toplevel={new} EXPECTED_HOSTNAME=web1"),

@@ -301,7 +301,7 @@ fn install_checks_the_rescue_system_hands_over_the_key_and_waits_for_the_pinned_
     write_exe(
         &w.bin.join("nix"),
         "#!/bin/sh\necho \"nix $*\" >> \"$LOG\"\ncase \" $* \" in *' build '*) echo /nix/store/33333333333333333333333333333333-nixos-system-web1;;\n\
-         *' copy '*) while [ \"$1\" != --to ]; do shift; done; ssh $NIX_SSHOPTS \"${2#ssh://}\" nix-store --serve --write < /dev/null || exit 1;; esac\n",
+         *' copy '*) while [ \"$1\" != --to ]; do shift; done; ssh $NIX_SSHOPTS \"${2#ssh-ng://}\" nix-daemon --stdio < /dev/null || exit 1;; esac\n",
     );
     let out = w.nixpilot(&["deploy", "web1"]);
     assert_eq!(out.code, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);

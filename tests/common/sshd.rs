@@ -119,7 +119,7 @@ fi
             "#!/bin/sh\nif [ \"$3\" = --set ]; then echo \"$4\" > \"$STATE/system\"\n\
              g=$(cat \"$STATE/generation\" 2>/dev/null || echo 41); echo $((g + 1)) > \"$STATE/generation\"; fi\nexit 0\n",
         );
-        write_exe(&bin.join("nix-store"), "#!/bin/sh\ncat > /dev/null\n");
+        write_exe(&bin.join("nix-daemon"), "#!/bin/sh\ncat > /dev/null\n");
         // Like a real transient unit, the activation does not belong to the SSH session: it
         // runs detached (setsid) and the foreground only waits for it, so a dropped connection
         // leaves it running; `systemctl is-active --quiet UNIT` sees it while it runs.

@@ -317,7 +317,7 @@ impl Copy {
                 "nix-command".into(),
                 "copy".into(),
                 "--to".into(),
-                format!("ssh://{}", self.target.user_host()),
+                format!("ssh-ng://{}", self.target.user_host()),
                 toplevel.into(),
             ],
         );
