@@ -868,3 +868,63 @@ fn status_shows_reachability_generation_and_whether_hosts_run_the_current_build(
         w.calls()
     );
 }
+
+#[test]
+fn on_a_terminal_each_host_gets_a_progress_line_and_the_table_follows() {
+    if !tools_present() {
+        return;
+    }
+    if !common::sshd::which("script") {
+        assert!(std::env::var_os("CI").is_none(), "`script` (bsdutils) is needed in CI");
+        return;
+    }
+    let w = World::new();
+    let names = ["web1", "web2"];
+    let machines: Vec<Machine> = names.iter().map(|n| w.machine(n)).collect();
+    for (name, m) in names.iter().zip(&machines) {
+        w.host(name, &m.host_pub());
+        std::fs::write(
+            w.repo.join("hosts").join(name).join("deploy.toml"),
+            format!("[deployment]\ntargetHost = \"{}\"\n", w.target(m)),
+        )
+        .unwrap();
+        std::fs::write(m.state("sleep"), "1").unwrap();
+    }
+    std::fs::write(machines[1].state("fail-switch"), new_system("web2")).unwrap();
+    let line = format!(
+        "{} deploy --all --identity {}",
+        env!("CARGO_BIN_EXE_nixpilot"),
+        w.identity.display()
+    );
+    // Under a pseudo-terminal (util-linux `script`) stderr is a terminal: indicatif bars.
+    let out = Command::new("script")
+        .args(["-qefc", &line, "/dev/null"])
+        .current_dir(&w.repo)
+        .env(
+            "PATH",
+            format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()),
+        )
+        .env("LOG", &w.log)
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{screen}");
+    // A spinner line per host, labelled with it and its step; not the `[host] …` log lines.
+    for host in names {
+        assert!(
+            screen.contains(&format!("{host:<16} (")),
+            "no progress line for {host}:\n{screen}"
+        );
+    }
+    assert!(!screen.contains("[web1] $ ssh"), "{screen}");
+    // Failures and the rollback are printed above the bars; the table comes after them.
+    assert!(screen.contains("web2: ROLLING BACK"), "{screen}");
+    let table = screen.rfind("result       time").expect("table header");
+    assert!(
+        screen[table..].contains("web1") && screen[table..].contains("FAILED"),
+        "{screen}"
+    );
+    assert_eq!(machines[0].read_state("current"), new_system("web1"));
+}
