@@ -2,18 +2,16 @@
 //! with the host key handed over, then the host back with its pinned key; the pipeline is
 //! `nixpilot_deploy::pipeline::install`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use nixpilot_deploy::pipeline::deploy::Repo;
 use nixpilot_deploy::pipeline::install::{self, InstallOptions, InstallState};
 use nixpilot_deploy::pipeline::{cancel, Cancel, Context, PipelineError};
 use nixpilot_deploy::secrets::commands;
 use nixpilot_deploy::secrets::IdentityEnv;
 
-use super::deploy::progress_sink;
+use super::deploy::{progress_sink, SshArgs};
 
 #[derive(Args)]
 pub struct InstallArgs {
@@ -27,21 +25,14 @@ pub struct InstallArgs {
     /// without it nixpilot shows the key and asks, or refuses when nobody can answer
     #[arg(long, value_name = "FINGERPRINT")]
     pub accept_rescue_key: Option<String>,
-    /// Your SSH key [default: ssh-agent, then ~/.ssh/id_ed25519]
-    #[arg(long, short = 'i', value_name = "FILE")]
-    pub identity: Option<PathBuf>,
-    /// Seconds to wait for an SSH answer
-    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
-    pub connect_timeout: u64,
+    #[command(flatten)]
+    pub ssh: SshArgs,
     /// Seconds to wait for the installed system to come back after the reboot
     #[arg(long, default_value_t = 900, value_name = "SECONDS")]
     pub wait_timeout: u64,
     /// Do not write hosts/NAME/deploy.toml with --target's address
     #[arg(long)]
     pub no_record_target: bool,
-    /// The repository (default: the one holding the current directory)
-    #[arg(long, short = 'C', value_name = "DIR")]
-    pub repo: Option<PathBuf>,
     /// Print the plan, run nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -52,12 +43,12 @@ pub struct InstallArgs {
 
 impl InstallArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let repo = Repo::open(&self.repo.unwrap_or_else(|| PathBuf::from(".")))?;
+        let repo = self.ssh.open_repo()?;
         let plan = repo.plan_host(&self.host, self.target.as_deref())?;
         let opts = InstallOptions {
             repo: repo.root.clone(),
-            identity: self.identity,
-            connect_timeout: Duration::from_secs(self.connect_timeout),
+            identity: self.ssh.identity.clone(),
+            connect_timeout: self.ssh.timeout(),
             accept_rescue_key: self.accept_rescue_key,
             wait_timeout: Duration::from_secs(self.wait_timeout),
             extra_args: self.nixos_anywhere_args,

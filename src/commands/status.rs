@@ -1,13 +1,11 @@
 //! `nixpilot status [HOST...]`: each host's reachability (with its pinned key), generation and
 //! system, and whether it runs what the repository builds now.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::bail;
 use clap::Args;
-use nixpilot_deploy::pipeline::deploy::Repo;
+use super::deploy::SshArgs;
 use nixpilot_deploy::pipeline::status::{self, StatusOptions};
 use nixpilot_deploy::pipeline::{Cancel, Event, EventSink};
 
@@ -15,12 +13,8 @@ use nixpilot_deploy::pipeline::{Cancel, Event, EventSink};
 pub struct StatusArgs {
     /// Hosts to look at [default: every host]
     pub hosts: Vec<String>,
-    /// Your SSH key [default: ssh-agent, then ~/.ssh/id_ed25519]
-    #[arg(long, short = 'i', value_name = "FILE")]
-    pub identity: Option<PathBuf>,
-    /// Seconds to wait for a host to answer SSH
-    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
-    pub connect_timeout: u64,
+    #[command(flatten)]
+    pub ssh: SshArgs,
     /// Hosts asked at the same time
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub parallel: usize,
@@ -30,9 +24,6 @@ pub struct StatusArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
-    /// The repository (default: the one holding the current directory)
-    #[arg(long, short = 'C', value_name = "DIR")]
-    pub repo: Option<PathBuf>,
 }
 
 /// The table is the output; the commands run to fill it are not shown.
@@ -44,7 +35,7 @@ impl EventSink for Silent {
 
 impl StatusArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let repo = Repo::open(&self.repo.unwrap_or_else(|| PathBuf::from(".")))?;
+        let repo = self.ssh.open_repo()?;
         let hosts = if self.hosts.is_empty() { repo.host_names() } else { self.hosts };
         if hosts.is_empty() {
             bail!("no NixOS hosts under {}", repo.root.join("hosts").display());
@@ -55,8 +46,8 @@ impl StatusArgs {
             .collect::<Result<Vec<_>, _>>()?;
         let opts = StatusOptions {
             repo: repo.root.clone(),
-            identity: self.identity,
-            connect_timeout: Duration::from_secs(self.connect_timeout),
+            identity: self.ssh.identity.clone(),
+            connect_timeout: self.ssh.timeout(),
             evaluate: !self.no_eval,
         };
         let results = status::status_all(&plans, &opts, self.parallel, &Silent, &Cancel::new());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use nixpilot_deploy::pipeline::deploy::{self, DeployOptions, HostPlan, Repo};
 use nixpilot_deploy::pipeline::install::{self, InstallOptions, InstallState};
-use nixpilot_deploy::pipeline::ssh::{self, fingerprint_of, SshConfig};
+use nixpilot_deploy::pipeline::ssh::{self, fingerprint_of};
 use nixpilot_deploy::pipeline::{Cancel, Context as PipelineContext, Event, EventSink};
 use nixpilot_deploy::scaffold::bootstrap::{self, BootstrapOptions};
 use nixpilot_deploy::secrets::commands::{self, Context};
@@ -187,13 +187,7 @@ pub fn prepare(command: &str, args: &[serde_json::Value]) -> Result<Prepared, St
             let target = args.get(2).and_then(|v| v.as_str()).filter(|t| !t.trim().is_empty());
             let repo = Repo::open(&root).map_err(|e| e.to_string())?;
             let plan = repo.plan_host(&host, target).map_err(|e| e.to_string())?;
-            let config = SshConfig {
-                host_name: plan.name.clone(),
-                target: plan.target.clone(),
-                pinned: plan.pinned.clone(),
-                identity: None,
-                connect_timeout: std::time::Duration::from_secs(15),
-            };
+            let config = plan.ssh_config(None, std::time::Duration::from_secs(15));
             // The key is read before asking, so the question can show it.
             let presented = ssh::probe_host_key(&config).map_err(|e| ssh::connect_error(&config, e).to_string())?;
             let rescue_key = fingerprint_of(&presented);

@@ -78,13 +78,7 @@ impl DeployState {
 
 /// The deploy pipeline of one host.
 pub fn pipeline(plan: &HostPlan, opts: &DeployOptions) -> Pipeline<DeployState> {
-    let ssh = SshConfig {
-        host_name: plan.name.clone(),
-        target: plan.target.clone(),
-        pinned: plan.pinned.clone(),
-        identity: opts.identity.clone(),
-        connect_timeout: opts.connect_timeout,
-    };
+    let ssh = plan.ssh_config(opts.identity.clone(), opts.connect_timeout);
     Pipeline {
         steps: vec![
             Box::new(Connect { ssh }),

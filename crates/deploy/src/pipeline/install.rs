@@ -49,13 +49,7 @@ pub struct InstallState {
 
 /// The install pipeline of one host. `repo` gives the disks and the platform to check.
 pub fn pipeline(plan: &HostPlan, repo: &Repo, opts: &InstallOptions) -> Pipeline<InstallState> {
-    let ssh = SshConfig {
-        host_name: plan.name.clone(),
-        target: plan.target.clone(),
-        pinned: plan.pinned.clone(),
-        identity: opts.identity.clone(),
-        connect_timeout: opts.connect_timeout,
-    };
+    let ssh = plan.ssh_config(opts.identity.clone(), opts.connect_timeout);
     Pipeline {
         steps: vec![
             Box::new(Preflight {

@@ -7,7 +7,7 @@ use nixpilot_lint::project::disko::Disko;
 use nixpilot_lint::project::{FileSource, Lookup, Project, Value};
 use nixpilot_lint::vfs;
 
-use super::ssh::{PinnedKey, Target};
+use super::ssh::{PinnedKey, SshConfig, Target};
 use super::PipelineError;
 
 /// One host to deploy: its name, where it is reached, its pinned key.
@@ -20,6 +20,19 @@ pub struct HostPlan {
     pub pinned: PinnedKey,
     /// `[[health.http]]` checks from `hosts/<h>/deploy.toml`, run after the switch.
     pub http_checks: Vec<HttpCheck>,
+}
+
+impl HostPlan {
+    /// How nixpilot connects to this host.
+    pub fn ssh_config(&self, identity: Option<PathBuf>, connect_timeout: std::time::Duration) -> SshConfig {
+        SshConfig {
+            host_name: self.name.clone(),
+            target: self.target.clone(),
+            pinned: self.pinned.clone(),
+            identity,
+            connect_timeout,
+        }
+    }
 }
 
 /// An HTTP check a deploy must pass after the switch, or be rolled back.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::deploy::SYSTEM_PROFILE;
 use super::process::{self, Cmd};
 use super::repo::HostPlan;
-use super::ssh::{Ssh, SshConfig};
+use super::ssh::Ssh;
 use super::{Cancel, Context, EventSink, PipelineError};
 
 /// What one host looks like now.
@@ -78,13 +78,7 @@ fn status(plan: &HostPlan, opts: &StatusOptions, cx: &Context<'_>) -> HostStatus
             return out;
         }
     };
-    let config = SshConfig {
-        host_name: plan.name.clone(),
-        target: plan.target.clone(),
-        pinned: plan.pinned.clone(),
-        identity: opts.identity.clone(),
-        connect_timeout: opts.connect_timeout,
-    };
+    let config = plan.ssh_config(opts.identity.clone(), opts.connect_timeout);
     let ssh = match Ssh::new(config, dir.path()) {
         Ok(s) => s,
         Err(e) => {
