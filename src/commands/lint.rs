@@ -1,6 +1,6 @@
 //! `nixpilot lint`: find the project, read its Nix files, run the rules, fix or report.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nixpilot_lint::fix::{self, FixMode};
 use nixpilot_lint::render::{self, Report};
 use nixpilot_lint::engine::Scope;
+use nixpilot_lint::diagnostic::FilePath;
 use nixpilot_lint::{engine, vfs, Severity, SourceFile};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,16 +96,17 @@ impl LintArgs {
             }
         }
         let targets: Vec<PathBuf> = targets.into_iter().collect();
-        let mut files = vfs::read_files(&root, &targets)?;
         let scope = Scope(scope);
         let source = vfs::DiskSource::new(&root, &config);
 
-        let progress = progress_bar(files.len());
+        let progress = progress_bar(targets.len());
         let tick = || progress.inc(1);
         let mode = if self.unsafe_fixes { FixMode::SafeAndUnsafe } else { FixMode::SafeOnly };
-        let originals: Vec<SourceFile> = if self.diff { files.clone() } else { Vec::new() };
 
-        let result = if self.fix || self.diff {
+        // Fixing needs every text in memory; reporting only those of files with findings.
+        let (result, files) = if self.fix || self.diff {
+            let mut files = vfs::read_files(&root, &targets)?;
+            let originals: Vec<SourceFile> = if self.diff { files.clone() } else { Vec::new() };
             let outcome = fix::fix_until_stable(&mut files, Some(&source), &scope, &config, mode, &tick);
             progress.finish_and_clear();
             if self.diff {
@@ -120,11 +122,13 @@ impl LintArgs {
                     plural(outcome.changed.len(), "file", "files")
                 );
             }
-            outcome.result
+            (outcome.result, files)
         } else {
-            let result = engine::lint(&files, Some(&source), &scope, &config, &tick);
+            let paths: Vec<FilePath> = targets.iter().map(|p| FilePath::from(vfs::relative_path(&root, p))).collect();
+            let read = |path: &FilePath| vfs::read_file(&root, &root.join(&**path));
+            let streamed = engine::lint_streamed(&paths, &read, Some(&source), &scope, &config, &tick)?;
             progress.finish_and_clear();
-            result
+            (streamed.result, streamed.texts)
         };
 
         let renderer = render::by_name(&self.format).context("unknown format")?;
@@ -134,7 +138,8 @@ impl LintArgs {
         // Project diagnostics may point into files that were not linted (flake.lock, …).
         let mut shown = files.clone();
         if let Some(project) = &result.project {
-            shown.extend(project.sources().filter(|s| !files.iter().any(|f| f.path == s.path)).cloned());
+            let linted: HashSet<&str> = files.iter().map(|f| &*f.path).collect();
+            shown.extend(project.sources().filter(|s| !linted.contains(&*s.path)).cloned());
         }
         let mut report = Report::new(&result.diagnostics, &shown, result.files_checked);
         report.display_prefix = &prefix;

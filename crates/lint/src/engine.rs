@@ -62,6 +62,21 @@ pub fn analyze_file(parsed: &ParsedFile, rules: &RuleSet) -> FileAnalysis {
         rule.check_file(&parsed.errors, &mut cx);
     }
     let mut suppressions = Vec::new();
+    // Suppressions are comments holding `nixpilot:`. Without that text the walk needs no
+    // tokens, which are more than half of a tree's elements.
+    if memchr::memmem::find(file.text.as_bytes(), suppression::MARKER.as_bytes()).is_none() {
+        for event in root.preorder() {
+            if let WalkEvent::Enter(node) = event {
+                for rule in &rules.by_kind[node.kind() as usize] {
+                    rule.check_node(&node, &mut cx);
+                }
+            }
+        }
+        return FileAnalysis {
+            diagnostics: cx.diagnostics,
+            suppressions,
+        };
+    }
     for event in root.preorder_with_tokens() {
         let WalkEvent::Enter(element) = event else { continue };
         match element {
@@ -122,12 +137,24 @@ pub fn lint(
     config: &Config,
     progress: &(dyn Fn() + Sync),
 ) -> LintResult {
-    let rules = RuleSet::new(config);
     let parsed: Vec<Arc<ParsedFile>> = files
         .par_iter()
         .map(|f| Arc::new(ParsedFile::parse(f.clone())))
         .collect();
-    let mut analyses: Vec<FileAnalysis> = parsed
+    lint_parsed(&parsed, source, scope, config, progress)
+}
+
+/// `lint` for files already parsed (the language server keeps the trees of open buffers
+/// between edits).
+pub fn lint_parsed(
+    parsed: &[Arc<ParsedFile>],
+    source: Option<&dyn FileSource>,
+    scope: &Scope,
+    config: &Config,
+    progress: &(dyn Fn() + Sync),
+) -> LintResult {
+    let rules = RuleSet::new(config);
+    let analyses: Vec<FileAnalysis> = parsed
         .par_iter()
         .map(|p| {
             let analysis = analyze_file(p, &rules);
@@ -136,20 +163,118 @@ pub fn lint(
         })
         .collect();
 
-    let project = source.map(|s| Project::build(s, &parsed));
-    if let Some(project) = &project {
+    let project = source.map(|s| Project::build(s, parsed));
+    let paths: Vec<crate::diagnostic::FilePath> = parsed.iter().map(|p| p.path().clone()).collect();
+    let texts: Vec<Option<&SourceFile>> = parsed.iter().map(|p| Some(&p.source)).collect();
+    let diagnostics = finish(&paths, &texts, analyses, project.as_ref(), &rules, scope, config);
+    LintResult {
+        diagnostics,
+        files_checked: parsed.len(),
+        project,
+    }
+}
+
+/// What `lint_streamed` found, with the texts a report of it needs.
+pub struct StreamedLint {
+    pub result: LintResult,
+    /// The text of every linted file with a diagnostic (the project model holds the texts
+    /// of the other files its diagnostics point into).
+    pub texts: Vec<SourceFile>,
+}
+
+/// `lint` for files read one at a time by `read` (project-relative `paths`), keeping only
+/// what the report needs: the texts of files with diagnostics or suppressions, and the
+/// syntax trees only when the project model reads them (a `flake.nix` at the root). Memory
+/// then follows the files in flight, not the size of the tree. The first read error stops
+/// the run.
+pub fn lint_streamed<E: Send>(
+    paths: &[crate::diagnostic::FilePath],
+    read: &(dyn Fn(&crate::diagnostic::FilePath) -> Result<SourceFile, E> + Sync),
+    source: Option<&dyn FileSource>,
+    scope: &Scope,
+    config: &Config,
+    progress: &(dyn Fn() + Sync),
+) -> Result<StreamedLint, E> {
+    let rules = RuleSet::new(config);
+    let keep_trees = source.is_some_and(|s| s.exists("flake.nix"));
+    let done: Vec<(Option<SourceFile>, Option<Arc<ParsedFile>>, FileAnalysis)> = paths
+        .par_iter()
+        .map(|path| {
+            let parsed = ParsedFile::parse(read(path)?);
+            let analysis = analyze_file(&parsed, &rules);
+            progress();
+            let needed = !analysis.diagnostics.is_empty() || !analysis.suppressions.is_empty();
+            let text = needed.then(|| parsed.source.clone());
+            let tree = keep_trees.then(|| Arc::new(parsed));
+            Ok((text, tree, analysis))
+        })
+        .collect::<Result<_, E>>()?;
+    let mut texts = Vec::with_capacity(done.len());
+    let mut trees = Vec::new();
+    let mut analyses = Vec::with_capacity(done.len());
+    for (text, tree, analysis) in done {
+        texts.push(text);
+        trees.extend(tree);
+        analyses.push(analysis);
+    }
+    let project = source.map(|s| Project::build(s, &trees));
+    drop(trees);
+    let refs: Vec<Option<&SourceFile>> = texts.iter().map(Option::as_ref).collect();
+    // A file without a text of its own has no suppressions: `finish` only needs its path.
+    let diagnostics = finish(paths, &refs, analyses, project.as_ref(), &rules, scope, config);
+    // Project rules may report in a linted file that had nothing of its own: read it again.
+    let mut kept: Vec<SourceFile> = texts.into_iter().flatten().collect();
+    let have: std::collections::HashSet<&str> = kept.iter().map(|f| &*f.path).collect();
+    let in_model = |p: &str| project.as_ref().is_some_and(|m| m.sources().any(|s| &*s.path == p));
+    let mut missing: Vec<crate::diagnostic::FilePath> = diagnostics
+        .iter()
+        .map(|d| d.span.file.clone())
+        .filter(|p| !have.contains(&**p))
+        .collect();
+    missing.dedup();
+    missing.retain(|p| paths.contains(p) && !in_model(p));
+    drop(have);
+    for path in missing {
+        kept.push(read(&path)?);
+    }
+    Ok(StreamedLint {
+        result: LintResult {
+            diagnostics,
+            files_checked: paths.len(),
+            project,
+        },
+        texts: kept,
+    })
+}
+
+/// Project rules, suppressions, configured severities and sorting. `texts[i]` is the text of
+/// `paths[i]`, or `None` for a file without suppressions whose text was not kept.
+fn finish(
+    paths: &[crate::diagnostic::FilePath],
+    texts: &[Option<&SourceFile>],
+    mut analyses: Vec<FileAnalysis>,
+    project: Option<&Project>,
+    rules: &RuleSet,
+    scope: &Scope,
+    config: &Config,
+) -> Vec<Diagnostic> {
+    if let Some(project) = project {
         if !rules.project.is_empty() {
             let mut cx = ProjectContext::new(project);
             for rule in &rules.project {
                 rule.check(&mut cx);
+            }
+            let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+            for (i, p) in paths.iter().enumerate() {
+                index.entry(&**p).or_insert(i);
             }
             let mut outside = Vec::new();
             for d in cx.into_diagnostics() {
                 if !scope.contains(&d.span.file) {
                     continue;
                 }
-                match files.iter().position(|f| f.path == d.span.file) {
-                    Some(i) => analyses[i].diagnostics.push(d),
+                match index.get(&*d.span.file) {
+                    Some(&i) => analyses[i].diagnostics.push(d),
                     // Non-Nix files (flake.lock, …) have no suppressions; excluded Nix files stay quiet.
                     None if !d.span.file.ends_with(".nix") => outside.push(d),
                     None => {}
@@ -168,7 +293,7 @@ pub fn lint(
 
     let mut diagnostics = Vec::new();
     for (i, mut analysis) in analyses.into_iter().enumerate() {
-        if let Some(file) = files.get(i) {
+        if let Some(Some(file)) = texts.get(i) {
             suppression::apply(file, &mut analysis.suppressions, &mut analysis.diagnostics, config);
         }
         diagnostics.append(&mut analysis.diagnostics);
@@ -198,11 +323,7 @@ pub fn lint(
                 &b.message,
             ))
     });
-    LintResult {
-        diagnostics,
-        files_checked: files.len(),
-        project,
-    }
+    diagnostics
 }
 
 /// A rule set built once for callers that lint with the default configuration.

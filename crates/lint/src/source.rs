@@ -98,12 +98,7 @@ impl SourceFile {
 
 fn line_starts(text: &str) -> Arc<[u32]> {
     let mut starts = vec![0u32];
-    starts.extend(
-        text.bytes()
-            .enumerate()
-            .filter(|&(_, b)| b == b'\n')
-            .map(|(i, _)| i as u32 + 1),
-    );
+    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
     starts.into()
 }
 

@@ -9,7 +9,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix, Span};
 use crate::rules::{self, unused_suppression::UNUSED_SUPPRESSION};
 use crate::source::SourceFile;
 
-const MARKER: &str = "nixpilot:";
+pub(crate) const MARKER: &str = "nixpilot:";
 
 /// One suppression comment.
 #[derive(Debug, Clone)]

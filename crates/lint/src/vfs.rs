@@ -113,13 +113,13 @@ pub fn discover_nix_files(root: &Path, under: &Path, config: &Config) -> Result<
 
 /// Reads files in parallel into `SourceFile`s named relative to `root`.
 pub fn read_files(root: &Path, paths: &[PathBuf]) -> Result<Vec<SourceFile>, VfsError> {
-    paths
-        .par_iter()
-        .map(|p| {
-            let bytes = fs::read(p).map_err(io_err(p))?;
-            Ok(SourceFile::from_bytes(relative_path(root, p), bytes))
-        })
-        .collect()
+    paths.par_iter().map(|p| read_file(root, p)).collect()
+}
+
+/// Reads one file into a `SourceFile` named relative to `root`.
+pub fn read_file(root: &Path, path: &Path) -> Result<SourceFile, VfsError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    Ok(SourceFile::from_bytes(relative_path(root, path), bytes))
 }
 
 /// Replaces `path`'s contents atomically: a temporary file in the same directory, written,
@@ -155,8 +155,8 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), VfsError> {
 pub struct DiskSource {
     root: PathBuf,
     config: Config,
-    nix_files: std::sync::OnceLock<Vec<crate::diagnostic::FilePath>>,
-    all_files: std::sync::OnceLock<Vec<crate::diagnostic::FilePath>>,
+    /// Every file not ignored, and the Nix files among them (one walk of the tree for both).
+    files: std::sync::OnceLock<(Vec<crate::diagnostic::FilePath>, Vec<crate::diagnostic::FilePath>)>,
     tracked: std::sync::OnceLock<Option<std::collections::HashSet<String>>>,
 }
 
@@ -165,10 +165,53 @@ impl DiskSource {
         DiskSource {
             root: root.to_path_buf(),
             config: config.clone(),
-            nix_files: std::sync::OnceLock::new(),
-            all_files: std::sync::OnceLock::new(),
+            files: std::sync::OnceLock::new(),
             tracked: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Walks the tree once: every file `.gitignore` and `exclude` keep, sorted by path, and
+    /// the `*.nix` files among them in the order `discover_nix_files` gives (none when the
+    /// walk fails, as there).
+    fn files(&self) -> &(Vec<crate::diagnostic::FilePath>, Vec<crate::diagnostic::FilePath>) {
+        self.files.get_or_init(|| {
+            let mut all = Vec::new();
+            let mut nix: Vec<PathBuf> = Vec::new();
+            let mut failed = false;
+            let walker = ignore::WalkBuilder::new(&self.root)
+                .hidden(false)
+                .require_git(false)
+                .follow_links(false)
+                .filter_entry(|e| !matches!(e.file_name().to_str(), Some(".git" | ".direnv" | ".jj")))
+                .build();
+            for entry in walker {
+                let Ok(entry) = entry else {
+                    failed = true;
+                    continue;
+                };
+                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                    continue;
+                }
+                let rel = relative_path(&self.root, entry.path());
+                if self.config.is_excluded(&rel) {
+                    continue;
+                }
+                if entry.path().extension().is_some_and(|e| e == "nix") {
+                    nix.push(entry.path().to_path_buf());
+                }
+                all.push(crate::diagnostic::FilePath::from(rel));
+            }
+            all.sort();
+            nix.sort();
+            let nix = if failed {
+                Vec::new()
+            } else {
+                nix.iter()
+                    .map(|p| crate::diagnostic::FilePath::from(relative_path(&self.root, p)))
+                    .collect()
+            };
+            (all, nix)
+        })
     }
 
     fn path(&self, relative: &str) -> PathBuf {
@@ -184,6 +227,10 @@ impl crate::project::FileSource for DiskSource {
     fn read(&self, path: &str) -> Option<SourceFile> {
         let bytes = fs::read(self.path(path)).ok()?;
         Some(SourceFile::from_bytes(path, bytes))
+    }
+
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        fs::read(self.path(path)).ok()
     }
 
     fn kind(&self, path: &str) -> Option<crate::project::EntryKind> {
@@ -218,27 +265,7 @@ impl crate::project::FileSource for DiskSource {
     }
 
     fn all_files(&self) -> Vec<crate::diagnostic::FilePath> {
-        self.all_files
-            .get_or_init(|| {
-                let mut files = Vec::new();
-                let walker = ignore::WalkBuilder::new(&self.root)
-                    .hidden(false)
-                    .require_git(false)
-                    .follow_links(false)
-                    .filter_entry(|e| !matches!(e.file_name().to_str(), Some(".git" | ".direnv" | ".jj")))
-                    .build();
-                for entry in walker.flatten() {
-                    if entry.file_type().is_some_and(|t| t.is_file()) {
-                        let rel = relative_path(&self.root, entry.path());
-                        if !self.config.is_excluded(&rel) {
-                            files.push(crate::diagnostic::FilePath::from(rel));
-                        }
-                    }
-                }
-                files.sort();
-                files
-            })
-            .clone()
+        self.files().0.clone()
     }
 
     /// Asks git once for the tracked files (`git ls-files`); no git, no answer.
@@ -273,14 +300,6 @@ impl crate::project::FileSource for DiskSource {
     }
 
     fn nix_files(&self) -> Vec<crate::diagnostic::FilePath> {
-        self.nix_files
-            .get_or_init(|| {
-                discover_nix_files(&self.root, &self.root, &self.config)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|p| crate::diagnostic::FilePath::from(relative_path(&self.root, p)))
-                    .collect()
-            })
-            .clone()
+        self.files().1.clone()
     }
 }

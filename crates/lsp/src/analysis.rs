@@ -1,12 +1,15 @@
 //! Linting the projects of the open documents: editor buffers override the disk, file rules
 //! run on the open Nix files, project rules on the whole project. Runs on a blocking thread.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use nixpilot_lint::config::RuleLevel;
+use nixpilot_lint::diagnostic::FilePath;
 use nixpilot_lint::engine::{self, Scope};
 use nixpilot_lint::project::source::OverlaySource;
+use nixpilot_lint::project::{EntryKind, FileSource, ParsedFile};
 use nixpilot_lint::{vfs, Config, Diagnostic, SourceFile};
 use tower_lsp::lsp_types::Url;
 
@@ -24,6 +27,9 @@ pub struct ProjectAnalysis {
     pub config_error: Option<String>,
     /// The project model the run built (navigation and hover read it).
     pub project: Option<nixpilot_lint::project::Project>,
+    /// The trees of the open Nix documents, with the version each was parsed from: the
+    /// server keeps them with the buffers for the next edit.
+    pub trees: Vec<(PathBuf, i32, Arc<ParsedFile>)>,
 }
 
 impl Texts for ProjectAnalysis {
@@ -48,25 +54,44 @@ pub fn analyze(root: &Path, open: &[(PathBuf, Document)], settings: &BTreeMap<St
         config.rules.entry(rule.clone()).or_insert(*level);
     }
     let disk = vfs::DiskSource::new(root, &config);
+    let cached = CachedSource::new(root, &disk);
     let mut overlay = BTreeMap::new();
     let mut files = Vec::new();
+    let mut trees = Vec::new();
     for (path, doc) in open {
         let rel = vfs::relative_path(root, path);
-        let source = SourceFile::new(rel.as_str(), doc.text());
+        let text = doc.text();
         if rel.ends_with(".nix") && !config.is_excluded(&rel) {
-            files.push(source.clone());
+            // The tree kept with the buffer, when it is the current text's; else a full parse.
+            let parsed = match &doc.parsed {
+                Some(p) if *p.source.text == *text => Arc::new(p.with_path(rel.as_str().into())),
+                _ => Arc::new(ParsedFile::parse(SourceFile::new(rel.as_str(), text.as_str()))),
+            };
+            trees.push((path.clone(), doc.version, parsed.clone()));
+            overlay.insert(rel, parsed.source.clone());
+            files.push(parsed);
+        } else {
+            overlay.insert(rel.clone(), SourceFile::new(rel.as_str(), text));
         }
-        overlay.insert(rel, source);
     }
-    let source = OverlaySource { base: &disk, overlay };
-    let result = engine::lint(&files, Some(&source), &Scope::whole(), &config, &|| {});
+    let source = OverlaySource { base: &cached, overlay };
+    let result = engine::lint_parsed(&files, Some(&source), &Scope::whole(), &config, &|| {});
+    cached.finish();
 
     let mut texts: BTreeMap<String, Document> = BTreeMap::new();
     for (path, doc) in open {
         texts.insert(vfs::relative_path(root, path), doc.clone());
     }
+    // Ropes only for the files diagnostics, labels and fixes point into: a large project's
+    // other files are never shown.
+    let mut shown: BTreeSet<&str> = BTreeSet::new();
+    for d in &result.diagnostics {
+        shown.insert(&d.span.file);
+        shown.extend(d.labels.iter().map(|l| &*l.span.file));
+        shown.extend(d.fixes.iter().flat_map(|f| f.edits.iter().map(|e| &*e.span.file)));
+    }
     if let Some(project) = &result.project {
-        for s in project.sources() {
+        for s in project.sources().filter(|s| shown.contains(&*s.path)) {
             texts
                 .entry(s.path.to_string())
                 .or_insert_with(|| Document::new(&s.text, 0));
@@ -82,6 +107,87 @@ pub fn analyze(root: &Path, open: &[(PathBuf, Document)], settings: &BTreeMap<St
         texts,
         config_error,
         project: result.project,
+        trees,
+    }
+}
+
+/// Trees of the project's files on disk from the previous run, by project root and path.
+static DISK_TREES: Mutex<BTreeMap<PathBuf, HashMap<String, Arc<ParsedFile>>>> = Mutex::new(BTreeMap::new());
+
+/// The disk with the trees of the previous run: a file whose text is unchanged is not parsed
+/// again (in a 200-host repository that is most of an analysis). Trees of files no longer
+/// read are dropped when the run ends.
+struct CachedSource<'a> {
+    root: &'a Path,
+    base: &'a vfs::DiskSource,
+    previous: HashMap<String, Arc<ParsedFile>>,
+    used: Mutex<HashMap<String, Arc<ParsedFile>>>,
+}
+
+impl<'a> CachedSource<'a> {
+    fn new(root: &'a Path, base: &'a vfs::DiskSource) -> CachedSource<'a> {
+        let previous = DISK_TREES
+            .lock()
+            .ok()
+            .and_then(|mut trees| trees.remove(root))
+            .unwrap_or_default();
+        CachedSource {
+            root,
+            base,
+            previous,
+            used: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn finish(self) {
+        let used = self.used.into_inner().unwrap_or_default();
+        if let Ok(mut trees) = DISK_TREES.lock() {
+            trees.insert(self.root.to_path_buf(), used);
+        }
+    }
+}
+
+impl FileSource for CachedSource<'_> {
+    fn read(&self, path: &str) -> Option<SourceFile> {
+        self.base.read(path)
+    }
+
+    fn parsed(&self, path: &str) -> Option<Arc<ParsedFile>> {
+        let text = self.base.read(path)?;
+        let tree = match self.previous.get(path) {
+            Some(tree) if tree.source.text == text.text && tree.source.invalid_utf8_at == text.invalid_utf8_at => {
+                tree.clone()
+            }
+            _ => Arc::new(ParsedFile::parse(text)),
+        };
+        if let Ok(mut used) = self.used.lock() {
+            used.insert(path.to_string(), tree.clone());
+        }
+        Some(tree)
+    }
+
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        self.base.read_bytes(path)
+    }
+
+    fn kind(&self, path: &str) -> Option<EntryKind> {
+        self.base.kind(path)
+    }
+
+    fn list_dir(&self, path: &str) -> Option<Vec<(String, EntryKind)>> {
+        self.base.list_dir(path)
+    }
+
+    fn nix_files(&self) -> Vec<FilePath> {
+        self.base.nix_files()
+    }
+
+    fn all_files(&self) -> Vec<FilePath> {
+        self.base.all_files()
+    }
+
+    fn is_tracked(&self, path: &str) -> Option<bool> {
+        self.base.is_tracked(path)
     }
 }
 

@@ -1,6 +1,10 @@
 //! Open editor buffers: ropes with incremental edits, and conversion between LSP positions
 //! (UTF-16 code units) and the byte offsets the analysis uses.
 
+use std::sync::Arc;
+
+use nixpilot_lint::project::ParsedFile;
+use nixpilot_lint::SourceFile;
 use ropey::Rope;
 use tower_lsp::lsp_types::{Position, Range, TextDocumentContentChangeEvent};
 
@@ -9,6 +13,9 @@ use tower_lsp::lsp_types::{Position, Range, TextDocumentContentChangeEvent};
 pub struct Document {
     pub rope: Rope,
     pub version: i32,
+    /// The Nix syntax tree of the current text, when known: kept across edits (re-parsing only
+    /// the binding an edit falls in) so an analysis does not parse a large file again.
+    pub parsed: Option<Arc<ParsedFile>>,
 }
 
 /// An edit that cannot be applied (a range outside the document).
@@ -20,6 +27,7 @@ impl Document {
         Document {
             rope: Rope::from_str(text),
             version,
+            parsed: None,
         }
     }
 
@@ -30,15 +38,23 @@ impl Document {
     /// Applies one change event: a range replacement, or the whole text when no range.
     pub fn apply(&mut self, change: &TextDocumentContentChangeEvent) -> Result<(), OutOfRange> {
         match change.range {
-            None => self.rope = Rope::from_str(&change.text),
+            None => {
+                self.rope = Rope::from_str(&change.text);
+                self.parsed = None;
+            }
             Some(range) => {
                 let start = self.char_index(range.start).ok_or(OutOfRange)?;
                 let end = self.char_index(range.end).ok_or(OutOfRange)?;
                 if end < start {
                     return Err(OutOfRange);
                 }
+                let (start_byte, end_byte) = (self.rope.char_to_byte(start), self.rope.char_to_byte(end));
                 self.rope.remove(start..end);
                 self.rope.insert(start, &change.text);
+                self.parsed = self.parsed.take().and_then(|old| {
+                    let text = SourceFile::new(old.path().clone(), self.rope.to_string());
+                    old.reparse(text, start_byte, end_byte).map(Arc::new)
+                });
             }
         }
         Ok(())

@@ -1,5 +1,5 @@
 //! The language server: document events applied in arrival order by one state-owning task,
-//! debounced analysis per project, diagnostics and quick fixes.
+//! analyses one at a time (at once when idle, newest events coalesced), diagnostics and quick fixes.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tower_lsp::jsonrpc::Result;
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
@@ -18,9 +18,6 @@ use crate::documents::Document;
 
 /// Set when the client sent `shutdown`, for the exit code after `exit`.
 pub static SHUTDOWN_REQUESTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// How long edits must pause before an analysis starts.
-const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// A document event, queued synchronously by the notification handlers so that the order
 /// tower-lsp received them in is the order they are applied in (its handlers run concurrently).
@@ -127,9 +124,16 @@ impl Server {
     }
 }
 
-/// Applies events in order, then schedules a debounced analysis.
+/// Applies events in order, then wakes the analysis task.
 async fn state_task(client: Client, mut rx: mpsc::UnboundedReceiver<Event>, shared: Arc<Mutex<Shared>>) {
     let generation = Arc::new(AtomicU64::new(0));
+    let wake = Arc::new(Notify::new());
+    tokio::spawn(analysis_task(
+        client.clone(),
+        shared.clone(),
+        generation.clone(),
+        wake.clone(),
+    ));
     while let Some(event) = rx.recv().await {
         {
             let Ok(mut state) = shared.lock() else { return };
@@ -165,16 +169,26 @@ async fn state_task(client: Client, mut rx: mpsc::UnboundedReceiver<Event>, shar
                 Event::Refresh => {}
             }
         }
-        let this = generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let (client, shared, generation) = (client.clone(), shared.clone(), generation.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(DEBOUNCE).await;
-            // A newer event supersedes this run.
-            if generation.load(Ordering::SeqCst) != this {
-                return;
+        generation.fetch_add(1, Ordering::SeqCst);
+        wake.notify_one();
+    }
+}
+
+/// Runs analyses one at a time: at once when the server was idle (an edit's diagnostics
+/// cost one analysis, not a fixed wait), and, when events arrived during a run, once more
+/// for all of them together as soon as it ends (the stale run publishes nothing).
+async fn analysis_task(client: Client, shared: Arc<Mutex<Shared>>, generation: Arc<AtomicU64>, wake: Arc<Notify>) {
+    let mut analysed = 0;
+    loop {
+        wake.notified().await;
+        loop {
+            let this = generation.load(Ordering::SeqCst);
+            if this == analysed {
+                break;
             }
             analyze_and_publish(&client, &shared, &generation, this).await;
-        });
+            analysed = this;
+        }
     }
 }
 
@@ -211,6 +225,8 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
     }
     let mut publish: Vec<(Url, Vec<Diagnostic>, Option<i32>)> = Vec::new();
     let mut messages = Vec::new();
+    // The last run's models are dropped after publishing, not under the lock or before it.
+    let previous;
     {
         let Ok(mut state) = shared.lock() else { return };
         let mut now_published = HashSet::new();
@@ -243,8 +259,21 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
         for uri in state.published.difference(&now_published) {
             publish.push((uri.clone(), Vec::new(), None));
         }
+        // Trees parsed for this run go with their buffers, so the next edit re-parses one binding.
+        for a in &analyses {
+            for (path, version, tree) in &a.trees {
+                let Ok(uri) = Url::from_file_path(path) else { continue };
+                if let Some(doc) = state.documents.get_mut(&uri) {
+                    if doc.version == *version && doc.parsed.is_none() && doc.rope.len_bytes() == tree.source.text.len()
+                    {
+                        doc.parsed = Some(tree.clone());
+                    }
+                }
+            }
+        }
         state.published = now_published;
-        state.analyses = analyses.into_iter().map(|a| (a.root.clone(), a)).collect();
+        let new = analyses.into_iter().map(|a| (a.root.clone(), a)).collect();
+        previous = std::mem::replace(&mut state.analyses, new);
     }
     for message in messages {
         client.log_message(MessageType::WARNING, message).await;
@@ -252,6 +281,7 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
     for (uri, diagnostics, version) in publish {
         client.publish_diagnostics(uri, diagnostics, version).await;
     }
+    drop(previous);
 }
 
 #[tower_lsp::async_trait]

@@ -1,6 +1,8 @@
 //! Encrypting and decrypting a whole tree: which leaves are encrypted (sops's
 //! `shouldBeEncrypted`), the AAD of each leaf, and the SHA-512 MAC over the plaintexts.
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
@@ -22,6 +24,9 @@ pub use super::format::crypt::EncryptionRules as Rules;
 #[derive(Default)]
 pub struct IvStash {
     entries: Vec<StashEntry>,
+    /// Entries by AAD, in insertion order: the AAD is the value's key path, so a lookup
+    /// compares one plaintext instead of every stashed one (10,000 values: 50 million).
+    by_aad: HashMap<String, Vec<usize>>,
 }
 
 /// (plaintext, type, AAD, IV)
@@ -38,14 +43,17 @@ impl std::fmt::Debug for IvStash {
 
 impl IvStash {
     fn get(&self, pt: &[u8], t: &str, aad: &str) -> Option<[u8; IV_LEN]> {
-        self.entries
+        let candidates = self.by_aad.get(aad)?;
+        candidates
             .iter()
+            .map(|&i| &self.entries[i])
             .find(|(p, tt, a, _)| &p[..] == pt && *tt == t && a == aad)
             .map(|e| e.3)
     }
 
     fn put(&mut self, pt: &[u8], t: &'static str, aad: &str, iv: [u8; IV_LEN]) {
         if self.get(pt, t, aad).is_none() {
+            self.by_aad.entry(aad.to_string()).or_default().push(self.entries.len());
             self.entries.push((Zeroizing::new(pt.to_vec()), t, aad.to_string(), iv));
         }
     }

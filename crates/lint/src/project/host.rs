@@ -80,9 +80,16 @@ pub struct HostView {
     pub definitions: Vec<Definition>,
     /// Some import or module body could not be read statically.
     pub unknown: bool,
+    /// The disko layout, read from the definitions on first use (eight rules ask for it).
+    disko: std::sync::OnceLock<super::disko::Disko>,
 }
 
 impl HostView {
+    /// The host's disko layout (computed once, then shared by the rules that ask).
+    pub fn disko(&self) -> &super::disko::Disko {
+        self.disko.get_or_init(|| super::disko::Disko::for_host(self))
+    }
+
     /// Follows the imports from the host's entry file. Summaries are read once per file and
     /// kept in `modules` for the other hosts and the rules.
     pub fn build(
@@ -104,6 +111,7 @@ impl HostView {
             modules: Vec::new(),
             definitions: Vec::new(),
             unknown: false,
+            disko: Default::default(),
         };
         let mut queue = vec![entry.file.clone()];
         let mut seen: Vec<FilePath> = Vec::new();
@@ -207,7 +215,7 @@ pub fn summary_of<'m>(
     if !modules.contains_key(file) {
         let parsed = match files.get(file) {
             Some(p) => p.clone(),
-            None => Arc::new(ParsedFile::parse(source.read(file)?)),
+            None => source.parsed(file)?,
         };
         modules.insert(file.clone(), ModuleSummary::read(&parsed, source, layout));
     }

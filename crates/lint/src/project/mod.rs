@@ -19,6 +19,7 @@ pub mod layout;
 pub mod lock;
 pub mod module;
 pub mod nix;
+mod reparse;
 pub mod secrets;
 pub mod source;
 
@@ -57,6 +58,17 @@ impl ParsedFile {
         SyntaxNode::new_root(self.green.clone())
     }
 
+    /// The same tree and text under another project-relative path.
+    pub fn with_path(&self, path: FilePath) -> ParsedFile {
+        let mut source = self.source.clone();
+        source.path = path;
+        ParsedFile {
+            source,
+            green: self.green.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+
     pub fn path(&self) -> &FilePath {
         &self.source.path
     }
@@ -88,16 +100,19 @@ impl Project {
     pub fn build(source: &dyn FileSource, preparsed: &[Arc<ParsedFile>]) -> Project {
         let mut files: BTreeMap<FilePath, Arc<ParsedFile>> =
             preparsed.iter().map(|p| (p.path().clone(), p.clone())).collect();
-        let missing: Vec<FilePath> = source
-            .nix_files()
-            .into_iter()
-            .filter(|p| !files.contains_key(p))
-            .collect();
-        let parsed: Vec<Arc<ParsedFile>> = missing
-            .par_iter()
-            .filter_map(|p| source.read(p))
-            .map(|s| Arc::new(ParsedFile::parse(s)))
-            .collect();
+        // Without a flake.nix there are no inputs, hosts or blueprint modules: no project
+        // rule reads the other Nix files, so they are neither listed nor parsed.
+        let has_flake = files.contains_key("flake.nix") || source.kind("flake.nix") == Some(EntryKind::File);
+        let missing: Vec<FilePath> = if has_flake {
+            source
+                .nix_files()
+                .into_iter()
+                .filter(|p| !files.contains_key(p))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let parsed: Vec<Arc<ParsedFile>> = missing.par_iter().filter_map(|p| source.parsed(p)).collect();
         for p in parsed {
             files.insert(p.path().clone(), p);
         }
@@ -117,12 +132,6 @@ impl Project {
         } else {
             Layout::default()
         };
-        let mut modules = BTreeMap::new();
-        let hosts: Vec<HostView> = layout
-            .hosts
-            .iter()
-            .filter_map(|h| HostView::build(h, &files, source, flake.as_ref(), &layout, &mut modules))
-            .collect();
         // Modules no host reaches are still checked (imports, arguments).
         let in_dir = |p: &str, d: &str| {
             let d = if layout.root.is_empty() {
@@ -137,6 +146,18 @@ impl Project {
             .keys()
             .filter(|p| blueprint && (in_dir(p, "hosts") || in_dir(p, "modules")))
             .cloned()
+            .collect();
+        // Every summary below hosts/ and modules/ is needed anyway: read them in parallel
+        // first (a summary depends only on its file), then the hosts find them ready.
+        let mut modules: BTreeMap<FilePath, ModuleSummary> = module_roots
+            .par_iter()
+            .filter_map(|p| files.get(p))
+            .map(|parsed| (parsed.path().clone(), ModuleSummary::read(parsed, source, &layout)))
+            .collect();
+        let hosts: Vec<HostView> = layout
+            .hosts
+            .iter()
+            .filter_map(|h| HostView::build(h, &files, source, flake.as_ref(), &layout, &mut modules))
             .collect();
         for path in module_roots {
             host::summary_of(&path, &files, source, &layout, &mut modules);

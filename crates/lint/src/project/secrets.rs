@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use rowan::{TextRange, TextSize};
 
 use super::host::{HostView, Value};
@@ -191,29 +192,68 @@ impl Secrets {
         }
 
         let config = secrets.config.as_ref().and_then(|c| c.parsed.as_ref().ok());
-        for path in source.all_files() {
-            let referenced = references.contains_key(&*path);
-            // A rule says how new files there are encrypted; only data files it matches are
-            // taken for secrets files (a `.pub` key or a README beside them is not one).
-            let data_file = matches!(
-                format_of(&path),
-                Format::Yaml | Format::Json | Format::Dotenv | Format::Ini
-            );
-            let by_rule = data_file && config.is_some_and(|c| {
-                c.creation_rules.iter().any(|r| r.path_regex.is_some())
-                    && matches!(c.rule_for(&path), sops_config::RuleMatch::Rule(i) if c.creation_rules[i].path_regex.is_some())
-            });
-            if &*path == ".sops.yaml" || path.ends_with(".nix") {
-                continue;
-            }
-            let Some(text) = source.read(&path) else { continue };
-            if text.text.len() > MAX_SCAN_BYTES {
-                continue;
-            }
-            let before = secrets.private_keys.len();
-            scan_private_keys(&text, source, &mut secrets.private_keys);
-            if secrets.private_keys.len() > before {
+        // Every file of the tree is read for private keys, which dominates on large trees:
+        // read and scanned in parallel, and only files that may hold a key or secrets are
+        // turned into texts; the results are then taken in file order as before.
+        let scanned: Vec<Scanned> = source
+            .all_files()
+            .into_par_iter()
+            .filter_map(|path| {
+                if &*path == ".sops.yaml" || path.ends_with(".nix") {
+                    return None;
+                }
+                let referenced = references.contains_key(&*path);
+                // A rule says how new files there are encrypted; only data files it matches are
+                // taken for secrets files (a `.pub` key or a README beside them is not one).
+                let data_file = matches!(
+                    format_of(&path),
+                    Format::Yaml | Format::Json | Format::Dotenv | Format::Ini
+                );
+                let by_rule = data_file && config.is_some_and(|c| {
+                    c.creation_rules.iter().any(|r| r.path_regex.is_some())
+                        && matches!(c.rule_for(&path), sops_config::RuleMatch::Rule(i) if c.creation_rules[i].path_regex.is_some())
+                });
+                let bytes = source.read_bytes(&path)?;
+                // The text is never shorter than the bytes (invalid UTF-8 grows), so this
+                // only skips files the text check below would skip too.
+                if bytes.len() > MAX_SCAN_BYTES {
+                    return None;
+                }
+                let may_hold_key = memchr::memmem::find(&bytes, b"-----BEGIN ").is_some()
+                    || memchr::memmem::find(&bytes, b"AGE-SECRET-KEY-1").is_some();
+                if !(may_hold_key || data_file || referenced) {
+                    return None;
+                }
+                let text = SourceFile::from_bytes(path.clone(), bytes);
+                if text.text.len() > MAX_SCAN_BYTES {
+                    return None;
+                }
+                let mut keys = Vec::new();
+                if may_hold_key {
+                    scan_private_keys(&text, source, &mut keys);
+                }
+                Some(Scanned {
+                    path,
+                    text,
+                    keys,
+                    referenced,
+                    by_rule,
+                    data_file,
+                })
+            })
+            .collect();
+        for Scanned {
+            path,
+            text,
+            keys,
+            referenced,
+            by_rule,
+            data_file,
+        } in scanned
+        {
+            if !keys.is_empty() {
                 keep(&text, other_files);
+                secrets.private_keys.extend(keys);
             }
             let by_content = data_file && text.text.contains("sops") && text.text.contains("mac");
             if !(referenced || by_rule || by_content) {
@@ -271,6 +311,16 @@ impl Secrets {
             .values()
             .filter(move |f| f.path.starts_with(&prefix) || f.references.iter().any(|(r, _)| r.starts_with(&prefix)))
     }
+}
+
+/// A file of the tree read by `Secrets::build`: a possible private key or secrets file.
+struct Scanned {
+    path: FilePath,
+    text: SourceFile,
+    keys: Vec<PrivateKeyFinding>,
+    referenced: bool,
+    by_rule: bool,
+    data_file: bool,
 }
 
 fn scan_private_keys(text: &SourceFile, source: &dyn FileSource, out: &mut Vec<PrivateKeyFinding>) {

@@ -18,6 +18,19 @@ pub enum EntryKind {
 pub trait FileSource: Sync {
     /// The file's text; `None` when it does not exist, is a directory or cannot be read.
     fn read(&self, path: &str) -> Option<SourceFile>;
+
+    /// The file parsed, for the project model. A source that keeps trees between runs (the
+    /// language server's) returns its copy when the text is unchanged.
+    fn parsed(&self, path: &str) -> Option<std::sync::Arc<crate::project::ParsedFile>> {
+        self.read(path)
+            .map(|s| std::sync::Arc::new(crate::project::ParsedFile::parse(s)))
+    }
+
+    /// The file's bytes, for scans that only look for ASCII markers (no UTF-8 check, no
+    /// line index).
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        self.read(path).map(|s| s.text.as_bytes().to_vec())
+    }
     fn kind(&self, path: &str) -> Option<EntryKind>;
     /// Names of the direct children of a directory, sorted; `None` when it is not one.
     fn list_dir(&self, path: &str) -> Option<Vec<(String, EntryKind)>>;
@@ -181,6 +194,20 @@ pub struct OverlaySource<'a> {
 impl FileSource for OverlaySource<'_> {
     fn read(&self, path: &str) -> Option<SourceFile> {
         self.overlay.get(path).cloned().or_else(|| self.base.read(path))
+    }
+
+    fn parsed(&self, path: &str) -> Option<std::sync::Arc<crate::project::ParsedFile>> {
+        match self.overlay.get(path) {
+            Some(file) => Some(std::sync::Arc::new(crate::project::ParsedFile::parse(file.clone()))),
+            None => self.base.parsed(path),
+        }
+    }
+
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        match self.overlay.get(path) {
+            Some(file) => Some(file.text.as_bytes().to_vec()),
+            None => self.base.read_bytes(path),
+        }
     }
 
     fn kind(&self, path: &str) -> Option<EntryKind> {

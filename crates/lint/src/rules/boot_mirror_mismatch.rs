@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::insert_definition::host_anchor;
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Span};
-use crate::project::disko::{esp_paths, partition_type_is, Disko, Field, Lit, ESP_TYPES};
+use crate::project::disko::{esp_paths, partition_type_is, Field, Lit, ESP_TYPES};
 use crate::project::{Lookup, Value};
 
 crate::declare_rule! {
@@ -72,7 +72,7 @@ impl ProjectRule for BootMirrorMismatch {
         let project = cx.project;
         let mut seen = HashSet::new();
         for host in &project.hosts {
-            let disko = Disko::for_host(host);
+            let disko = host.disko();
             // Each ESP: what it is, and its mountpoint (`None`: not readable).
             let mut esps: Vec<(String, Option<(&str, &Lit)>)> = Vec::new();
             let mut all_known = true;
@@ -108,7 +108,7 @@ impl ProjectRule for BootMirrorMismatch {
             if esps.is_empty() {
                 continue;
             }
-            let Some(loader) = esp_paths(project, host, &disko) else {
+            let Some(loader) = esp_paths(project, host, disko) else {
                 continue;
             };
             let paths: Vec<&str> = loader.paths.iter().map(|(p, _)| normal(p)).collect();

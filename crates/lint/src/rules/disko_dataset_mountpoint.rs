@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::sibling_entry::add_sibling;
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Fix, Span};
-use crate::project::disko::{dataset_makes_filesystem, Disko, Field};
+use crate::project::disko::{dataset_makes_filesystem, Field};
 
 crate::declare_rule! {
     /// ## What it does
@@ -50,7 +50,7 @@ impl ProjectRule for DiskoDatasetMountpoint {
             if host.unknown {
                 continue;
             }
-            let disko = Disko::for_host(host);
+            let disko = host.disko();
             for (pool, node) in disko.devices.entries(&["zpool"]).0 {
                 for (name, ds) in node.entries(&["datasets"]).0 {
                     let type_ = ds.field(&["type"]);

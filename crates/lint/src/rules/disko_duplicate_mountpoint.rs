@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Span};
-use crate::project::disko::{Disko, Mount};
+use crate::project::disko::{Mount};
 
 crate::declare_rule! {
     /// ## What it does
@@ -42,7 +42,7 @@ impl ProjectRule for DiskoDuplicateMountpoint {
     fn check(&self, cx: &mut ProjectContext<'_>) {
         let mut seen = HashSet::new();
         for host in &cx.project.hosts {
-            let disko = Disko::for_host(host);
+            let disko = host.disko();
             let mut by_path: BTreeMap<String, Vec<Mount<'_>>> = BTreeMap::new();
             for m in disko.mounts() {
                 if m.lit.conditional {

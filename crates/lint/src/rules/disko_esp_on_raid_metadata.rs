@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use super::sibling_entry::{add_sibling, replace_string};
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Fix, Span};
-use crate::project::disko::{partition_type_is, Disko, Field, ESP_TYPES};
+use crate::project::disko::{partition_type_is, Field, ESP_TYPES};
 use crate::project::Value;
 
 crate::declare_rule! {
@@ -49,7 +49,7 @@ impl ProjectRule for DiskoEspOnRaidMetadata {
         let project = cx.project;
         let mut seen = HashSet::new();
         for host in &project.hosts {
-            let disko = Disko::for_host(host);
+            let disko = host.disko();
             let mut arrays = BTreeSet::new();
             for content in disko.contents() {
                 let esp = content.partition.is_some_and(|p| partition_type_is(p, ESP_TYPES));

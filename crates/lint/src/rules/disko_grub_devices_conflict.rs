@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::sibling_entry::remove_entry;
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Fix, Span};
-use crate::project::disko::{partition_type_is, Disko, BIOS_BOOT_TYPES};
+use crate::project::disko::{partition_type_is, BIOS_BOOT_TYPES};
 use crate::project::{Definition, Lookup, Priority, Value};
 
 crate::declare_rule! {
@@ -52,7 +52,7 @@ impl ProjectRule for DiskoGrubDevicesConflict {
         let project = cx.project;
         let mut seen = HashSet::new();
         for host in &project.hosts {
-            let disko = Disko::for_host(host);
+            let disko = host.disko();
             // Disks with an EF02 partition, and their device when it is a literal.
             let mut bios_disks: Vec<(&str, Option<&str>)> = Vec::new();
             for (name, disk) in disko.devices.entries(&["disk"]).0 {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::sibling_entry::add_sibling;
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Fix, Span};
-use crate::project::disko::{partition_type_is, Disko, Field, ESP_TYPES};
+use crate::project::disko::{partition_type_is, Field, ESP_TYPES};
 
 crate::declare_rule! {
     /// ## What it does
@@ -51,7 +51,7 @@ impl ProjectRule for DiskoMissingFormat {
             if host.unknown {
                 continue;
             }
-            let disko = Disko::for_host(host);
+            let disko = host.disko();
             for content in disko.contents() {
                 if content.kind != Some("filesystem") || !matches!(content.node.field(&["format"]), Field::Absent) {
                     continue;

@@ -7,7 +7,6 @@ use super::sibling_entry::replace_string;
 use super::suggest::closest;
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Fix, Span};
-use crate::project::disko::Disko;
 
 crate::declare_rule! {
     /// ## What it does
@@ -47,7 +46,7 @@ impl ProjectRule for DiskoUnknownPool {
         let project = cx.project;
         let mut seen = HashSet::new();
         for host in &project.hosts {
-            let disko = Disko::for_host(host);
+            let disko = host.disko();
             let (pools, all_pools) = disko.devices.entries(&["zpool"]);
             let names: Vec<&str> = pools.iter().map(|(n, _)| *n).collect();
             let mut referenced = BTreeSet::new();

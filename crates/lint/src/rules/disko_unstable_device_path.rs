@@ -5,7 +5,6 @@ use std::collections::HashSet;
 
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Span};
-use crate::project::disko::Disko;
 
 crate::declare_rule! {
     /// ## What it does
@@ -69,7 +68,7 @@ impl ProjectRule for DiskoUnstableDevicePath {
     fn check(&self, cx: &mut ProjectContext<'_>) {
         let mut seen = HashSet::new();
         for host in &cx.project.hosts {
-            let disko = Disko::for_host(host);
+            let disko = host.disko();
             for (name, disk) in disko.devices.entries(&["disk"]).0 {
                 let device = disk.field(&["device"]);
                 let (Some(path), Some(lit)) = (device.str(), device.lit()) else {

@@ -293,7 +293,13 @@ pub fn all() -> Vec<&'static RuleMeta> {
 
 /// Looks a rule up by its stable name.
 pub fn by_name(name: &str) -> Option<&'static RuleMeta> {
-    all().into_iter().find(|m| m.name == name)
+    // Called for every diagnostic of a run: no allocation, no sorting.
+    FILE_RULES
+        .iter()
+        .map(|r| r.meta())
+        .chain(PROJECT_RULES.iter().map(|r| r.meta()))
+        .chain(ENGINE_RULES.iter().copied())
+        .find(|m| m.name == name)
 }
 
 /// `docs/rules.md`: every rule's documentation, generated from the doc comments.
