@@ -75,8 +75,13 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
         };
         out.push(p.document()?);
     }
-    // An empty input has no documents, like go-yaml's decoder loop.
-    if out.len() == 1 && out[0].0.is_empty() && text.trim_matches(YAML_SPACE).is_empty() {
+    // An input of nothing but blank lines and comments has no documents, like go-yaml's
+    // decoder loop (sops then refuses it as empty rather than invent a `{}`).
+    let no_content = text.lines().all(|l| {
+        let l = l.trim_matches(YAML_SPACE);
+        l.is_empty() || l.starts_with('#')
+    });
+    if out.len() == 1 && out[0].pairs().next().is_none() && no_content {
         return Ok(Vec::new());
     }
     Ok(out)
