@@ -411,10 +411,13 @@ fn a_completely_empty_file_is_refused_not_turned_into_a_mapping() {
     for text in ["", "\n", "# only a comment\n\n  # another\n"] {
         let path = PathBuf::from("empty.yaml");
         let plain = PlainTree::parse(&path, Format::Yaml, text.as_bytes()).expect("plain parses");
-        let err = SopsFile::encrypt(&path, &plain, &[key.recipient()], &EncryptOptions::default())
-            .expect_err("refused");
+        let err =
+            SopsFile::encrypt(&path, &plain, &[key.recipient()], &EncryptOptions::default()).expect_err("refused");
         assert!(matches!(err, SecretsError::Empty { .. }), "{err}");
-        assert!(err.to_string().starts_with("empty.yaml: the file is completely empty"), "{err}");
+        assert!(
+            err.to_string().starts_with("empty.yaml: the file is completely empty"),
+            "{err}"
+        );
     }
     round_trip("empty.yaml", Format::Yaml, b"{}\n");
     round_trip("empty.yaml", Format::Yaml, b"# c\n{}\n");
