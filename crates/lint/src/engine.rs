@@ -116,6 +116,10 @@ pub fn analyze_file_within(parsed: &ParsedFile, rules: &RuleSet, limit: Duration
 
 fn refused_message(refused: Refused) -> String {
     match refused {
+        Refused::Word { length, .. } => format!(
+            "not analysed: a run of {length} letters, digits, `.`, `+`, `-`, `_` or `/` without a space starts \
+             here (or many long ones); the Nix tokenizer nixpilot uses takes quadratic time on such runs"
+        ),
         Refused::Nesting { limit, .. } => format!(
             "not analysed: nested or chained more than {limit} levels deep here (brackets, operator chains, \
              function arguments, lambdas, `let`s…); nixpilot refuses such files rather than overflow its stack"

@@ -22,9 +22,20 @@ const INLINE_NESTING: u32 = 64;
 /// Stack for parsing deep files: rnix needs about 1 KiB a level in a debug build.
 const PARSE_STACK: usize = 64 << 20;
 
+/// The longest run of path characters (letters, digits, `.`, `+`, `-`, `_`, `/`) parsed. rnix's
+/// tokenizer looks ahead to the end of such a run at every token that starts inside it (is
+/// this a path?), so `a.a.a…` or `1+1+…` costs time quadratic in the run's length: four
+/// million bytes of `1+1` took 12 s. Real files stay below a thousand (see docs/reliability.md).
+pub const MAX_WORD: usize = 16 << 10;
+
+/// The most the squares of all runs' lengths may add up to: about a second of lookahead.
+const MAX_WORD_COST: u64 = 1 << 31;
+
 /// Why a text was not given a tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
+    /// A run of path characters (or all of them together) would make tokenizing quadratic.
+    Word { length: usize, offset: TextSize },
     /// The nesting estimate passed `limit` at `offset`.
     Nesting { limit: u32, offset: TextSize },
     /// The parsed tree was deeper than `limit`; `offset` is where it got that deep.
@@ -34,7 +45,9 @@ pub enum Refused {
 impl Refused {
     pub fn offset(&self) -> TextSize {
         match self {
-            Refused::Nesting { offset, .. } | Refused::TreeDepth { offset, .. } => *offset,
+            Refused::Word { offset, .. } | Refused::Nesting { offset, .. } | Refused::TreeDepth { offset, .. } => {
+                *offset
+            }
         }
     }
 }
@@ -48,6 +61,9 @@ pub struct Parsed {
 
 /// Parses `text` within the limits above.
 pub fn parse(text: &str) -> Parsed {
+    if let Err(why) = word_cost(text) {
+        return refused(why);
+    }
     let estimate = match nesting::estimate(text, nesting::MAX_NESTING) {
         Ok(e) => e,
         Err(TooDeep { limit, offset }) => return refused(Refused::Nesting { limit, offset }),
@@ -92,6 +108,31 @@ pub fn parse(text: &str) -> Parsed {
             }),
         }
     })
+}
+
+/// Checks the runs of path characters against `MAX_WORD` and `MAX_WORD_COST`, in one pass.
+pub fn word_cost(text: &str) -> Result<(), Refused> {
+    let mut cost: u64 = 0;
+    let mut start = None;
+    for (i, b) in text.bytes().chain(std::iter::once(b' ')).enumerate() {
+        let in_word = matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'_' | b'.' | b'+' | b'-');
+        match (in_word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                start = None;
+                let length = i - s;
+                cost += (length as u64) * (length as u64);
+                if length > MAX_WORD || cost > MAX_WORD_COST {
+                    return Err(Refused::Word {
+                        length,
+                        offset: TextSize::from(s as u32),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn refused(why: Refused) -> Parsed {
@@ -172,11 +213,31 @@ mod tests {
     }
 
     #[test]
+    fn long_runs_of_path_characters_are_refused_before_tokenizing() {
+        for text in [
+            format!("1{}", "+1".repeat(1_000_000)),
+            format!("x{}", ".a".repeat(100_000)),
+        ] {
+            let started = std::time::Instant::now();
+            let p = parse(&text);
+            assert!(matches!(p.refused, Some(Refused::Word { .. })), "{:?}", p.refused);
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+        // Many short words are fine, however many.
+        let text = format!("[ {}]", "pkgs.lib.mkIf ".repeat(200_000));
+        assert_eq!(word_cost(&text), Ok(()));
+    }
+
+    #[test]
     fn right_deep_nesting_is_refused_before_parsing() {
         for text in [
             format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000)),
             format!("{}1", "1 ++ ".repeat(100_000)),
-            format!("{}1", "-".repeat(100_000)),
+            format!("{}1", "- ".repeat(100_000)),
         ] {
             let refused = on_small_stack(move || parse(&text).refused);
             assert!(matches!(refused, Some(Refused::Nesting { .. })), "{refused:?}");

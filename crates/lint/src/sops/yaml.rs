@@ -1224,8 +1224,13 @@ impl Emitter {
             }
             Value::Str(s) if s.contains('\n') && literal_allowed(s) => {
                 self.out.push_str(" |");
+                let mut child = child;
                 if s.starts_with(' ') || s.starts_with('\n') {
                     self.out.push_str(&self.best.to_string());
+                    // The indicator counts from the key's (or dash's) column. go-yaml puts the
+                    // content where it would without one, which differs after `- `: neither it
+                    // nor this reader could read that back (found by fuzzing).
+                    child = indent + self.best;
                 }
                 if !s.ends_with('\n') {
                     self.out.push('-');
@@ -1542,6 +1547,25 @@ mod tests {
             let doc = format!("k: {want}\n");
             let parsed = parse(&doc).expect("parses");
             assert_eq!(parsed[0].get("k"), Some(&s(v)), "{v}");
+        }
+    }
+
+    #[test]
+    fn indented_block_scalars_read_back_after_a_dash() {
+        // Found by the sops_file fuzz target: a value starting with a line break under a key
+        // after `- ` was written (as go-yaml writes it) where neither reader finds it.
+        for (text, written) in [
+            (
+                "l:\n    - enc: |\n      \n        a\n",
+                "l:\n    - enc: |4\n\n          a\n",
+            ),
+            ("b:\n    - |\n\n        x\n", "b:\n    - |4\n\n        x\n"),
+            ("m:\n    k: |\n\n        x\n", "m:\n    k: |4\n\n        x\n"),
+        ] {
+            let docs = parse(text).expect(text);
+            let out = emit(&docs, 4);
+            assert_eq!(out, written);
+            assert_eq!(parse(&out).expect(&out), docs);
         }
     }
 
