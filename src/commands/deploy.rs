@@ -23,29 +23,56 @@ pub struct DeployArgs {
     /// in hosts/NAME/deploy.toml, else networking.fqdn or networking.hostName; user root]
     #[arg(long, value_name = "USER@ADDR")]
     pub target: Option<String>,
-    /// Your SSH key [default: ssh-agent, then ssh's default key files]
-    #[arg(long, short = 'i', value_name = "FILE")]
-    pub identity: Option<PathBuf>,
+    #[command(flatten)]
+    pub ssh: SshArgs,
     /// Hosts deployed at the same time
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub parallel: usize,
-    /// Seconds to wait for a host to answer SSH
-    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
-    pub connect_timeout: u64,
     /// Keep a failed activation instead of switching back to the previous generation
     #[arg(long)]
     pub no_rollback: bool,
-    /// The repository (default: the one holding the current directory)
-    #[arg(long, short = 'C', value_name = "DIR")]
-    pub repo: Option<PathBuf>,
     /// Print the plan, run nothing
     #[arg(long)]
     pub dry_run: bool,
 }
 
+/// How the pipeline commands reach hosts and find the repository.
+#[derive(Args)]
+pub struct SshArgs {
+    /// Your SSH key [default: ssh-agent, then ~/.ssh/id_ed25519 and ~/.ssh/id_ecdsa]
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Seconds to wait for a host to answer SSH (connect, handshake and login)
+    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    pub connect_timeout: u64,
+    /// The repository (default: the one holding the current directory)
+    #[arg(long, short = 'C', value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+}
+
+impl SshArgs {
+    pub fn open_repo(&self) -> anyhow::Result<Repo> {
+        Ok(Repo::open(self.repo.as_deref().unwrap_or(std::path::Path::new(".")))?)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout)
+    }
+}
+
+/// Progress goes to stderr (a spinner line per host on a terminal, labelled lines otherwise),
+/// results to stdout.
+pub fn progress_sink() -> Box<dyn EventSink> {
+    if std::io::stderr().is_terminal() {
+        Box::new(TerminalSink::default())
+    } else {
+        Box::new(PlainSink::new(std::io::stderr()))
+    }
+}
+
 impl DeployArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let repo = Repo::open(&self.repo.unwrap_or_else(|| PathBuf::from(".")))?;
+        let repo = self.ssh.open_repo()?;
         let hosts = if self.all { repo.host_names() } else { self.hosts };
         if hosts.is_empty() {
             bail!("no NixOS hosts under {}", repo.root.join("hosts").display());
@@ -59,8 +86,8 @@ impl DeployArgs {
             .collect::<Result<Vec<_>, _>>()?;
         let opts = DeployOptions {
             repo: repo.root.clone(),
-            identity: self.identity,
-            connect_timeout: Duration::from_secs(self.connect_timeout),
+            identity: self.ssh.identity.clone(),
+            connect_timeout: self.ssh.timeout(),
             rollback: !self.no_rollback,
         };
 
@@ -77,13 +104,7 @@ impl DeployArgs {
 
         cancel::install_sigint_handler();
         let cancel = Cancel::new();
-        // Progress goes to stderr (a spinner line per host on a terminal, labelled lines
-        // otherwise), the summary table to stdout.
-        let sink: Box<dyn EventSink> = if std::io::stderr().is_terminal() {
-            Box::new(TerminalSink::default())
-        } else {
-            Box::new(PlainSink::new(std::io::stderr()))
-        };
+        let sink = progress_sink();
         let results = deploy::deploy_all(&plans, &opts, self.parallel, sink.as_ref(), &cancel);
         // The bars end before the table is printed.
         drop(sink);

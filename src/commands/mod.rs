@@ -45,8 +45,14 @@ commands! {
     Host(host::HostArgs),
     /// Complete a host's keys and secrets: host key, .sops.yaml rule, secrets file, hostId
     Bootstrap(bootstrap::BootstrapArgs),
+    /// Install NixOS on a host's machine from a rescue system (nixos-anywhere, host key handed over)
+    Install(install::InstallArgs),
     /// Build, copy and switch hosts over SSH (pinned host keys, rollback on failure)
     Deploy(deploy::DeployArgs),
+    /// Each host's reachability, generation and whether it runs what the repository builds
+    Status(status::StatusArgs),
+    /// Show the steps `install` or `deploy` would run, run nothing
+    Plan(plan::PlanArgs),
 }
 
 /// nixpilot: lint, secrets and deployment for NixOS flake repositories.

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod lsp_client;
+pub mod sshd;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,10 +1,13 @@
-//! Pipeline actions offered in a host's files: "Bootstrap <h>" and "Update keys of <file>",
-//! run through `workspace/executeCommand` after the user confirms, with progress reports.
+//! Pipeline actions offered in a host's files: "Bootstrap <h>", "Install <h>…", "Deploy <h>",
+//! "Deploy all hosts" and "Update keys of <file>", run through `workspace/executeCommand` after
+//! the user confirms, with progress reports.
 
 use std::path::{Path, PathBuf};
 
 use nixpilot_deploy::pipeline::deploy::{self, DeployOptions, HostPlan, Repo};
-use nixpilot_deploy::pipeline::{Cancel, Event, EventSink};
+use nixpilot_deploy::pipeline::install::{self, InstallOptions, InstallState};
+use nixpilot_deploy::pipeline::ssh::{self, fingerprint_of};
+use nixpilot_deploy::pipeline::{Cancel, Context as PipelineContext, Event, EventSink};
 use nixpilot_deploy::scaffold::bootstrap::{self, BootstrapOptions};
 use nixpilot_deploy::secrets::commands::{self, Context};
 use nixpilot_deploy::secrets::{Identities, IdentityEnv};
@@ -13,10 +16,11 @@ use tower_lsp::lsp_types::{CodeAction, CodeActionKind, CodeActionOrCommand, Comm
 
 pub const BOOTSTRAP: &str = "nixpilot.bootstrap";
 pub const UPDATE_KEYS: &str = "nixpilot.updateKeys";
+pub const INSTALL: &str = "nixpilot.install";
 pub const DEPLOY: &str = "nixpilot.deploy";
 pub const DEPLOY_ALL: &str = "nixpilot.deployAll";
 /// Every command the server executes.
-pub const COMMANDS: &[&str] = &[BOOTSTRAP, UPDATE_KEYS, DEPLOY, DEPLOY_ALL];
+pub const COMMANDS: &[&str] = &[BOOTSTRAP, UPDATE_KEYS, INSTALL, DEPLOY, DEPLOY_ALL];
 
 /// The actions for a file at project-relative `rel` of the project at `root`.
 pub fn code_actions(root: &Path, project: &Project, rel: &str) -> Vec<CodeActionOrCommand> {
@@ -46,6 +50,12 @@ pub fn code_actions(root: &Path, project: &Project, rel: &str) -> Vec<CodeAction
             format!("Bootstrap {}", host.name),
             "source.nixpilot.bootstrap",
             BOOTSTRAP,
+            host.name.clone(),
+        ),
+        action(
+            format!("Install {}…", host.name),
+            "source.nixpilot.install",
+            INSTALL,
             host.name.clone(),
         ),
         action(
@@ -85,6 +95,15 @@ pub enum Prepared {
         plan: nixpilot_deploy::scaffold::Plan,
         host: String,
     },
+    Install {
+        plan: HostPlan,
+        repo: Box<Repo>,
+        opts: Box<InstallOptions>,
+        /// What the machine presented when the action was prepared; only that key is let
+        /// through once the user says yes.
+        rescue_key: String,
+        disks: Vec<String>,
+    },
     Deploy {
         plans: Vec<HostPlan>,
         opts: DeployOptions,
@@ -100,6 +119,24 @@ impl Prepared {
     pub fn question(&self) -> Option<String> {
         match self {
             Prepared::Bootstrap { plan, host } => Some(format!("Bootstrap {host}?\n{}", plan.describe(false))),
+            Prepared::Install {
+                plan,
+                rescue_key,
+                disks,
+                ..
+            } => Some(format!(
+                "Install {} on {} (target from {}) with nixos-anywhere? This ERASES {} and installs NixOS. \
+                 The machine presents the SSH host key {rescue_key}: apply only if that is its rescue system's key \
+                 as your provider's console shows it.",
+                plan.name,
+                plan.target,
+                plan.target_source,
+                if disks.is_empty() {
+                    "its disks".to_string()
+                } else {
+                    disks.join(", ")
+                },
+            )),
             Prepared::Deploy { plans, .. } => {
                 let targets: Vec<String> = plans.iter().map(|p| format!("{} → {}", p.name, p.target)).collect();
                 Some(format!(
@@ -144,6 +181,44 @@ pub fn prepare(command: &str, args: &[serde_json::Value]) -> Result<Prepared, St
             root,
             file: arg(1)?.to_string(),
         }),
+        INSTALL => {
+            let host = arg(1)?.to_string();
+            // An optional third argument: the rescue system's address (an editor may ask for it).
+            let target = args.get(2).and_then(|v| v.as_str()).filter(|t| !t.trim().is_empty());
+            let repo = Repo::open(&root).map_err(|e| e.to_string())?;
+            let plan = repo.plan_host(&host, target).map_err(|e| e.to_string())?;
+            let config = plan.ssh_config(None, std::time::Duration::from_secs(15));
+            // The key is read before asking, so the question can show it.
+            let presented = ssh::probe_host_key(&config).map_err(|e| ssh::connect_error(&config, e).to_string())?;
+            let rescue_key = fingerprint_of(&presented);
+            if rescue_key == plan.pinned.fingerprint() {
+                return Err(format!(
+                    "{host}: {} already presents the host's own key, so it runs the installed system; use \"Deploy {host}\"",
+                    plan.target
+                ));
+            }
+            let disks = repo.disks(&host).into_iter().filter_map(|d| d.device).collect();
+            let opts = InstallOptions {
+                repo: repo.root.clone(),
+                identity: None,
+                connect_timeout: std::time::Duration::from_secs(15),
+                accept_rescue_key: Some(rescue_key.clone()),
+                wait_timeout: std::time::Duration::from_secs(900),
+                extra_args: Vec::new(),
+                secrets: Context {
+                    cwd: repo.root.clone(),
+                    identity_env: IdentityEnv::from_process(),
+                },
+                record_target: true,
+            };
+            Ok(Prepared::Install {
+                plan,
+                repo: Box::new(repo),
+                opts: Box::new(opts),
+                rescue_key,
+                disks,
+            })
+        }
         DEPLOY | DEPLOY_ALL => {
             let repo = Repo::open(&root).map_err(|e| e.to_string())?;
             let hosts = if command == DEPLOY_ALL {
@@ -196,6 +271,27 @@ impl EventSink for LogSink<'_> {
 /// Does the work; returns the lines to report. `log` receives progress lines as they come.
 pub fn run(prepared: Prepared, log: &(dyn Fn(String) + Sync)) -> Result<Vec<String>, String> {
     match prepared {
+        Prepared::Install { plan, repo, opts, .. } => {
+            let sink = LogSink(log);
+            let cancel = Cancel::new();
+            let cx = PipelineContext::new(&plan.name, &sink, &cancel);
+            let mut state = InstallState::default();
+            install::pipeline(&plan, &repo, &opts)
+                .run(&mut state, &cx)
+                .map_err(|e| e.to_string())?;
+            let mut lines: Vec<String> = state
+                .written
+                .iter()
+                .map(|f| format!("{}: wrote {f}", plan.name))
+                .collect();
+            lines.push(format!(
+                "{}: installed; {} answers with its pinned key and runs {}",
+                plan.name,
+                plan.target,
+                state.system.as_deref().unwrap_or("an unknown system")
+            ));
+            Ok(lines)
+        }
         Prepared::Deploy { plans, opts } => {
             let results = deploy::deploy_all(&plans, &opts, 4, &LogSink(log), &Cancel::new());
             let mut lines = Vec::new();

@@ -150,9 +150,21 @@ function registerForwarders(c: LanguageClient): void {
 }
 
 async function forward(c: LanguageClient, command: string, args: unknown[]): Promise<unknown> {
-  const filled = args.length > 0 ? args : await paletteArguments(command);
+  let filled = args.length > 0 ? args : await paletteArguments(command);
   if (filled === undefined) {
     return undefined;
+  }
+  if (command === "nixpilot.install" && filled.length === 2) {
+    // The server cannot ask for text: the rescue system's address is asked here.
+    const target = await vscode.window.showInputBox({
+      title: `nixpilot: install ${String(filled[1])}`,
+      prompt: "The rescue system's address, e.g. root@203.0.113.10 (empty: deployment.targetHost in the host's deploy.toml)",
+      validateInput: (v) => (/^[^\s/]*$/.test(v) ? undefined : "An address like root@203.0.113.10"),
+    });
+    if (target === undefined) {
+      return undefined;
+    }
+    filled = [...filled, target];
   }
   const params = { command, arguments: filled };
   output.appendLine(`workspace/executeCommand ${JSON.stringify(params)}`);

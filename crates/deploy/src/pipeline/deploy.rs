@@ -3,14 +3,12 @@
 //! connection works; roll back to the remembered generation when anything after the profile change fails.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use nixpilot_lint::project::{FileSource, Lookup, Project, Value};
-use nixpilot_lint::vfs;
-
 use super::process::{self, Cmd};
-use super::ssh::{PinnedKey, Ssh, SshConfig, Target};
+pub use super::repo::{CheckFrom, HostPlan, HttpCheck, Repo};
+use super::ssh::{Ssh, SshConfig, Target};
 use super::{Cancel, Context, EventSink, Pipeline, PipelineError, Recover, Recovery, Step};
 use crate::pipeline::Event;
 
@@ -23,147 +21,6 @@ pub struct DeployOptions {
     pub identity: Option<PathBuf>,
     pub connect_timeout: Duration,
     pub rollback: bool,
-}
-
-/// One host to deploy: its name, where it is reached, its pinned key.
-#[derive(Debug, Clone)]
-pub struct HostPlan {
-    pub name: String,
-    pub target: Target,
-    /// Where the target came from (`--target`, `hosts/web1/deploy.toml`, `networking.hostName`).
-    pub target_source: String,
-    pub pinned: PinnedKey,
-}
-
-/// The project root and its hosts, read once for every host of a run.
-pub struct Repo {
-    pub root: PathBuf,
-    project: Project,
-}
-
-impl Repo {
-    pub fn open(dir: &Path) -> Result<Repo, PipelineError> {
-        let err = |message: String| PipelineError::Host {
-            host: "project".into(),
-            message,
-        };
-        let root = vfs::find_project_root(dir).map_err(|e| err(e.to_string()))?;
-        let config = vfs::load_config(&root).map_err(|e| err(e.to_string()))?;
-        let source = vfs::DiskSource::new(&root, &config);
-        let project = Project::build(&source as &dyn FileSource, &[]);
-        Ok(Repo { root, project })
-    }
-
-    pub fn host_names(&self) -> Vec<String> {
-        self.project.hosts.iter().map(|h| h.name.clone()).collect()
-    }
-
-    /// Finds the host, its pinned key and its target: `target` (from `--target`), else
-    /// `deployment.targetHost` in `hosts/<h>/deploy.toml`, else `networking.fqdn`, else
-    /// `networking.hostName`.
-    pub fn plan_host(&self, name: &str, target: Option<&str>) -> Result<HostPlan, PipelineError> {
-        let err = |message: String| PipelineError::Host {
-            host: name.to_string(),
-            message,
-        };
-        // The name goes into a known_hosts alias and a systemd unit's environment.
-        let plain = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
-        if name.is_empty() || !name.chars().all(plain) {
-            return Err(err(format!(
-                "`{name}` is not a host name nixpilot can deploy (letters, digits, `-`, `_`, `.`)"
-            )));
-        }
-        let Some(host) = self.project.hosts.iter().find(|h| h.name == name) else {
-            let known = self.host_names();
-            return Err(err(format!(
-                "no NixOS host `{name}` in {} (hosts: {})",
-                self.root.join("hosts").display(),
-                if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        };
-        let pub_file = format!("{}/ssh_host_ed25519_key.pub", host.dir);
-        let text = std::fs::read_to_string(self.root.join(&pub_file)).map_err(|e| {
-            err(format!(
-                "cannot read the pinned host key {pub_file} ({e}); `nixpilot bootstrap {name}` makes one"
-            ))
-        })?;
-        let pinned = PinnedKey::parse(&text, &pub_file).map_err(err)?;
-
-        let deploy_toml = format!("{}/deploy.toml", host.dir);
-        let (target, target_source) = if let Some(t) = target {
-            (Target::parse(t).map_err(err)?, "--target".to_string())
-        } else if let Some(t) = read_deploy_toml(&self.root.join(&deploy_toml)).map_err(err)? {
-            (t, deploy_toml)
-        } else {
-            let string_option = |path: &[&str]| match host.lookup(path) {
-                Lookup::Defined(defs) => defs.iter().find_map(|d| match &d.value {
-                    Value::Str(s) => Some(s.clone()),
-                    _ => None,
-                }),
-                _ => None,
-            };
-            let (addr, from) = match string_option(&["networking", "fqdn"]) {
-                Some(f) => (f, "networking.fqdn"),
-                None => match string_option(&["networking", "hostName"]) {
-                    Some(h) => (h, "networking.hostName"),
-                    None => {
-                        return Err(err(format!(
-                            "no target: pass --target root@ADDRESS, or set deployment.targetHost in {deploy_toml}"
-                        )))
-                    }
-                },
-            };
-            (Target::parse(&addr).map_err(err)?, from.to_string())
-        };
-        Ok(HostPlan {
-            name: name.to_string(),
-            target,
-            target_source,
-            pinned,
-        })
-    }
-}
-
-/// `hosts/<h>/deploy.toml`:
-/// ```toml
-/// [deployment]
-/// targetHost = "203.0.113.10"   # or "root@203.0.113.10:22"
-/// targetUser = "root"           # optional
-/// targetPort = 22               # optional
-/// ```
-fn read_deploy_toml(path: &Path) -> Result<Option<Target>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct File {
-        deployment: Option<Deployment>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    struct Deployment {
-        target_host: Option<String>,
-        target_user: Option<String>,
-        target_port: Option<u16>,
-    }
-    let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let Some(d) = file.deployment else { return Ok(None) };
-    let Some(host) = d.target_host else { return Ok(None) };
-    let mut target = Target::parse(&host).map_err(|e| format!("{}: deployment.targetHost: {e}", path.display()))?;
-    if let Some(u) = d.target_user {
-        target.user = u;
-    }
-    if d.target_port.is_some() {
-        target.port = d.target_port;
-    }
-    Ok(Some(target))
 }
 
 /// What the steps of one host share.
@@ -221,13 +78,7 @@ impl DeployState {
 
 /// The deploy pipeline of one host.
 pub fn pipeline(plan: &HostPlan, opts: &DeployOptions) -> Pipeline<DeployState> {
-    let ssh = SshConfig {
-        host_name: plan.name.clone(),
-        target: plan.target.clone(),
-        pinned: plan.pinned.clone(),
-        identity: opts.identity.clone(),
-        connect_timeout: opts.connect_timeout,
-    };
+    let ssh = plan.ssh_config(opts.identity.clone(), opts.connect_timeout);
     Pipeline {
         steps: vec![
             Box::new(Connect { ssh }),
@@ -242,7 +93,9 @@ pub fn pipeline(plan: &HostPlan, opts: &DeployOptions) -> Pipeline<DeployState> 
             Box::new(Switch {
                 host: plan.name.clone(),
             }),
-            Box::new(Health),
+            Box::new(Health {
+                http: plan.http_checks.clone(),
+            }),
         ],
         recover: Some(Box::new(Rollback {
             host: plan.name.clone(),
@@ -458,7 +311,7 @@ impl Copy {
                 "nix-command".into(),
                 "copy".into(),
                 "--to".into(),
-                format!("ssh://{}", self.target.user_host()),
+                format!("ssh-ng://{}", self.target.user_host()),
                 toplevel.into(),
             ],
         );
@@ -543,38 +396,143 @@ impl Step<DeployState> for Switch {
     }
 }
 
-/// The new configuration must still let us in (a fresh connection: the next deploy needs one)
-/// and must not make units fail that ran before.
-struct Health;
+/// The new configuration must still let us in (a fresh connection: the next deploy needs one),
+/// must not make units fail that ran before, and must answer the HTTP checks of deploy.toml.
+struct Health {
+    http: Vec<HttpCheck>,
+}
 
 impl Step<DeployState> for Health {
     fn name(&self) -> &str {
         "health"
     }
     fn describe(&self) -> Vec<String> {
-        vec![
+        let mut out = vec![
             "a new SSH connection with the pinned key: ssh … true".into(),
             format!(
                 "ssh … {}: no unit failed that had not failed before",
                 FAILED_UNITS.join(" ")
             ),
-        ]
+        ];
+        for c in &self.http {
+            out.push(format!(
+                "{}curl {}: status {}{} within {}s",
+                if c.from == CheckFrom::Host { "ssh … " } else { "" },
+                c.url,
+                c.status,
+                c.contains
+                    .as_ref()
+                    .map(|t| format!(", body contains {t:?}"))
+                    .unwrap_or_default(),
+                c.timeout
+            ));
+        }
+        out
     }
     fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
         let ssh = state.ssh()?;
         let bound = Some(ssh.config.connect_timeout + Duration::from_secs(10));
+        // A new connection, not the one opened before the switch: the next deploy needs one.
+        ssh.disconnect();
         ssh.run_ok(&["true"], bound, cx)?;
-        let (Some(before), Some(after)) = (&state.failed_before, failed_units(ssh, bound, cx)?) else {
-            return Ok(());
-        };
-        let new: Vec<&str> = after.difference(before).map(String::as_str).collect();
-        if new.is_empty() {
-            return Ok(());
+        if let (Some(before), Some(after)) = (&state.failed_before, failed_units(ssh, bound, cx)?) {
+            let new: Vec<&str> = after.difference(before).map(String::as_str).collect();
+            if !new.is_empty() {
+                return Err(PipelineError::Host {
+                    host: cx.host.clone(),
+                    message: format!("units failed after the switch: {}", new.join(", ")),
+                });
+            }
         }
-        Err(PipelineError::Host {
-            host: cx.host.clone(),
-            message: format!("units failed after the switch: {}", new.join(", ")),
-        })
+        for check in &self.http {
+            http_check(check, ssh, cx)?;
+        }
+        Ok(())
+    }
+}
+
+/// How often a failing HTTP check is tried again, and how long one try may take.
+const HTTP_EVERY: Duration = Duration::from_secs(2);
+const HTTP_TRY: u64 = 10;
+
+/// Tries `check` with curl until it passes or its time is up.
+fn http_check(check: &HttpCheck, ssh: &Ssh, cx: &Context<'_>) -> Result<(), PipelineError> {
+    let max_time = HTTP_TRY.to_string();
+    // The body, then the status on a line of its own.
+    let argv = [
+        "curl",
+        "--silent",
+        "--show-error",
+        "--max-time",
+        &max_time,
+        "--write-out",
+        "\\n%{http_code}",
+        "--",
+        &check.url,
+    ];
+    let deadline = Instant::now() + Duration::from_secs(check.timeout);
+    let where_ = if check.from == CheckFrom::Host {
+        " (from the host)"
+    } else {
+        ""
+    };
+    loop {
+        if cx.cancel.is_set() {
+            return Err(PipelineError::Interrupted);
+        }
+        let out = match check.from {
+            CheckFrom::Local => {
+                let mut cmd = Cmd::new("curl", argv[1..].iter().copied());
+                cmd.quiet = true;
+                cmd.timeout = Some(Duration::from_secs(HTTP_TRY + 5));
+                process::run(&cmd, cx)?
+            }
+            CheckFrom::Host => ssh.run_quiet(&argv, Some(Duration::from_secs(HTTP_TRY + 15)), cx)?,
+        };
+        let status: Option<u16> = out
+            .stdout
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .filter(|s| *s != 0);
+        let body_ok = check.contains.as_ref().is_none_or(|t| {
+            out.stdout[..out.stdout.len().saturating_sub(1)]
+                .iter()
+                .any(|l| l.contains(t.as_str()))
+        });
+        let problem = match status {
+            Some(s) if s == check.status && body_ok => {
+                cx.emit(Event::Progress {
+                    message: format!("{}{where_}: {s}", check.url),
+                });
+                return Ok(());
+            }
+            Some(s) if s == check.status => format!(
+                "{s}, but the body does not contain {:?}",
+                check.contains.as_deref().unwrap_or("")
+            ),
+            Some(s) => format!("{s} instead of {}", check.status),
+            None => match out.stderr.iter().rev().find(|l| !l.trim().is_empty()) {
+                Some(e) => e.trim().to_string(),
+                None if out.code == Some(127) => "curl is not installed on the host".into(),
+                None => format!("curl failed ({})", out.status_text()),
+            },
+        };
+        if Instant::now() >= deadline {
+            return Err(PipelineError::Host {
+                host: cx.host.clone(),
+                message: format!(
+                    "health check {}{where_} failed for {}s: {problem}",
+                    check.url, check.timeout
+                ),
+            });
+        }
+        cx.emit(Event::Progress {
+            message: format!("{}{where_}: {problem}; trying again", check.url),
+        });
+        let next = Instant::now() + HTTP_EVERY;
+        while Instant::now() < next && !cx.cancel.is_set() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -641,31 +599,15 @@ pub fn deploy_all(
     sink: &dyn EventSink,
     cancel: &Cancel,
 ) -> Vec<HostResult> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..parallel.clamp(1, plans.len().max(1)) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(plan) = plans.get(i) else { break };
-                let started = Instant::now();
-                let cx = Context::new(&plan.name, sink, cancel);
-                let mut state = DeployState::default();
-                let result = pipeline(plan, opts).run(&mut state, &cx).map(|()| state);
-                if let Ok(mut r) = results.lock() {
-                    r.push((
-                        i,
-                        HostResult {
-                            host: plan.name.clone(),
-                            result,
-                            elapsed: started.elapsed(),
-                        },
-                    ));
-                }
-            });
+    super::run_parallel(plans, parallel, |plan| {
+        let started = Instant::now();
+        let cx = Context::new(&plan.name, sink, cancel);
+        let mut state = DeployState::default();
+        let result = pipeline(plan, opts).run(&mut state, &cx).map(|()| state);
+        HostResult {
+            host: plan.name.clone(),
+            result,
+            elapsed: started.elapsed(),
         }
-    });
-    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    })
 }

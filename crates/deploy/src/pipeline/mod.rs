@@ -5,8 +5,10 @@ pub mod cancel;
 pub mod deploy;
 pub mod install;
 pub mod process;
+pub mod repo;
 pub mod sink;
 pub mod ssh;
+pub mod status;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -103,6 +105,11 @@ impl<'a> Context<'a> {
 
     pub fn emit(&self, event: Event) {
         self.sink.event(&self.host, &event);
+    }
+
+    /// A yes/no question to the user through the sink; `false` when nobody can answer.
+    pub fn ask(&self, question: &str) -> bool {
+        self.sink.ask(&self.host, question)
     }
 
     /// Registers work that must happen however the pipeline ends (success, failure, Ctrl-C):
@@ -230,6 +237,27 @@ impl<S> Pipeline<S> {
         }
         Ok(())
     }
+}
+
+/// Runs `f` for every item, `parallel` at a time, on scoped threads; results in the items' order.
+pub fn run_parallel<T: Sync, R: Send>(items: &[T], parallel: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                if let Ok(mut all) = results.lock() {
+                    all.push((i, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Runs `f` between a started and a finished event.

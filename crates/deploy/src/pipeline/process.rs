@@ -52,6 +52,11 @@ pub struct Cmd {
     pub timeout: Option<Duration>,
     /// Shown instead of the real command line (ssh's long option list hides what runs).
     pub display: Option<String>,
+    /// Picks the lines that mark a phase (nixos-anywhere's `### Installing NixOS ###`) and
+    /// turns them into progress messages, besides the output lines they also are.
+    pub phase: Option<fn(&str) -> Option<String>>,
+    /// Keep the output for the caller without streaming it as events (HTTP bodies).
+    pub quiet: bool,
 }
 
 impl Cmd {
@@ -63,6 +68,8 @@ impl Cmd {
             dir: None,
             timeout: None,
             display: None,
+            phase: None,
+            quiet: false,
         }
     }
 
@@ -189,10 +196,15 @@ pub fn run(cmd: &Cmd, cx: &Context<'_>) -> Result<Finished, PipelineError> {
         stderr: Vec::new(),
     };
     let take = |out: &mut Finished, (stream, line): (Stream, String)| {
-        cx.emit(Event::Output {
-            stream,
-            line: line.clone(),
-        });
+        if !cmd.quiet {
+            cx.emit(Event::Output {
+                stream,
+                line: line.clone(),
+            });
+        }
+        if let Some(message) = cmd.phase.and_then(|phase| phase(&line)) {
+            cx.emit(Event::Progress { message });
+        }
         match stream {
             Stream::Stdout => out.stdout.push(line),
             Stream::Stderr => out.stderr.push(line),

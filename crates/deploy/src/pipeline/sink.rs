@@ -43,6 +43,12 @@ pub enum Event {
 /// Receives events from every pipeline of a run, possibly from several threads at once.
 pub trait EventSink: Send + Sync {
     fn event(&self, host: &str, event: &Event);
+
+    /// Asks the user a yes/no question (a terminal prompt, an editor dialog). Sinks that
+    /// cannot ask say no, and the caller falls back to what its flags allow.
+    fn ask(&self, _host: &str, _question: &str) -> bool {
+        false
+    }
 }
 
 /// One line per event, prefixed with the host, for anything that is not a terminal.
@@ -140,6 +146,27 @@ impl EventSink for TerminalSink {
                 let _ = self.bars.println(format!("{host}: {message}"));
             }
         }
+    }
+
+    /// The bars stop drawing while the question waits for a typed `yes`.
+    fn ask(&self, host: &str, question: &str) -> bool {
+        if !TerminalSink::can_ask() {
+            return false;
+        }
+        self.bars.suspend(|| {
+            eprint!("{host}: {question}\nType yes to continue: ");
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == "yes"
+        })
+    }
+}
+
+impl TerminalSink {
+    /// Whether a question can be answered here: someone types at this terminal.
+    fn can_ask() -> bool {
+        use std::io::IsTerminal;
+        std::io::stdin().is_terminal()
     }
 }
 

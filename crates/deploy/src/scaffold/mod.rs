@@ -109,7 +109,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn add(&mut self, path: &str, contents: impl Into<Vec<u8>>, mode: u32, reason: impl Into<String>) {
+    pub fn add(&mut self, path: &str, contents: impl Into<Vec<u8>>, mode: u32, reason: impl Into<String>) {
         let existed = self.root.join(path).exists();
         self.files.push(PlannedFile {
             path: path.to_string(),
