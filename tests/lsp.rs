@@ -594,7 +594,8 @@ fn random_incremental_edits_publish_what_a_fresh_open_of_the_final_text_does() {
 }
 
 /// Issue 11: a buffer nested 100,000 deep gets an `analysis-limit` warning from the server,
-/// whose analysis runs on a 2 MiB blocking thread, and the server keeps serving.
+/// whose analysis runs on a 2 MiB blocking thread; hover, definition, completion, symbols and
+/// links on it (which parse the buffer themselves) answer, and the server keeps serving.
 #[test]
 fn a_buffer_nested_a_hundred_thousand_deep_is_refused_and_the_server_lives() {
     let dir = tempfile::tempdir().unwrap();
@@ -617,6 +618,20 @@ fn a_buffer_nested_a_hundred_thousand_deep_is_refused_and_the_server_lives() {
             json!({"textDocument": {"uri": uri, "languageId": "nix", "version": version, "text": text}}),
         );
         assert_eq!(codes(&c.diagnostics(&uri, Some(version as i64))), ["analysis-limit"]);
+        // The requests that read the buffer's tree themselves.
+        let at = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 5}});
+        for method in [
+            "textDocument/hover",
+            "textDocument/definition",
+            "textDocument/completion",
+        ] {
+            let r = c.request(method, at.clone());
+            assert!(r.get("error").is_none(), "{method}: {r}");
+        }
+        for method in ["textDocument/documentSymbol", "textDocument/documentLink"] {
+            let r = c.request(method, json!({"textDocument": {"uri": uri}}));
+            assert!(r.get("error").is_none(), "{method}: {r}");
+        }
         c.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
     }
     let r = c.request("shutdown", json!(null));

@@ -135,6 +135,16 @@ pub fn word_cost(text: &str) -> Result<(), Refused> {
     Ok(())
 }
 
+/// The tree of `text` for callers that walk a buffer themselves (the language server's hover,
+/// goto, symbols, links); `None` for a text `parse` refuses.
+pub fn syntax(text: &str) -> Option<rnix::SyntaxNode> {
+    let parsed = parse(text);
+    match parsed.refused {
+        None => Some(rnix::SyntaxNode::new_root(parsed.green)),
+        Some(_) => None,
+    }
+}
+
 fn refused(why: Refused) -> Parsed {
     Parsed {
         green: rnix::Root::parse("").syntax().green().to_owned(),
