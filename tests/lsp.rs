@@ -505,3 +505,135 @@ fn deploy_action_asks_streams_and_reports_failure_without_touching_anything_but_
         m["method"] == "window/logMessage" && m["params"]["message"].as_str().is_some_and(|t| t.starts_with("[web1]"))
     });
 }
+
+/// Issue 11: random incremental edits (multi-byte text, CRLF, U+2028, ranges past line ends)
+/// published by the real server give the diagnostics a fresh open of the final text gives.
+#[test]
+fn random_incremental_edits_publish_what_a_fresh_open_of_the_final_text_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    let (a, b) = (dir.path().join("a.nix"), dir.path().join("b.nix"));
+    std::fs::write(&a, "").unwrap();
+    std::fs::write(&b, "").unwrap();
+    let (uri_a, uri_b) = (uri(&a), uri(&b));
+    let mut c = Client::start();
+    c.initialize();
+    let start = "let\n  x = 1;\nin\n{ y = x; }\n";
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri_a, "languageId": "nix", "version": 0, "text": start}}),
+    );
+    let pieces = [
+        "  u𝔸 = 1;\r\n",
+        "é",
+        "\u{2028}",
+        "z = z;",
+        "\n",
+        "# nixpilot: allow(manual-inherit)\n",
+        "let w = 2; in ",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for version in 1..=40 {
+        let (line, character) = (next(6), next(12));
+        let end = (line + next(2), next(12));
+        let text = pieces[next(pieces.len() as u64) as usize];
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri_a, "version": version}, "contentChanges": [{
+                "range": {"start": {"line": line, "character": character}, "end": {"line": end.0, "character": end.1}},
+                "text": text
+            }]}),
+        );
+    }
+    // The same edits replayed on the server's own buffer type give the final text; opened
+    // whole in a second file, it must lint the same.
+    let incremental = c.diagnostics(&uri_a, Some(40));
+    let final_text = {
+        let mut doc = nixpilot_lsp::documents::Document::new(start, 0);
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 1..=40 {
+            let (line, character) = (next(6) as u32, next(12) as u32);
+            let end = (line + next(2) as u32, next(12) as u32);
+            let text = pieces[next(pieces.len() as u64) as usize];
+            let change = json!({
+                "range": {"start": {"line": line, "character": character}, "end": {"line": end.0, "character": end.1}},
+                "text": text
+            });
+            let _ = doc.apply(&serde_json::from_value(change).unwrap());
+        }
+        doc.text()
+    };
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri_b, "languageId": "nix", "version": 0, "text": final_text}}),
+    );
+    assert_ne!(final_text, start, "no edit applied");
+    let fresh = c.diagnostics(&uri_b, Some(0));
+    assert!(
+        !fresh.is_empty(),
+        "edits that leave nothing to report test little:\n{final_text}"
+    );
+    let strip = |ds: &[Value]| -> Vec<Value> {
+        ds.iter()
+            .map(|d| json!({"range": d["range"], "code": d["code"], "message": d["message"]}))
+            .collect()
+    };
+    assert_eq!(strip(&incremental), strip(&fresh), "final text:\n{final_text}");
+}
+
+/// Issue 11: a buffer nested 100,000 deep gets an `analysis-limit` warning from the server,
+/// whose analysis runs on a 2 MiB blocking thread; hover, definition, completion, symbols and
+/// links on it (which parse the buffer themselves) answer, and the server keeps serving.
+#[test]
+fn a_buffer_nested_a_hundred_thousand_deep_is_refused_and_the_server_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    let path = dir.path().join("deep.nix");
+    std::fs::write(&path, "").unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.initialize();
+    for (version, text) in [
+        format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000)),
+        format!("f{}", " a".repeat(100_000)),
+        format!("1{}", "+1".repeat(100_000)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "nix", "version": version, "text": text}}),
+        );
+        assert_eq!(codes(&c.diagnostics(&uri, Some(version as i64))), ["analysis-limit"]);
+        // The requests that read the buffer's tree themselves.
+        let at = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 5}});
+        for method in [
+            "textDocument/hover",
+            "textDocument/definition",
+            "textDocument/completion",
+        ] {
+            let r = c.request(method, at.clone());
+            assert!(r.get("error").is_none(), "{method}: {r}");
+        }
+        for method in ["textDocument/documentSymbol", "textDocument/documentLink"] {
+            let r = c.request(method, json!({"textDocument": {"uri": uri}}));
+            assert!(r.get("error").is_none(), "{method}: {r}");
+        }
+        c.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+    }
+    let r = c.request("shutdown", json!(null));
+    assert!(r.get("error").is_none(), "{r}");
+}

@@ -62,6 +62,17 @@ pub struct LintArgs {
     /// Also apply fixes marked unsafe
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Seconds one file's analysis may take before it is stopped with an `analysis-limit`
+    /// warning (overrides `file-time-limit` in nixpilot.toml; default 20)
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub file_time_limit: Option<std::time::Duration>,
+}
+
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(s)),
+        _ => Err(format!("`{text}` is not a number of seconds between 0 and 86400")),
+    }
 }
 
 fn format_names() -> clap::builder::PossibleValuesParser {
@@ -74,7 +85,10 @@ impl LintArgs {
         let root = vfs::find_project_root(&paths[0])?;
         let mut targets: BTreeSet<PathBuf> = BTreeSet::new();
         let mut scope = Vec::new();
-        let config = vfs::load_config(&root)?;
+        let mut config = vfs::load_config(&root)?;
+        if let Some(limit) = self.file_time_limit {
+            config.file_time_limit = Some(limit);
+        }
         for path in &paths {
             let this_root = vfs::find_project_root(path)?;
             if this_root != root {

@@ -401,3 +401,24 @@ fn edit_flow_re_encrypts_only_changed_values() {
     let plain = file.decrypt(&key.ids()).expect("MAC ok");
     assert_eq!(plain.get("b").expect("b"), &Value::Str("TWO".into()));
 }
+
+/// Found by the `sops_file` fuzz target: an empty YAML file encrypted to a file that decrypted
+/// to `{}`. sops refuses such files ("File cannot be completely empty", or EOF for blank and
+/// comment-only ones), and so does this; `{}` itself is a document and stays one.
+#[test]
+fn a_completely_empty_file_is_refused_not_turned_into_a_mapping() {
+    let key = Key::new();
+    for text in ["", "\n", "# only a comment\n\n  # another\n"] {
+        let path = PathBuf::from("empty.yaml");
+        let plain = PlainTree::parse(&path, Format::Yaml, text.as_bytes()).expect("plain parses");
+        let err =
+            SopsFile::encrypt(&path, &plain, &[key.recipient()], &EncryptOptions::default()).expect_err("refused");
+        assert!(matches!(err, SecretsError::Empty { .. }), "{err}");
+        assert!(
+            err.to_string().starts_with("empty.yaml: the file is completely empty"),
+            "{err}"
+        );
+    }
+    round_trip("empty.yaml", Format::Yaml, b"{}\n");
+    round_trip("empty.yaml", Format::Yaml, b"# c\n{}\n");
+}

@@ -2,6 +2,7 @@
 //! line numbers for every mistake (unknown keys, unknown rules, bad severities, bad globs).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -26,7 +27,15 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleLevel>,
     pub exclude: Vec<String>,
     exclude_set: Option<GlobSet>,
+    /// `file-time-limit` (seconds): how long one file's analysis may take before the engine
+    /// stops it with an `analysis-limit` diagnostic. `None`: `DEFAULT_FILE_TIME_LIMIT`.
+    pub file_time_limit: Option<Duration>,
 }
+
+/// The per-file time limit when `nixpilot.toml` sets none: far above what any real file
+/// needs (the slowest file of the corpus run in docs/reliability.md), low enough that a run
+/// never hangs on one.
+pub const DEFAULT_FILE_TIME_LIMIT: Duration = Duration::from_secs(20);
 
 /// A mistake in `nixpilot.toml`, with its 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +54,8 @@ struct RawConfig {
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default, rename = "file-time-limit")]
+    file_time_limit: Option<Spanned<f64>>,
 }
 
 impl Config {
@@ -64,6 +75,16 @@ impl Config {
             at(offset, e.message().trim().to_string())
         })?;
         let mut config = Config::default();
+        if let Some(limit) = raw.file_time_limit {
+            let seconds = *limit.get_ref();
+            if !(seconds > 0.0 && seconds <= 86_400.0) {
+                return Err(at(
+                    limit.span().start,
+                    format!("file-time-limit must be a number of seconds between 0 and 86400, not {seconds}"),
+                ));
+            }
+            config.file_time_limit = Some(Duration::from_secs_f64(seconds));
+        }
         for (name, level) in raw.rules {
             if rules::by_name(name.get_ref()).is_none() {
                 return Err(at(
@@ -112,6 +133,11 @@ impl Config {
             .get(rule.name)
             .copied()
             .unwrap_or(RuleLevel::On(rule.default_severity))
+    }
+
+    /// How long one file's analysis may take.
+    pub fn file_time_limit(&self) -> Duration {
+        self.file_time_limit.unwrap_or(DEFAULT_FILE_TIME_LIMIT)
     }
 
     pub fn is_enabled(&self, rule: &rules::RuleMeta) -> bool {
@@ -185,5 +211,14 @@ mod tests {
         assert!(e.message.contains("frobnicate"), "{e}");
         let e = Config::parse("nixpilot.toml", "[rules]\nmanual-inherit = \"loud\"\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 18));
+        let e = Config::parse("nixpilot.toml", "exclude = []\nfile-time-limit = -1\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 19));
+    }
+
+    #[test]
+    fn file_time_limit_takes_seconds() {
+        let c = Config::parse("nixpilot.toml", "file-time-limit = 2.5\n").unwrap();
+        assert_eq!(c.file_time_limit(), Duration::from_millis(2500));
+        assert_eq!(Config::default().file_time_limit(), DEFAULT_FILE_TIME_LIMIT);
     }
 }

@@ -2,13 +2,17 @@
 //! and project rules, then suppressions and configured severities. A pure function of texts.
 
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use rnix::{NodeOrToken, SyntaxKind, WalkEvent};
+use rowan::{TextRange, TextSize};
 
 use crate::config::{Config, RuleLevel};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::parse::Refused;
 use crate::project::{FileSource, ParsedFile, Project};
+use crate::rules::analysis_limit::ANALYSIS_LIMIT;
 use crate::rules::{self, FileContext, FileRule, ProjectContext, ProjectRule};
 use crate::source::SourceFile;
 use crate::suppression::{self, Suppression};
@@ -55,48 +59,112 @@ pub struct FileAnalysis {
 
 /// Runs every enabled file rule over one parsed file in a single walk of its tree.
 pub fn analyze_file(parsed: &ParsedFile, rules: &RuleSet) -> FileAnalysis {
+    analyze_file_within(parsed, rules, Duration::MAX)
+}
+
+/// How many tree elements the walk visits between two looks at the clock.
+const CLOCK_EVERY: u32 = 1024;
+
+/// `analyze_file`, stopped with an `analysis-limit` diagnostic (and nothing else from the
+/// rules) once parsing and walking have taken longer than `limit`. A refused parse gets that
+/// diagnostic alone.
+pub fn analyze_file_within(parsed: &ParsedFile, rules: &RuleSet, limit: Duration) -> FileAnalysis {
     let file = &parsed.source;
+    if let Some(refused) = parsed.refused {
+        return stopped(file, refused.offset(), refused_message(refused));
+    }
+    let deadline = Instant::now().checked_add(limit.saturating_sub(parsed.parse_time));
     let root = parsed.syntax();
     let mut cx = FileContext::new(file, &root);
     for rule in &rules.whole_file {
         rule.check_file(&parsed.errors, &mut cx);
     }
     let mut suppressions = Vec::new();
+    // Looks at the clock every `CLOCK_EVERY` elements: whether the time is up.
+    let mut until_clock = CLOCK_EVERY;
+    let mut late = || {
+        until_clock -= 1;
+        if until_clock > 0 {
+            return false;
+        }
+        until_clock = CLOCK_EVERY;
+        deadline.is_some_and(|d| Instant::now() > d)
+    };
     // Suppressions are comments holding `nixpilot:`. Without that text the walk needs no
     // tokens, which are more than half of a tree's elements.
     if memchr::memmem::find(file.text.as_bytes(), suppression::MARKER.as_bytes()).is_none() {
         for event in root.preorder() {
             if let WalkEvent::Enter(node) = event {
+                if late() {
+                    return stopped(file, node.text_range().start(), timeout_message(limit));
+                }
                 for rule in &rules.by_kind[node.kind() as usize] {
                     rule.check_node(&node, &mut cx);
                 }
             }
         }
-        return FileAnalysis {
-            diagnostics: cx.diagnostics,
-            suppressions,
-        };
-    }
-    for event in root.preorder_with_tokens() {
-        let WalkEvent::Enter(element) = event else { continue };
-        match element {
-            NodeOrToken::Node(node) => {
-                for rule in &rules.by_kind[node.kind() as usize] {
-                    rule.check_node(&node, &mut cx);
-                }
+    } else {
+        for event in root.preorder_with_tokens() {
+            let WalkEvent::Enter(element) = event else { continue };
+            if late() {
+                return stopped(file, element.text_range().start(), timeout_message(limit));
             }
-            NodeOrToken::Token(token) => {
-                if token.kind() == SyntaxKind::TOKEN_COMMENT {
-                    if let Some(s) = suppression::parse_comment(file, &token) {
-                        suppressions.push(s);
+            match element {
+                NodeOrToken::Node(node) => {
+                    for rule in &rules.by_kind[node.kind() as usize] {
+                        rule.check_node(&node, &mut cx);
+                    }
+                }
+                NodeOrToken::Token(token) => {
+                    if token.kind() == SyntaxKind::TOKEN_COMMENT {
+                        if let Some(s) = suppression::parse_comment(file, &token) {
+                            suppressions.push(s);
+                        }
                     }
                 }
             }
         }
     }
+    if deadline.is_some_and(|d| Instant::now() > d) {
+        return stopped(file, TextSize::from(0), timeout_message(limit));
+    }
     FileAnalysis {
         diagnostics: cx.diagnostics,
         suppressions,
+    }
+}
+
+fn refused_message(refused: Refused) -> String {
+    match refused {
+        Refused::Word { length, .. } => format!(
+            "not analysed: a run of {length} letters, digits, `.`, `+`, `-`, `_` or `/` without a space starts \
+             here (or many long ones); the Nix tokenizer nixpilot uses takes quadratic time on such runs"
+        ),
+        Refused::Nesting { limit, .. } => format!(
+            "not analysed: nested or chained more than {limit} levels deep here (brackets, operator chains, \
+             function arguments, lambdas, `let`s…); nixpilot refuses such files rather than overflow its stack"
+        ),
+        Refused::TreeDepth { limit, .. } => format!(
+            "not analysed: the syntax tree gets more than {limit} levels deep here (a very long chain of \
+             `+`, `&&`, function arguments…); nixpilot refuses such files rather than overflow its stack"
+        ),
+    }
+}
+
+fn timeout_message(limit: Duration) -> String {
+    format!(
+        "not analysed: stopped after the per-file time limit of {} s (`file-time-limit` in nixpilot.toml)",
+        limit.as_secs_f64()
+    )
+}
+
+/// The analysis of a file the engine gave up on: one `analysis-limit` diagnostic, no suppressions.
+fn stopped(file: &SourceFile, at: TextSize, message: String) -> FileAnalysis {
+    let at = at.min(TextSize::of(&*file.text));
+    let span = Span::new(file.path.clone(), TextRange::empty(at));
+    FileAnalysis {
+        diagnostics: vec![Diagnostic::new(&ANALYSIS_LIMIT, span, message)],
+        suppressions: Vec::new(),
     }
 }
 
@@ -157,13 +225,14 @@ pub fn lint_parsed(
     let analyses: Vec<FileAnalysis> = parsed
         .par_iter()
         .map(|p| {
-            let analysis = analyze_file(p, &rules);
+            let analysis = analyze_file_within(p, &rules, config.file_time_limit());
             progress();
             analysis
         })
         .collect();
 
-    let project = source.map(|s| Project::build(s, parsed));
+    // The model's walks recurse on syntax depth: a big stack (see `on_deep_stack`).
+    let project = source.map(|s| on_deep_stack(|| Project::build(s, parsed)));
     let paths: Vec<crate::diagnostic::FilePath> = parsed.iter().map(|p| p.path().clone()).collect();
     let texts: Vec<Option<&SourceFile>> = parsed.iter().map(|p| Some(&p.source)).collect();
     let diagnostics = finish(&paths, &texts, analyses, project.as_ref(), &rules, scope, config);
@@ -201,7 +270,7 @@ pub fn lint_streamed<E: Send>(
         .par_iter()
         .map(|path| {
             let parsed = ParsedFile::parse(read(path)?);
-            let analysis = analyze_file(&parsed, &rules);
+            let analysis = analyze_file_within(&parsed, &rules, config.file_time_limit());
             progress();
             let needed = !analysis.diagnostics.is_empty() || !analysis.suppressions.is_empty();
             let text = needed.then(|| parsed.source.clone());
@@ -217,7 +286,7 @@ pub fn lint_streamed<E: Send>(
         trees.extend(tree);
         analyses.push(analysis);
     }
-    let project = source.map(|s| Project::build(s, &trees));
+    let project = source.map(|s| on_deep_stack(|| Project::build(s, &trees)));
     drop(trees);
     let refs: Vec<Option<&SourceFile>> = texts.iter().map(Option::as_ref).collect();
     // A file without a text of its own has no suppressions: `finish` only needs its path.
@@ -260,16 +329,19 @@ fn finish(
 ) -> Vec<Diagnostic> {
     if let Some(project) = project {
         if !rules.project.is_empty() {
-            let mut cx = ProjectContext::new(project);
-            for rule in &rules.project {
-                rule.check(&mut cx);
-            }
+            let project_diagnostics = on_deep_stack(|| {
+                let mut cx = ProjectContext::new(project);
+                for rule in &rules.project {
+                    rule.check(&mut cx);
+                }
+                cx.into_diagnostics()
+            });
             let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
             for (i, p) in paths.iter().enumerate() {
                 index.entry(&**p).or_insert(i);
             }
             let mut outside = Vec::new();
-            for d in cx.into_diagnostics() {
+            for d in project_diagnostics {
                 if !scope.contains(&d.span.file) {
                     continue;
                 }
@@ -326,8 +398,78 @@ fn finish(
     diagnostics
 }
 
+/// Stack for the project model and project rules: their walks recurse on syntax depth
+/// (bounded by `parse::MAX_TREE_DEPTH`), and callers such as the language server's blocking
+/// threads have 2 MiB.
+const PROJECT_STACK: usize = 256 << 20;
+
+/// Runs `f` on a thread with `PROJECT_STACK` (only touched pages cost memory); on the calling
+/// thread if no thread can be made.
+fn on_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut f| f.take());
+    let ran = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("nixpilot-project".into())
+            .stack_size(PROJECT_STACK)
+            .spawn_scoped(scope, || take().map(|f| f()))
+            .ok()
+            .map(|handle| handle.join())
+    });
+    match ran {
+        Some(Ok(Some(result))) => result,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        _ => match take() {
+            Some(f) => f(),
+            None => unreachable!("the closure ran but returned nothing"),
+        },
+    }
+}
+
 /// A rule set built once for callers that lint with the default configuration.
 pub fn default_rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     RULES.get_or_init(|| RuleSet::new(&Config::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_past_the_time_limit_gets_one_analysis_limit_diagnostic() {
+        let mut text = String::from("# nixpilot: allow(manual-inherit)\nlet unused = 1; in {\n");
+        for i in 0..5_000 {
+            text.push_str(&format!("  a{i} = a{i};\n"));
+        }
+        text.push('}');
+        let parsed = ParsedFile::parse(SourceFile::new("slow.nix", text));
+        let rules = default_rules();
+        let full = analyze_file_within(&parsed, rules, Duration::from_secs(600));
+        assert!(full.diagnostics.len() > 1 && !full.suppressions.is_empty());
+        let stopped = analyze_file_within(&parsed, rules, Duration::ZERO);
+        assert!(stopped.suppressions.is_empty());
+        let [d] = &stopped.diagnostics[..] else {
+            panic!(
+                "{:?}",
+                stopped.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+            )
+        };
+        assert_eq!(d.rule, "analysis-limit");
+        assert!(d.message.contains("per-file time limit of 0 s"), "{}", d.message);
+    }
+
+    #[test]
+    fn the_configured_limit_reaches_the_engine() {
+        let config = Config::parse("nixpilot.toml", "file-time-limit = 0.000001\n").expect("config");
+        let text = format!("{{\n{}}}", "  a = 1;\n".repeat(20_000));
+        let result = lint(
+            &[SourceFile::new("big.nix", text)],
+            None,
+            &Scope::whole(),
+            &config,
+            &|| {},
+        );
+        assert!(result.diagnostics.iter().any(|d| d.rule == "analysis-limit"));
+    }
 }

@@ -5,6 +5,8 @@ pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod fix;
+pub mod nesting;
+pub mod parse;
 pub mod project;
 pub mod render;
 pub mod rules;

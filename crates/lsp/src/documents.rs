@@ -143,4 +143,13 @@ mod tests {
         d.apply(&change(0, 99, 0, 99, "!")).unwrap();
         assert_eq!(d.text(), "a𝔸B!\n");
     }
+
+    #[test]
+    fn only_lsp_line_endings_end_lines() {
+        // Found by tests/properties.rs: ropey's default features also broke lines at U+2028,
+        // NEL, VT and FF, so positions after them disagreed with every client.
+        let d = Document::new("a\u{2028}b\u{85}c\u{b}d\u{c}e\rf\r\ng\nh", 1);
+        assert_eq!(d.position(d.rope.len_bytes()), Position { line: 3, character: 1 });
+        assert_eq!(d.position(11), Position { line: 0, character: 8 });
+    }
 }

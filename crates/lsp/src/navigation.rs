@@ -50,8 +50,8 @@ pub fn definition(
     exists: &dyn Fn(&str) -> Option<bool>,
 ) -> Option<Target> {
     let offset = TextSize::from(offset.min(text.len()) as u32);
-    let parse = rnix::Root::parse(text);
-    let root = parse.syntax();
+    // The guarded parse: a buffer nested too deeply for rnix's stack gets no answer.
+    let root = nixpilot_lint::parse::syntax(text)?;
     let token = root.token_at_offset(offset).right_biased()?;
     if token.kind() == SyntaxKind::TOKEN_PATH_REL {
         let mut path = source::join(source::parent(file), token.text())?;
@@ -195,8 +195,8 @@ fn binding_in(set: &SyntaxNode, name: &str) -> Option<TextRange> {
 /// blueprint module (its file and what it imports), a secret (its file and recipients).
 pub fn hover(project: &Project, text: &str, offset: usize) -> Option<String> {
     let offset = TextSize::from(offset.min(text.len()) as u32);
-    let parse = rnix::Root::parse(text);
-    let (path, segment) = selection_at(&parse.syntax(), offset)?;
+    let root = nixpilot_lint::parse::syntax(text)?;
+    let (path, segment) = selection_at(&root, offset)?;
     let s: Vec<&str> = path.iter().map(String::as_str).collect();
     match s.as_slice() {
         ["flake" | "self", "nixosModules", name, ..] | ["inputs", "self", "nixosModules", name, ..] => {
@@ -301,9 +301,11 @@ fn date(ts: i64) -> String {
 /// Symbols of a file: `let` bindings and the attributes of the file's top-level set (a
 /// module's option definitions), as (name, is-let-binding, range of the whole entry).
 pub fn symbols(text: &str) -> Vec<(String, bool, TextRange)> {
-    let parse = rnix::Root::parse(text);
+    let Some(root) = nixpilot_lint::parse::syntax(text) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    let mut body = nixpilot_lint::project::nix::root_expr(&parse.syntax());
+    let mut body = nixpilot_lint::project::nix::root_expr(&root);
     // Through the module's `{ … }:` and any `let … in` around its body.
     while let Some(expr) = body.take() {
         match expr {

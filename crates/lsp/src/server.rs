@@ -477,9 +477,12 @@ impl LanguageServer for Server {
         let root = analysis::project_root(&path);
         let rel = nixpilot_lint::vfs::relative_path(&root, &path);
         let text = doc.text();
-        let parse = rnix::Root::parse(&text);
+        // The guarded parse: a buffer nested too deeply for rnix's stack gets no links.
+        let Some(tree) = nixpilot_lint::parse::syntax(&text) else {
+            return Ok(None);
+        };
         let mut links = Vec::new();
-        for token in parse.syntax().descendants_with_tokens().filter_map(|e| e.into_token()) {
+        for token in tree.descendants_with_tokens().filter_map(|e| e.into_token()) {
             if token.kind() != rnix::SyntaxKind::TOKEN_PATH_REL {
                 continue;
             }

@@ -8,6 +8,9 @@ use tokio::sync::mpsc;
 /// Largest message accepted; larger ones are refused rather than buffered.
 const MAX_MESSAGE: usize = 256 << 20;
 
+/// Longest header line read; real ones are a few dozen bytes.
+const MAX_HEADER_LINE: u64 = 8 << 10;
+
 /// Set once the client's `exit` has passed: the process must end soon after, even if a
 /// handler is still waiting for the client.
 pub static EXIT_SEEN: tokio::sync::Notify = tokio::sync::Notify::const_new();
@@ -15,20 +18,25 @@ pub static EXIT_SEEN: tokio::sync::Notify = tokio::sync::Notify::const_new();
 const PARSE_ERROR: &str = r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#;
 
 /// One framed message read from a stream.
-enum Frame {
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame {
     Body(Vec<u8>),
     /// Headers without a usable Content-Length, or a body that is not JSON.
     Malformed,
     Eof,
 }
 
-async fn read_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Frame {
+/// Reads the next message: headers, then a body of `Content-Length` bytes that must be a JSON
+/// object. Public for the fuzz target that feeds it arbitrary bytes.
+pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Frame {
     let mut length: Option<usize> = None;
     let mut saw_header = false;
     loop {
         let mut line = Vec::new();
-        match reader.read_until(b'\n', &mut line).await {
+        match (&mut *reader).take(MAX_HEADER_LINE).read_until(b'\n', &mut line).await {
             Ok(0) => return if saw_header { Frame::Malformed } else { Frame::Eof },
+            // A header line that never ends must not grow without bound.
+            Ok(n) if n as u64 == MAX_HEADER_LINE && !line.ends_with(b"\n") => return Frame::Malformed,
             Ok(_) => {}
             Err(_) => return Frame::Eof,
         }
@@ -51,9 +59,11 @@ async fn read_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Frame {
     let Some(length) = length.filter(|l| *l <= MAX_MESSAGE) else {
         return Frame::Malformed;
     };
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).await.is_err() {
-        return Frame::Eof;
+    // Grown as bytes arrive: a header claiming 256 MiB costs nothing until they are sent.
+    let mut body = Vec::new();
+    match (&mut *reader).take(length as u64).read_to_end(&mut body).await {
+        Ok(n) if n == length => {}
+        _ => return Frame::Eof,
     }
     match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(serde_json::Value::Object(mut message)) => {
@@ -149,4 +159,36 @@ pub async fn serve<I, O>(
     input_to_server.abort();
     let _ = server_to_output.await;
     let _ = writer.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(input: &[u8]) -> Vec<Frame> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        runtime.block_on(async {
+            let mut reader = BufReader::new(input);
+            let mut out = Vec::new();
+            loop {
+                match read_frame(&mut reader).await {
+                    Frame::Eof => return out,
+                    frame => out.push(frame),
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn hostile_headers_cost_bounded_memory() {
+        // A header line without end, and a length promising 256 MiB that never arrive.
+        let endless = vec![b'a'; 1 << 20];
+        assert!(frames(&endless).iter().all(|f| *f == Frame::Malformed));
+        assert!(frames(b"Content-Length: 268435456\r\n\r\n{}").is_empty());
+        assert_eq!(frames(b"Content-Length: 268435457\r\n\r\n"), vec![Frame::Malformed]);
+        assert_eq!(
+            frames(b"Content-Length: 2\r\n\r\n{}Content-Length: 2\r\n\r\n[]"),
+            vec![Frame::Body(b"{}".to_vec()), Frame::Malformed]
+        );
+    }
 }

@@ -126,6 +126,7 @@ pub fn write_atomic_with(lock: &WriteLock, fill: impl FnOnce(&mut File) -> io::R
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temps(&dir, &name);
     // tempfile creates the file 0600, so secrets never sit in a readable file.
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
@@ -143,6 +144,25 @@ pub fn write_atomic_with(lock: &WriteLock, fill: impl FnOnce(&mut File) -> io::R
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Temp files of a writer that was killed before its rename (`.<name>.XXXXXX.tmp`). Only a
+/// writer holding the lock makes them, and the caller holds it now, so any left are stale.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let stale = rest
+            .strip_suffix(".tmp")
+            .is_some_and(|random| random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -193,5 +213,35 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    }
+
+    #[test]
+    fn temps_of_a_killed_writer_are_removed_by_the_next() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("s.yaml");
+        for stale in [".s.yaml.a1B2c3.tmp", ".s.yaml.zzzzzz.tmp"] {
+            fs::write(dir.path().join(stale), "ENC[…]").expect("stale");
+        }
+        // Not ours: another file's temp, a name of another shape, the lock.
+        for kept in [".t.yaml.a1B2c3.tmp", ".s.yaml.toolong1.tmp", "s.yaml.a1B2c3.tmp"] {
+            fs::write(dir.path().join(kept), "x").expect("kept");
+        }
+        let lock = WriteLock::acquire(&target).expect("lock");
+        write_atomic(&lock, b"new").expect("write");
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                ".s.yaml.lock",
+                ".s.yaml.toolong1.tmp",
+                ".t.yaml.a1B2c3.tmp",
+                "s.yaml",
+                "s.yaml.a1B2c3.tmp"
+            ]
+        );
     }
 }

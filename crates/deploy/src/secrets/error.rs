@@ -43,6 +43,8 @@ pub enum SecretsError {
     KeyPath { file: PathBuf, source: KeyPathError },
     #[error(transparent)]
     Recipient(AgeError),
+    #[error("{file}: the file is completely empty; it must hold at least one document (as sops requires)")]
+    Empty { file: PathBuf },
     #[error("{file}: no recipients given; a sops file needs at least one")]
     NoRecipients { file: PathBuf },
     #[error("{file}: wrapping the data key failed: {source}")]

@@ -290,6 +290,10 @@ impl SopsFile {
         if recipients.is_empty() {
             return Err(SecretsError::NoRecipients { file: path });
         }
+        // Zero documents would come back as one empty mapping; sops refuses them too.
+        if plain.branches.is_empty() {
+            return Err(SecretsError::Empty { file: path });
+        }
         let key = DataKey::generate().map_err(|_| SecretsError::Random)?;
         let mut metadata = Metadata::default();
         // sops records no crypt rule for binary files (only `data` exists).

@@ -37,21 +37,28 @@ pub struct ParsedFile {
     pub source: SourceFile,
     green: GreenNode,
     pub errors: Vec<rnix::ParseError>,
+    /// Set when the file was too deeply nested to parse safely; the tree is then empty.
+    pub refused: Option<crate::parse::Refused>,
+    /// How long parsing took (the engine's per-file time limit counts it).
+    pub parse_time: std::time::Duration,
 }
 
 impl ParsedFile {
     pub fn parse(source: SourceFile) -> ParsedFile {
-        let parse = rnix::Root::parse(&source.text);
+        let started = std::time::Instant::now();
+        let parsed = crate::parse::parse(&source.text);
         ParsedFile {
-            green: parse.syntax().green().to_owned(),
-            errors: parse.errors().to_vec(),
+            green: parsed.green,
+            errors: parsed.errors,
+            refused: parsed.refused,
+            parse_time: started.elapsed(),
             source,
         }
     }
 
-    /// Whether the parser reported errors (or the file was not UTF-8).
+    /// Whether the parser reported errors, the file was not UTF-8 or too deep to parse.
     pub fn has_errors(&self) -> bool {
-        !self.errors.is_empty() || self.source.invalid_utf8_at.is_some()
+        !self.errors.is_empty() || self.source.invalid_utf8_at.is_some() || self.refused.is_some()
     }
 
     pub fn syntax(&self) -> SyntaxNode {
@@ -66,6 +73,8 @@ impl ParsedFile {
             source,
             green: self.green.clone(),
             errors: self.errors.clone(),
+            refused: self.refused,
+            parse_time: self.parse_time,
         }
     }
 

@@ -13,6 +13,9 @@ use super::source::{self, EntryKind, FileSource};
 use super::ParsedFile;
 use crate::diagnostic::FilePath;
 
+/// Definitions at longer option paths are not followed (the module is marked `unknown`).
+pub const MAX_OPTION_PATH: usize = 64;
+
 /// What an `imports` entry refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportTarget {
@@ -273,6 +276,12 @@ impl Reader<'_> {
         priority: Priority,
         conditional: bool,
     ) {
+        // Option paths are a dozen names long; a hostile `a.a.a…` must not drive the
+        // recursive walks over paths (here, in disko) arbitrarily deep.
+        if path.len() > MAX_OPTION_PATH {
+            self.summary.unknown = true;
+            return;
+        }
         let value = strip_parens(value);
         match &value {
             ast::Expr::AttrSet(set) if set.rec_token().is_none() => {

@@ -19,6 +19,7 @@ impl ParsedFile {
     /// the binding is parsed alone (as the only entry of `{ … }`) and must come back clean
     /// and whole. `None` means: parse `new_source` in full.
     pub fn reparse(&self, new_source: SourceFile, start: usize, old_end: usize) -> Option<ParsedFile> {
+        let started = std::time::Instant::now();
         if self.has_errors() || new_source.invalid_utf8_at.is_some() || start > old_end {
             return None;
         }
@@ -35,6 +36,8 @@ impl ParsedFile {
                 green,
                 errors: Vec::new(),
                 source: new_source,
+                refused: None,
+                parse_time: started.elapsed(),
             });
         }
         let binding = innermost_binding(&root, edit)?;
@@ -55,11 +58,12 @@ impl ParsedFile {
         }
         let text = new.get(node_start..new_end)?;
         let fragment = format!("{{{text}\n}}");
-        let parsed = rnix::Root::parse(&fragment);
-        if !parsed.errors().is_empty() {
+        // Through the guarded parse: the new binding may nest as deep as any text.
+        let parsed = crate::parse::parse(&fragment);
+        if !parsed.errors.is_empty() || parsed.refused.is_some() {
             return None;
         }
-        let replacement = only_binding(&parsed.syntax(), text.len())?;
+        let replacement = only_binding(&SyntaxNode::new_root(parsed.green), text.len())?;
         if binding.ancestors().count() + depth(&replacement) > MAX_SPLICE_DEPTH {
             return None;
         }
@@ -67,6 +71,8 @@ impl ParsedFile {
             green: binding.replace_with(replacement),
             errors: Vec::new(),
             source: new_source,
+            refused: None,
+            parse_time: started.elapsed(),
         })
     }
 }

@@ -276,6 +276,7 @@ register_rules! {
     ],
     engine: [
         unused_suppression::UNUSED_SUPPRESSION,
+        analysis_limit::ANALYSIS_LIMIT,
     ],
 }
 

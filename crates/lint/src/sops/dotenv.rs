@@ -9,6 +9,8 @@ pub enum DotenvError {
     NoEquals(usize),
     #[error("dotenv files hold only flat string values; key `{0}` is a map or list")]
     ComplexValue(String),
+    #[error("a dotenv key cannot be empty, hold `=` or a line break, or start with `#`: {0:?}")]
+    BadKey(String),
 }
 
 pub fn parse(text: &str) -> Result<Map, DotenvError> {
@@ -45,6 +47,10 @@ pub fn emit(map: &Map) -> Result<String, DotenvError> {
                 out.push('\n');
             }
             MapItem::Pair(k, v) => {
+                // Such a key reads back as another key or a comment (as in sops's own store).
+                if k.is_empty() || k.contains(['=', '\n']) || k.starts_with('#') {
+                    return Err(DotenvError::BadKey(k.clone()));
+                }
                 let text = match v {
                     Value::Str(s) => s.replace('\n', "\\n"),
                     Value::Map(_) | Value::List(_) => return Err(DotenvError::ComplexValue(k.clone())),
@@ -85,5 +91,14 @@ mod tests {
         assert_eq!(m.get("B"), Some(&Value::Str("two\nlines".into())));
         assert_eq!(emit(&m).expect("emits"), text);
         assert!(matches!(parse("novalue\n"), Err(DotenvError::NoEquals(1))));
+    }
+
+    #[test]
+    fn keys_that_would_read_back_differently_are_refused() {
+        for key in ["", "a=b", "a\nb", "#a"] {
+            let mut m = Map::new();
+            m.insert(key, Value::Str("v".into()));
+            assert!(matches!(emit(&m), Err(DotenvError::BadKey(k)) if k == key), "{key:?}");
+        }
     }
 }

@@ -9,6 +9,11 @@ pub enum IniError {
     Syntax(usize),
     #[error("INI values must be scalars inside sections; `{0}` is not")]
     Shape(String),
+    #[error(
+        "INI cannot hold `{0}` as it is: names with `[`, `]`, `=`, `:`, `;`, `#`, line breaks or \
+         spaces at their ends, or values with line breaks or wrapped in quotes, do not read back"
+    )]
+    Unrepresentable(String),
 }
 
 fn strip_comment_char(c: &str) -> String {
@@ -119,7 +124,48 @@ pub fn emit(map: &Map) -> Result<String, IniError> {
             out.push_str(&format!("{k}{} = {}\n", " ".repeat(pad), quote_value(&text)));
         }
     }
+    // What does not read back would be a different file (and its values would no longer
+    // decrypt: their key path is their AAD); found by the sops_file fuzz target.
+    let back = parse(&out).map_err(|_| IniError::Unrepresentable(first_name(map)))?;
+    reads_back(map, &back)?;
     Ok(out)
+}
+
+fn first_name(map: &Map) -> String {
+    map.pairs().next().map_or_else(String::new, |(k, _)| k.to_string())
+}
+
+/// Names the first section or `section.key` that `back` (the emitted text, parsed) lost or changed.
+fn reads_back(map: &Map, back: &Map) -> Result<(), IniError> {
+    let mut got = back.pairs();
+    for (name, value) in map.pairs() {
+        let Some((back_name, Value::Map(back_section))) = got.next() else {
+            return Err(IniError::Unrepresentable(name.to_string()));
+        };
+        let Value::Map(section) = value else {
+            return Err(IniError::Shape(name.to_string()));
+        };
+        if back_name != name {
+            return Err(IniError::Unrepresentable(name.to_string()));
+        }
+        let mut keys = back_section.pairs();
+        for (k, v) in section.pairs() {
+            let same = match keys.next() {
+                Some((bk, Value::Str(bv))) => bk == k && *bv == super::dotenv::value_to_string(v),
+                _ => false,
+            };
+            if !same {
+                return Err(IniError::Unrepresentable(format!("{name}.{k}")));
+            }
+        }
+        if keys.next().is_some() {
+            return Err(IniError::Unrepresentable(name.to_string()));
+        }
+    }
+    if got.next().is_some() {
+        return Err(IniError::Unrepresentable(first_name(map)));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -136,5 +182,33 @@ mod tests {
         assert_eq!(db.get("password"), Some(&Value::Str("a#b".into())));
         assert_eq!(emit(&m).expect("emits"), text);
         assert!(matches!(parse("[a]\nnope\n"), Err(IniError::Syntax(2))));
+    }
+
+    #[test]
+    fn names_and_values_that_would_not_read_back_are_refused() {
+        // Found by the sops_file fuzz target: a section name holding `[`…`=` was written as
+        // is, read back as something else, and its values no longer decrypted.
+        let section = |name: &str, key: &str, value: &str| {
+            let mut s = Map::new();
+            s.insert(key, Value::Str(value.into()));
+            let mut m = Map::new();
+            m.insert(name, Value::Map(s));
+            m
+        };
+        for (m, named) in [
+            (section("a\nb", "k", "v"), "a\nb"),
+            (section("s", "k=x", "v"), "s.k=x"),
+            (section("s", ";k", "v"), "s.;k"),
+            (section("s", " k", "v"), "s. k"),
+            (section("s", "k", "\"quoted\""), "s.k"),
+            (section("s", "k", "two\nlines"), "s"),
+        ] {
+            match emit(&m) {
+                Err(IniError::Unrepresentable(n)) => assert_eq!(n, named),
+                other => panic!("{named}: {other:?}"),
+            }
+        }
+        let ok = section("db", "user", "a b = c");
+        assert_eq!(parse(&emit(&ok).expect("emits")).expect("parses"), ok);
     }
 }

@@ -8,6 +8,10 @@
 
 use super::tree::{Comment, Map, MapItem, Value};
 
+/// YAML's white space. `str::trim` would also eat Unicode spaces (U+2000 …), which YAML
+/// keeps as content: a key of one such character read back empty (found by the property tests).
+const YAML_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("YAML line {line}: {message}")]
 pub struct YamlError {
@@ -33,9 +37,9 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
         if line == "---" || line.starts_with("--- ") || line.starts_with("---\t") {
             // A `---` before any content only opens the first document.
             let first_is_empty = docs.len() == 1
-                && docs[0]
-                    .iter()
-                    .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+                && docs[0].iter().all(|l| {
+                    l.trim_matches(YAML_SPACE).is_empty() || l.trim_start_matches(YAML_SPACE).starts_with('#')
+                });
             if first_is_empty && !explicit {
                 // Keep line numbers right: blank out the marker itself.
                 docs[0].push(String::new());
@@ -44,7 +48,7 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
                 starts.push(i + 1);
             }
             explicit = true;
-            let rest = line[3..].trim();
+            let rest = line[3..].trim_matches(YAML_SPACE);
             if !rest.is_empty() && !rest.starts_with('#') {
                 return err(i, "content after a document marker is not supported");
             }
@@ -71,8 +75,13 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
         };
         out.push(p.document()?);
     }
-    // An empty input has no documents, like go-yaml's decoder loop.
-    if out.len() == 1 && out[0].0.is_empty() && text.trim().is_empty() {
+    // An input of nothing but blank lines and comments has no documents, like go-yaml's
+    // decoder loop (sops then refuses it as empty rather than invent a `{}`).
+    let no_content = text.lines().all(|l| {
+        let l = l.trim_matches(YAML_SPACE);
+        l.is_empty() || l.starts_with('#')
+    });
+    if out.len() == 1 && out[0].pairs().next().is_none() && no_content {
         return Ok(Vec::new());
     }
     Ok(out)
@@ -108,10 +117,10 @@ impl Parser {
         while self.pos < self.lines.len() {
             let line = &self.lines[self.pos];
             let trimmed = line.trim_start_matches(' ');
-            if trimmed.starts_with('\t') && !trimmed.trim().is_empty() {
+            if trimmed.starts_with('\t') && !trimmed.trim_matches(YAML_SPACE).is_empty() {
                 return err(self.line_no(self.pos), "tabs are not allowed for indentation");
             }
-            let t = trimmed.trim();
+            let t = trimmed.trim_matches(YAML_SPACE);
             if t.is_empty() {
                 self.pos += 1;
                 continue;
@@ -160,7 +169,7 @@ impl Parser {
                 return err(self.line_no(idx), "YAML documents that are sequences are not supported");
             }
             if find_mapping_colon(&content).is_none() {
-                if content.trim() == "{}" {
+                if content.trim_matches(YAML_SPACE) == "{}" {
                     self.pos += 1;
                 } else {
                     return err(self.line_no(idx), "YAML documents that are values are not supported");
@@ -197,7 +206,7 @@ impl Parser {
             }
             self.pos = idx + 1;
             self.flush_comments_map(&mut map);
-            let (value, comment) = self.value(rest.trim_start(), ind, idx, true)?;
+            let (value, comment) = self.value(rest.trim_start_matches(YAML_SPACE), ind, idx, true)?;
             if let Some(text) = comment {
                 let inline = !matches!(value, Value::Map(_) | Value::List(_));
                 map.0.push(MapItem::Comment(Comment { text, inline }));
@@ -220,7 +229,7 @@ impl Parser {
         let Some(colon) = find_mapping_colon(content) else {
             return err(line_no, "expected a `key: value` line");
         };
-        let raw_key = content[..colon].trim_end();
+        let raw_key = content[..colon].trim_end_matches(YAML_SPACE);
         let key = if raw_key.starts_with('"') || raw_key.starts_with('\'') {
             let (s, used) = quoted_single_line(raw_key, line_no)?;
             if used != raw_key.len() {
@@ -245,7 +254,9 @@ impl Parser {
     ) -> Result<(Value, Option<String>), YamlError> {
         let line_no = self.line_no(idx);
         if rest.is_empty() || rest.starts_with('#') {
-            let comment = rest.strip_prefix('#').map(|c| c.trim_end().to_string());
+            let comment = rest
+                .strip_prefix('#')
+                .map(|c| c.trim_end_matches(YAML_SPACE).to_string());
             let saved = std::mem::take(&mut self.pending);
             let next = self.next_content()?;
             // Comments between `key:` and its block belong to the first nested item.
@@ -264,7 +275,12 @@ impl Parser {
                     return Ok((Value::Map(self.mapping(nind)?), comment));
                 }
                 self.pos = nidx + 1;
-                let (v, c2) = self.value(ncontent.trim(), nind.saturating_sub(1), nidx, in_mapping)?;
+                let (v, c2) = self.value(
+                    ncontent.trim_matches(YAML_SPACE),
+                    nind.saturating_sub(1),
+                    nidx,
+                    in_mapping,
+                )?;
                 return Ok((v, comment.or(c2)));
             }
             if nind == parent && in_mapping && is_seq_entry(&ncontent) {
@@ -293,18 +309,18 @@ impl Parser {
                 Ok((v, trailing_comment(&tail, line_no)?))
             }
             b'&' => {
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                let end = rest.find(YAML_SPACE).unwrap_or(rest.len());
                 let name = rest[1..end].to_string();
                 if name.is_empty() {
                     return err(line_no, "an anchor needs a name after `&`");
                 }
-                let (v, c) = self.value(rest[end..].trim_start(), parent, idx, in_mapping)?;
+                let (v, c) = self.value(rest[end..].trim_start_matches(YAML_SPACE), parent, idx, in_mapping)?;
                 self.anchors.insert(name, v.clone());
                 Ok((v, c))
             }
             b'*' => {
                 let (text, comment) = split_plain_comment(rest);
-                let name = text.trim_end()[1..].to_string();
+                let name = text.trim_end_matches(YAML_SPACE)[1..].to_string();
                 match self.anchors.get(&name) {
                     Some(v) => Ok((v.clone(), comment.map(str::to_string))),
                     None => err(line_no, format!("alias `*{name}` names no anchor defined before it")),
@@ -317,7 +333,7 @@ impl Parser {
                 if find_mapping_colon(text).is_some() {
                     return err(line_no, "mapping values are not allowed in this context");
                 }
-                let mut s = text.trim_end().to_string();
+                let mut s = text.trim_end_matches(YAML_SPACE).to_string();
                 // Continuation lines of a multi-line plain scalar.
                 if comment.is_none() {
                     let mut blank_run = 0;
@@ -325,7 +341,7 @@ impl Parser {
                     let mut joined = false;
                     while j < self.lines.len() {
                         let l = &self.lines[j];
-                        let t = l.trim();
+                        let t = l.trim_matches(YAML_SPACE);
                         if t.is_empty() {
                             blank_run += 1;
                             j += 1;
@@ -343,7 +359,7 @@ impl Parser {
                         } else {
                             s.push(' ');
                         }
-                        s.push_str(piece.trim_end());
+                        s.push_str(piece.trim_end_matches(YAML_SPACE));
                         blank_run = 0;
                         j += 1;
                         joined = true;
@@ -374,8 +390,8 @@ impl Parser {
             }
             self.flush_comments_list(&mut list);
             let after = &content[1..];
-            let spaces = after.len() - after.trim_start().len();
-            let rest = after.trim_start().to_string();
+            let spaces = after.len() - after.trim_start_matches(YAML_SPACE).len();
+            let rest = after.trim_start_matches(YAML_SPACE).to_string();
             let col = ind + 1 + spaces;
             if !rest.is_empty() && !rest.starts_with('#') {
                 let nested_seq = is_seq_entry(&rest);
@@ -427,12 +443,15 @@ impl Parser {
     ) -> Result<(Value, Option<String>), YamlError> {
         let literal = header.starts_with('|');
         let (hdr, comment) = match header.find(" #") {
-            Some(p) => (&header[..p], Some(header[p + 2..].trim_end().to_string())),
+            Some(p) => (
+                &header[..p],
+                Some(header[p + 2..].trim_end_matches(YAML_SPACE).to_string()),
+            ),
             None => (header, None),
         };
         let mut chomp = 'c';
         let mut explicit_indent = None;
-        for ch in hdr[1..].trim_end().chars() {
+        for ch in hdr[1..].trim_end_matches(YAML_SPACE).chars() {
             match ch {
                 '-' | '+' => chomp = ch,
                 '1'..='9' => explicit_indent = ch.to_digit(10).map(|d| d as usize),
@@ -443,7 +462,7 @@ impl Parser {
         let mut content_indent = explicit_indent.map(|d| parent + d);
         if content_indent.is_none() {
             for l in &self.lines[self.pos..] {
-                if l.trim().is_empty() {
+                if l.trim_matches(YAML_SPACE).is_empty() {
                     continue;
                 }
                 let ind = indent_of(l);
@@ -455,7 +474,7 @@ impl Parser {
         if let Some(ci) = content_indent.filter(|ci| *ci > parent) {
             while self.pos < self.lines.len() {
                 let l = &self.lines[self.pos];
-                if l.trim().is_empty() {
+                if l.trim_matches(YAML_SPACE).is_empty() {
                     lines.push(l.get(ci..).unwrap_or("").to_string());
                     self.pos += 1;
                     continue;
@@ -469,7 +488,7 @@ impl Parser {
         }
         // Trailing blank lines are handled by chomping, not kept as content.
         let mut trailing = 0;
-        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        while lines.last().is_some_and(|l| l.trim_matches(YAML_SPACE).is_empty()) {
             lines.pop();
             trailing += 1;
         }
@@ -526,7 +545,7 @@ impl Parser {
                     if self.pos >= self.lines.len() {
                         return Err(e);
                     }
-                    let next = self.lines[self.pos].trim().to_string();
+                    let next = self.lines[self.pos].trim_matches(YAML_SPACE).to_string();
                     self.pos += 1;
                     // Line folding inside quotes: a break becomes a space, an
                     // empty line a newline; the marker keeps them apart.
@@ -546,7 +565,7 @@ impl Parser {
                 return err(self.line_no(idx), "unterminated flow collection");
             }
             text.push(' ');
-            text.push_str(self.lines[self.pos].trim());
+            text.push_str(self.lines[self.pos].trim_matches(YAML_SPACE));
             last = self.pos;
             self.pos += 1;
         }
@@ -557,7 +576,7 @@ impl Parser {
 const UNTERMINATED: &str = "unterminated quoted string";
 
 fn trailing_comment(tail: &str, line_no: usize) -> Result<Option<String>, YamlError> {
-    let t = tail.trim();
+    let t = tail.trim_matches(YAML_SPACE);
     if t.is_empty() {
         return Ok(None);
     }
@@ -565,7 +584,7 @@ fn trailing_comment(tail: &str, line_no: usize) -> Result<Option<String>, YamlEr
         if tail.starts_with('#') {
             return err(line_no, "a comment must be separated from a value by a space");
         }
-        return Ok(Some(c.trim_end().to_string()));
+        return Ok(Some(c.trim_end_matches(YAML_SPACE).to_string()));
     }
     if t.starts_with(':') {
         return err(line_no, "mapping values are not allowed in this context");
@@ -718,7 +737,10 @@ fn split_plain_comment(s: &str) -> (&str, Option<&str>) {
     let b = s.as_bytes();
     for i in 0..b.len() {
         if b[i] == b'#' && i > 0 && (b[i - 1] == b' ' || b[i - 1] == b'\t') {
-            return (s[..i].trim_end(), Some(s[i + 1..].trim_end()));
+            return (
+                s[..i].trim_end_matches(YAML_SPACE),
+                Some(s[i + 1..].trim_end_matches(YAML_SPACE)),
+            );
         }
     }
     (s, None)
@@ -836,7 +858,7 @@ impl FlowParser<'_> {
                     self.i += 1;
                 }
                 let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
-                Ok(resolve_plain(text.trim()))
+                Ok(resolve_plain(text.trim_matches(YAML_SPACE)))
             }
         }
     }
@@ -1202,8 +1224,13 @@ impl Emitter {
             }
             Value::Str(s) if s.contains('\n') && literal_allowed(s) => {
                 self.out.push_str(" |");
+                let mut child = child;
                 if s.starts_with(' ') || s.starts_with('\n') {
                     self.out.push_str(&self.best.to_string());
+                    // The indicator counts from the key's (or dash's) column. go-yaml puts the
+                    // content where it would without one, which differs after `- `: neither it
+                    // nor this reader could read that back (found by fuzzing).
+                    child = indent + self.best;
                 }
                 if !s.ends_with('\n') {
                     self.out.push('-');
@@ -1520,6 +1547,39 @@ mod tests {
             let doc = format!("k: {want}\n");
             let parsed = parse(&doc).expect("parses");
             assert_eq!(parsed[0].get("k"), Some(&s(v)), "{v}");
+        }
+    }
+
+    #[test]
+    fn indented_block_scalars_read_back_after_a_dash() {
+        // Found by the sops_file fuzz target: a value starting with a line break under a key
+        // after `- ` was written (as go-yaml writes it) where neither reader finds it.
+        for (text, written) in [
+            (
+                "l:\n    - enc: |\n      \n        a\n",
+                "l:\n    - enc: |4\n\n          a\n",
+            ),
+            ("b:\n    - |\n\n        x\n", "b:\n    - |4\n\n        x\n"),
+            ("m:\n    k: |\n\n        x\n", "m:\n    k: |4\n\n        x\n"),
+        ] {
+            let docs = parse(text).expect(text);
+            let out = emit(&docs, 4);
+            assert_eq!(out, written);
+            assert_eq!(parse(&out).expect(&out), docs);
+        }
+    }
+
+    #[test]
+    fn unicode_spaces_are_content_not_white_space() {
+        // Found by crates/deploy/tests/properties.rs: a key of U+2000 read back empty.
+        for (text, key, value) in [
+            ("\u{2000}: x\n", "\u{2000}", "x"),
+            ("a: \u{3000}x\u{2000}\n", "a", "\u{3000}x\u{2000}"),
+            ("\u{a0}k: '\u{2028}'\n", "\u{a0}k", "\u{2028}"),
+        ] {
+            let docs = parse(text).expect(text);
+            assert_eq!(docs[0].get(key), Some(&Value::Str(value.into())), "{text:?}");
+            assert_eq!(emit(&docs, 4), text, "{text:?}");
         }
     }
 

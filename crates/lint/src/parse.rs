@@ -1,0 +1,276 @@
+//! Parsing a Nix text with bounded stack: files nested past `nesting::MAX_NESTING` are refused
+//! before rnix sees them, and trees deeper than `MAX_TREE_DEPTH` are taken apart without recursion.
+//!
+//! Two things recurse on syntax depth outside our code: rnix's parser (see `nesting`) and the
+//! `Drop` of rowan's green nodes, which frees a node's children before returning. Left-associative
+//! chains (`1 + 1 + …`, `f a a a …`) are parsed by a loop but give a tree as deep as the chain
+//! is long, and dropping such a tree of ten thousand levels overflows a 2 MiB thread stack.
+//! Every tree this module hands out is at most `MAX_TREE_DEPTH` deep, so every later walk and
+//! drop of it is bounded too.
+
+use rowan::{GreenNode, NodeOrToken, TextSize};
+
+use crate::nesting::{self, TooDeep};
+
+/// The deepest tree handed out. Real code stays far below (see docs/reliability.md); a tree
+/// of this depth drops in well under a 2 MiB stack even in a debug build.
+pub const MAX_TREE_DEPTH: u32 = 2_000;
+
+/// Estimates above this parse on a thread of their own with `PARSE_STACK`.
+const INLINE_NESTING: u32 = 64;
+
+/// Stack for parsing deep files: rnix needs about 1 KiB a level in a debug build.
+const PARSE_STACK: usize = 64 << 20;
+
+/// The longest run of path characters (letters, digits, `.`, `+`, `-`, `_`, `/`) parsed. rnix's
+/// tokenizer looks ahead to the end of such a run at every token that starts inside it (is
+/// this a path?), so `a.a.a…` or `1+1+…` costs time quadratic in the run's length: four
+/// million bytes of `1+1` took 12 s. Real files stay below a thousand (see docs/reliability.md).
+pub const MAX_WORD: usize = 16 << 10;
+
+/// The most the squares of all runs' lengths may add up to: about a second of lookahead.
+const MAX_WORD_COST: u64 = 1 << 31;
+
+/// Why a text was not given a tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// A run of path characters (or all of them together) would make tokenizing quadratic.
+    Word { length: usize, offset: TextSize },
+    /// The nesting estimate passed `limit` at `offset`.
+    Nesting { limit: u32, offset: TextSize },
+    /// The parsed tree was deeper than `limit`; `offset` is where it got that deep.
+    TreeDepth { limit: u32, offset: TextSize },
+}
+
+impl Refused {
+    pub fn offset(&self) -> TextSize {
+        match self {
+            Refused::Word { offset, .. } | Refused::Nesting { offset, .. } | Refused::TreeDepth { offset, .. } => {
+                *offset
+            }
+        }
+    }
+}
+
+/// A parse: the tree and rnix's errors, or why there is no tree (an empty root stands in).
+pub struct Parsed {
+    pub green: GreenNode,
+    pub errors: Vec<rnix::ParseError>,
+    pub refused: Option<Refused>,
+}
+
+/// Parses `text` within the limits above.
+pub fn parse(text: &str) -> Parsed {
+    if let Err(why) = word_cost(text) {
+        return refused(why);
+    }
+    let estimate = match nesting::estimate(text, nesting::MAX_NESTING) {
+        Ok(e) => e,
+        Err(TooDeep { limit, offset }) => return refused(Refused::Nesting { limit, offset }),
+    };
+    let run = || {
+        let parse = rnix::Root::parse(text);
+        let green = parse.syntax().green().to_owned();
+        let errors = parse.errors().to_vec();
+        drop(parse);
+        match deeper_than(&green, MAX_TREE_DEPTH) {
+            None => Parsed {
+                green,
+                errors,
+                refused: None,
+            },
+            Some(offset) => {
+                dismantle(green);
+                refused(Refused::TreeDepth {
+                    limit: MAX_TREE_DEPTH,
+                    offset,
+                })
+            }
+        }
+    };
+    if estimate <= INLINE_NESTING {
+        return run();
+    }
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("nixpilot-parse".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(scope, run);
+        match worker {
+            Ok(handle) => match handle.join() {
+                Ok(parsed) => parsed,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            // No thread to be had: refusing is safer than risking this thread's stack.
+            Err(_) => refused(Refused::Nesting {
+                limit: INLINE_NESTING,
+                offset: TextSize::from(0),
+            }),
+        }
+    })
+}
+
+/// Checks the runs of path characters against `MAX_WORD` and `MAX_WORD_COST`, in one pass.
+pub fn word_cost(text: &str) -> Result<(), Refused> {
+    let mut cost: u64 = 0;
+    let mut start = None;
+    for (i, b) in text.bytes().chain(std::iter::once(b' ')).enumerate() {
+        let in_word = matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'_' | b'.' | b'+' | b'-');
+        match (in_word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                start = None;
+                let length = i - s;
+                cost += (length as u64) * (length as u64);
+                if length > MAX_WORD || cost > MAX_WORD_COST {
+                    return Err(Refused::Word {
+                        length,
+                        offset: TextSize::from(s as u32),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The tree of `text` for callers that walk a buffer themselves (the language server's hover,
+/// goto, symbols, links); `None` for a text `parse` refuses.
+pub fn syntax(text: &str) -> Option<rnix::SyntaxNode> {
+    let parsed = parse(text);
+    match parsed.refused {
+        None => Some(rnix::SyntaxNode::new_root(parsed.green)),
+        Some(_) => None,
+    }
+}
+
+fn refused(why: Refused) -> Parsed {
+    Parsed {
+        green: rnix::Root::parse("").syntax().green().to_owned(),
+        errors: Vec::new(),
+        refused: Some(why),
+    }
+}
+
+/// Where the tree first gets deeper than `limit` (as a text offset), if it does; without recursion.
+pub fn deeper_than(root: &GreenNode, limit: u32) -> Option<TextSize> {
+    let mut stack = vec![(root.children(), TextSize::from(0))];
+    while let Some((children, offset)) = stack.last_mut() {
+        match children.next() {
+            Some(NodeOrToken::Node(node)) => {
+                let start = *offset;
+                *offset += node.text_len();
+                if stack.len() as u32 >= limit {
+                    return Some(start);
+                }
+                stack.push((node.children(), start));
+            }
+            Some(NodeOrToken::Token(token)) => *offset += token.text_len(),
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    None
+}
+
+/// Frees a tree of any depth: every inner node is kept alive by a handle of its own, so
+/// dropping the handles root first frees one node at a time instead of recursing.
+pub fn dismantle(root: GreenNode) {
+    let mut handles = vec![root];
+    let mut next = 0;
+    while next < handles.len() {
+        let children: Vec<GreenNode> = handles[next]
+            .children()
+            .filter_map(|c| c.into_node().map(|n| n.to_owned()))
+            .filter(|n| n.children().len() > 0)
+            .collect();
+        handles.extend(children);
+        next += 1;
+    }
+    for handle in handles {
+        drop(handle);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(f)
+            .expect("thread")
+            .join()
+            .expect("no overflow")
+    }
+
+    #[test]
+    fn left_deep_chains_are_refused_without_overflowing_a_small_stack() {
+        for text in [
+            format!("1{}", " + 1".repeat(200_000)),
+            format!("f{}", " a".repeat(200_000)),
+            format!("a{}", " && a".repeat(200_000)),
+        ] {
+            let parsed = on_small_stack(move || {
+                let p = parse(&text);
+                (p.refused, p.green.children().len())
+            });
+            assert!(parsed.0.is_some(), "{parsed:?}");
+        }
+    }
+
+    #[test]
+    fn long_runs_of_path_characters_are_refused_before_tokenizing() {
+        for text in [
+            format!("1{}", "+1".repeat(1_000_000)),
+            format!("x{}", ".a".repeat(100_000)),
+        ] {
+            let started = std::time::Instant::now();
+            let p = parse(&text);
+            assert!(matches!(p.refused, Some(Refused::Word { .. })), "{:?}", p.refused);
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+        // Many short words are fine, however many.
+        let text = format!("[ {}]", "pkgs.lib.mkIf ".repeat(200_000));
+        assert_eq!(word_cost(&text), Ok(()));
+    }
+
+    #[test]
+    fn right_deep_nesting_is_refused_before_parsing() {
+        for text in [
+            format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000)),
+            format!("{}1", "1 ++ ".repeat(100_000)),
+            format!("{}1", "- ".repeat(100_000)),
+        ] {
+            let refused = on_small_stack(move || parse(&text).refused);
+            assert!(matches!(refused, Some(Refused::Nesting { .. })), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn deep_but_allowed_files_parse_on_a_small_calling_stack() {
+        // 900 nested lists: under the limit, parsed on the parse thread, handed back whole.
+        let text = format!("{}1{}", "[ ".repeat(900), " ]".repeat(900));
+        let (refused, errors) = on_small_stack(move || {
+            let p = parse(&text);
+            (p.refused, p.errors.len())
+        });
+        assert_eq!((refused, errors), (None, 0));
+    }
+
+    #[test]
+    fn the_depth_offset_is_where_the_tree_got_too_deep() {
+        let text = format!("x{}", " + 1".repeat(10));
+        let green = rnix::Root::parse(&text).syntax().green().to_owned();
+        assert_eq!(deeper_than(&green, 100), None);
+        // Root, then nested BIN_OPs all starting at 0.
+        assert_eq!(deeper_than(&green, 3), Some(TextSize::from(0)));
+    }
+}
