@@ -422,3 +422,38 @@ fn a_completely_empty_file_is_refused_not_turned_into_a_mapping() {
     round_trip("empty.yaml", Format::Yaml, b"{}\n");
     round_trip("empty.yaml", Format::Yaml, b"# c\n{}\n");
 }
+
+/// Found by the `sops_file` fuzz target (CI, 2026-12-03): a plain multi-document YAML file whose
+/// second document has a top-level `sops` key encrypted to a file with `sops` twice in that
+/// document, which no reader accepts. sops writes its metadata into every document, so the key
+/// is refused in any of them, with the document named; and `set`/edits cannot add it either.
+#[test]
+fn a_sops_key_in_any_document_is_refused_before_encrypting() {
+    let key = Key::new();
+    let path = PathBuf::from("multi.yaml");
+    let text = b"a: 1\n---\nb: 2\nsops:\n  kms: x\n";
+    let err = PlainTree::parse(&path, Format::Yaml, text).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "multi.yaml: document 2 has a top-level key `sops`, which sops keeps for its metadata; rename it"
+    );
+    // The first document keeps the "already encrypted" wording.
+    let err = PlainTree::parse(&path, Format::Yaml, b"sops: {}\n---\nb: 2\n").expect_err("refused");
+    assert!(err.to_string().contains("already has sops metadata"), "{err}");
+    // The dotenv store keeps metadata in `sops_` keys.
+    let err = PlainTree::parse(Path::new("s.env"), Format::Dotenv, b"A=1\nsops_version=1\n").expect_err("refused");
+    assert!(err.to_string().contains("already has sops metadata"), "{err}");
+
+    // `set` of a reserved key: refused, the file as it was.
+    let mut file = encrypt("s.yaml", Format::Yaml, b"k: v\n", &key, &EncryptOptions::default());
+    let before = file.serialize().expect("ser");
+    let err = file
+        .set(&key.ids(), "[\"sops\"]", Value::Str("x".into()))
+        .expect_err("refused");
+    assert!(err.to_string().contains("top-level key `sops`"), "{err}");
+    assert_eq!(file.serialize().expect("ser"), before);
+    // A nested `sops` key is an ordinary key.
+    file.set(&key.ids(), "[\"k2\"][\"sops\"]", Value::Str("x".into())).expect("nested is fine");
+    let again = SopsFile::parse_as("s.yaml", Format::Yaml, &file.serialize().expect("ser")).expect("re-parses");
+    assert!(again.decrypt(&key.ids()).is_ok());
+}

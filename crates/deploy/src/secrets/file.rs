@@ -325,6 +325,14 @@ impl SopsFile {
     /// Re-encrypts `opened.plain` into this file with its data key, keeping
     /// the ciphertext of unchanged values; sets `lastmodified` and the MAC.
     pub fn store(&mut self, opened: &Opened) -> Result<(), SecretsError> {
+        // A `sops` key set by `secrets set`, an edit or a plain file would be written next to
+        // the metadata and make the file unreadable.
+        if let Some((document, key)) = format::reserved_key(opened.plain.format, &opened.plain.branches) {
+            return Err(SecretsError::Format {
+                file: self.path.clone(),
+                source: format::FormatError::ReservedKey { document, key },
+            });
+        }
         let rules = self.rules()?;
         let mut branches = opened.plain.branches.clone();
         let mac = walk::encrypt_tree(&mut branches, &opened.key, &rules, &opened.stash).map_err(|source| {

@@ -73,6 +73,11 @@ pub enum FormatError {
     BadMetadata,
     #[error("the file already has sops metadata (key `{0}`)")]
     AlreadyEncrypted(String),
+    #[error(
+        "document {} has a top-level key `{key}`, which sops keeps for its metadata; rename it",
+        document + 1
+    )]
+    ReservedKey { document: usize, key: String },
     #[error("a {0} file holds exactly one document")]
     OneDocument(&'static str),
 }
@@ -109,16 +114,26 @@ pub fn read_plain(format: Format, bytes: &[u8]) -> Result<Vec<Map>, FormatError>
         Format::Dotenv => vec![dotenv::parse(utf8(bytes)?)?],
         Format::Ini => vec![ini::parse(utf8(bytes)?)?],
     };
-    if let Some(first) = branches.first() {
-        let has_meta = match format {
-            Format::Dotenv => first.pairs().any(|(k, _)| k.starts_with("sops_")),
-            _ => first.get(METADATA_KEY).is_some(),
-        };
-        if has_meta {
-            return Err(FormatError::AlreadyEncrypted(METADATA_KEY.into()));
-        }
+    match reserved_key(format, &branches) {
+        Some((0, key)) => Err(FormatError::AlreadyEncrypted(key)),
+        Some((document, key)) => Err(FormatError::ReservedKey { document, key }),
+        None => Ok(branches),
     }
-    Ok(branches)
+}
+
+/// The first top-level key that sops keeps for its metadata (`sops`, or a `sops_` key in
+/// dotenv), with the index of its document. sops writes its metadata into every document of
+/// a file, so a plain tree with such a key in any document cannot be encrypted: the key
+/// would be written twice, or read back as metadata.
+pub fn reserved_key(format: Format, branches: &[Map]) -> Option<(usize, String)> {
+    branches.iter().enumerate().find_map(|(i, doc)| {
+        let key = match format {
+            Format::Dotenv => doc.pairs().map(|(k, _)| k).find(|k| k.starts_with("sops_"))?.to_string(),
+            Format::Binary => return None,
+            _ => doc.get(METADATA_KEY).map(|_| METADATA_KEY.to_string())?,
+        };
+        Some((i, key))
+    })
 }
 
 /// Writes plain documents (decrypted output). A binary file gives back the raw `data`.
