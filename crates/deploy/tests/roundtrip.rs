@@ -453,7 +453,8 @@ fn a_sops_key_in_any_document_is_refused_before_encrypting() {
     assert!(err.to_string().contains("top-level key `sops`"), "{err}");
     assert_eq!(file.serialize().expect("ser"), before);
     // A nested `sops` key is an ordinary key.
-    file.set(&key.ids(), "[\"k2\"][\"sops\"]", Value::Str("x".into())).expect("nested is fine");
+    file.set(&key.ids(), "[\"k2\"][\"sops\"]", Value::Str("x".into()))
+        .expect("nested is fine");
     let again = SopsFile::parse_as("s.yaml", Format::Yaml, &file.serialize().expect("ser")).expect("re-parses");
     assert!(again.decrypt(&key.ids()).is_ok());
 }

@@ -128,7 +128,11 @@ pub fn read_plain(format: Format, bytes: &[u8]) -> Result<Vec<Map>, FormatError>
 pub fn reserved_key(format: Format, branches: &[Map]) -> Option<(usize, String)> {
     branches.iter().enumerate().find_map(|(i, doc)| {
         let key = match format {
-            Format::Dotenv => doc.pairs().map(|(k, _)| k).find(|k| k.starts_with("sops_"))?.to_string(),
+            Format::Dotenv => doc
+                .pairs()
+                .map(|(k, _)| k)
+                .find(|k| k.starts_with("sops_"))?
+                .to_string(),
             Format::Binary => return None,
             _ => doc.get(METADATA_KEY).map(|_| METADATA_KEY.to_string())?,
         };

@@ -1088,6 +1088,33 @@ struct Emitter {
     best: usize,
 }
 
+/// The comments written above a sequence item's dash: the item's own leading comments and,
+/// through every block node that opens on the dash's line (`- - `, `- k:`), theirs.
+fn leading_comments<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Map(m) => {
+            for item in &m.0 {
+                match item {
+                    MapItem::Comment(c) => out.push(&c.text),
+                    MapItem::Pair(..) => break,
+                }
+            }
+        }
+        Value::List(l) => {
+            for item in l {
+                match item {
+                    Value::Comment(c) => out.push(&c.text),
+                    first => {
+                        leading_comments(first, out);
+                        break;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Ctx {
     /// The node is a mapping value.
@@ -1151,27 +1178,17 @@ impl Emitter {
                     }
                 }
                 v => {
-                    // go-yaml writes a block item's head comments above its dash.
-                    match v {
-                        Value::Map(m) => {
-                            for item in &m.0 {
-                                match item {
-                                    MapItem::Comment(c) => self.comment_line(indent, &c.text),
-                                    MapItem::Pair(..) => break,
-                                }
-                            }
-                        }
-                        Value::List(l) => {
-                            for item in l {
-                                match item {
-                                    Value::Comment(c) => self.comment_line(indent, &c.text),
-                                    _ => break,
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
+                    // go-yaml writes a block item's head comments above its dash. An item
+                    // written right after an outer `- ` had its comments, and those of the
+                    // nodes that open inline inside it, written above the outer dash: a
+                    // comment cannot sit between `- ` and the node it belongs to (found by
+                    // fuzzing: `- - #c` nested in a list came out unreadable).
                     if !(first && inline_first) {
+                        let mut hoisted = Vec::new();
+                        leading_comments(v, &mut hoisted);
+                        for c in hoisted {
+                            self.comment_line(indent, c);
+                        }
                         self.out.push_str(&" ".repeat(indent));
                     }
                     first = false;
@@ -1519,6 +1536,20 @@ mod tests {
         let text = "# head\n# one\na: 1\nb:\n    - x\n    - k: 2\n      z: '#x'\n      \"y\": 3\nc:\n    d: |\n        line1\n        line2\n    e: \"\"\n    f: \"true\"\n    g: 'a: b'\n    h: |-\n        two\n        lines\n    i:\n        - - a\n          - b\n";
         let docs = parse(text).expect("parses");
         assert_eq!(emit(&docs, 4), text);
+    }
+
+    #[test]
+    fn comments_of_nodes_opening_after_a_dash_are_written_above_it() {
+        // Found by fuzzing: the comment of a mapping that opens on a `- - ` line was written
+        // between the dashes, and the output did not read back.
+        for text in [":\n- - : #", "a:\n  - # c1\n    # c2\n    - - # c3\n        k: v\n"] {
+            let docs = parse(text).expect("parses");
+            let out = emit(&docs, 4);
+            let again = parse(&out).unwrap_or_else(|e| panic!("{out:?} re-parses: {e:?}"));
+            assert_eq!(emit(&again, 4), out, "stable");
+        }
+        let docs = parse("a:\n  - # c1\n    - - # c3\n        k: v\n").expect("parses");
+        assert_eq!(emit(&docs, 4), "a:\n    # c1\n    # c3\n    - - - k: v\n");
     }
 
     #[test]
