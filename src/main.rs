@@ -10,8 +10,9 @@ mod commands;
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    // rnix's recursive-descent parser needs more stack than rayon's default on deeply nested files.
-    let _ = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build_global();
+    // rnix's recursive-descent parser needs more stack than rayon's default on deeply nested
+    // files; on the pool's marked threads they parse without a thread of their own.
+    let _ = nixpilot_lint::parse::install_global_pool();
     let cli = commands::Cli::parse();
     match cli.command.run() {
         Ok(code) => code,

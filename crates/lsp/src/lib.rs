@@ -21,7 +21,13 @@ pub async fn serve_stdio() {
 /// Blocking entry point for the binary. Returns whether `shutdown` came before the end (the
 /// LSP spec's exit code is 0 then, 1 otherwise).
 pub fn run() -> std::io::Result<bool> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Analyses run on the runtime's (blocking) threads: with the parse stack, deep buffers parse
+    // there instead of on a thread spawned per parse.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(nixpilot_lint::parse::PARSE_STACK)
+        .on_thread_start(nixpilot_lint::parse::mark_large_stack_thread)
+        .build()?;
     runtime.block_on(async {
         tokio::select! {
             _ = serve_stdio() => {}
