@@ -198,10 +198,24 @@ echo "### Done! ###"
     }
 
     /// The key body (its base64 lines) must not be in `text`.
+    /// nixos-anywhere was never started.
+    fn assert_not_installed(&self) {
+        let calls = self.calls();
+        assert!(!calls.iter().any(|c| c.starts_with("nixos-anywhere")), "{calls:?}");
+    }
+
     fn assert_no_key_in(&self, key: &str, text: &str, what: &str) {
         for line in key.lines().filter(|l| l.len() > 20 && !l.starts_with("-----")) {
             assert!(!text.contains(line), "the host key appears in {what}");
         }
+    }
+}
+
+/// A run that failed (exit code 1) with every one of `needles` in its stderr.
+fn assert_failed_saying(out: &common::Output, needles: &[&str]) {
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for needle in needles {
+        assert!(out.stderr.contains(needle), "no {needle:?} in:\n{}", out.stderr);
     }
 }
 
@@ -320,12 +334,7 @@ fn an_unaccepted_rescue_key_is_shown_and_nothing_runs() {
     let m = w.machine();
     let rescue = fingerprint(&m.host_pub());
     let out = w.install(&m, &[]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr.contains(&format!("add --accept-rescue-key {rescue}")),
-        "{}",
-        out.stderr
-    );
+    assert_failed_saying(&out, &[&format!("add --accept-rescue-key {rescue}")]);
     assert!(w.calls().is_empty(), "ran: {:?}", w.calls());
 
     let out = w.install(
@@ -335,13 +344,11 @@ fn an_unaccepted_rescue_key_is_shown_and_nothing_runs() {
             "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         ],
     );
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr.contains(&format!(
+    assert_failed_saying(
+        &out,
+        &[&format!(
             "the rescue system presents {rescue}, not the accepted SHA256:AAAA"
-        )),
-        "{}",
-        out.stderr
+        )],
     );
     assert!(w.calls().is_empty(), "ran: {:?}", w.calls());
     assert_eq!(w.leftovers(), Vec::<PathBuf>::new());
@@ -399,46 +406,33 @@ fn a_disk_the_rescue_system_lacks_stops_before_anything_is_erased() {
     let rescue = fingerprint(&m.host_pub());
     std::fs::write(m.state("disks"), "sda\nsdb\n").unwrap();
     let out = w.install(&m, &["--accept-rescue-key", &rescue]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("the rescue system has no disk /dev/vda (disko.devices.disk.main, hosts/web1/disko.nix:")
-            && out.stderr.contains("it has: sda, sdb. Nothing was erased"),
-        "{}",
-        out.stderr
+    assert_failed_saying(
+        &out,
+        &[
+            "the rescue system has no disk /dev/vda (disko.devices.disk.main, hosts/web1/disko.nix:",
+            "it has: sda, sdb. Nothing was erased",
+        ],
     );
-    assert!(
-        !w.calls().iter().any(|c| c.starts_with("nixos-anywhere")),
-        "{:?}",
-        w.calls()
-    );
+    w.assert_not_installed();
 
     // Too little memory for kexec, or another CPU than the host's platform, stop there too.
     std::fs::write(m.state("disks"), "vda\n").unwrap();
     std::fs::write(m.state("meminfo"), "MemTotal:        1048576 kB\n").unwrap();
     let out = w.install(&m, &["--accept-rescue-key", &rescue]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("has 1024 MiB of memory; nixos-anywhere's kexec needs at least 1536 MiB"),
-        "{}",
-        out.stderr
+    assert_failed_saying(
+        &out,
+        &["has 1024 MiB of memory; nixos-anywhere's kexec needs at least 1536 MiB"],
     );
     std::fs::write(m.state("arch"), "aarch64\n").unwrap();
     let out = w.install(&m, &["--accept-rescue-key", &rescue]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("the host is built for x86_64-linux (nixpkgs.hostPlatform, hosts/web1/configuration.nix:")
-            && out.stderr.contains("the rescue system's CPU is aarch64"),
-        "{}",
-        out.stderr
+    assert_failed_saying(
+        &out,
+        &[
+            "the host is built for x86_64-linux (nixpkgs.hostPlatform, hosts/web1/configuration.nix:",
+            "the rescue system's CPU is aarch64",
+        ],
     );
-    assert!(
-        !w.calls().iter().any(|c| c.starts_with("nixos-anywhere")),
-        "{:?}",
-        w.calls()
-    );
+    w.assert_not_installed();
     assert_eq!(w.leftovers(), Vec::<PathBuf>::new());
 }
 
@@ -453,13 +447,13 @@ fn a_failing_nixos_anywhere_is_reported_with_its_last_lines_and_leaves_no_key() 
     let key = w.host_private_key();
     std::fs::write(m.state("anywhere-fail"), "").unwrap();
     let out = w.install(&m, &["--accept-rescue-key", &rescue]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("`nixos-anywhere --flake .#web1 --extra-files")
-            && out.stderr.contains("failed (exit code 1); last output:")
-            && out.stderr.contains("Error: /dev/vda: device is busy"),
-        "{}",
-        out.stderr
+    assert_failed_saying(
+        &out,
+        &[
+            "`nixos-anywhere --flake .#web1 --extra-files",
+            "failed (exit code 1); last output:",
+            "Error: /dev/vda: device is busy",
+        ],
     );
     assert_eq!(w.leftovers(), Vec::<PathBuf>::new());
     w.assert_no_key_in(&key, &out.stdout, "stdout");
@@ -538,10 +532,8 @@ fn a_host_that_comes_back_with_another_key_is_refused_with_both_fingerprints() {
         .output()
         .unwrap(),
     );
-    assert_eq!(out.code, 1, "{}", out.stderr);
     let pinned = fingerprint(&w.repo.join("hosts/web1/ssh_host_ed25519_key.pub"));
-    assert!(out.stderr.contains(&format!("expected: {pinned}")), "{}", out.stderr);
-    assert!(out.stderr.contains(&format!("presented: {rescue}")), "{}", out.stderr);
+    assert_failed_saying(&out, &[&format!("expected: {pinned}"), &format!("presented: {rescue}")]);
     assert!(!w.repo.join("known_hosts").exists());
     assert_eq!(w.leftovers(), Vec::<PathBuf>::new());
 }
