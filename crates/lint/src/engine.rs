@@ -402,6 +402,7 @@ fn finish(
 /// (bounded by `parse::MAX_TREE_DEPTH`), and callers such as the language server's blocking
 /// threads have 2 MiB.
 const PROJECT_STACK: usize = 256 << 20;
+const _: () = assert!(PROJECT_STACK >= crate::parse::PARSE_STACK);
 
 /// Runs `f` on a thread with `PROJECT_STACK` (only touched pages cost memory); on the calling
 /// thread if no thread can be made.
@@ -412,7 +413,12 @@ fn on_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
         std::thread::Builder::new()
             .name("nixpilot-project".into())
             .stack_size(PROJECT_STACK)
-            .spawn_scoped(scope, || take().map(|f| f()))
+            .spawn_scoped(scope, || {
+                // More than the parse stack: files the model parses here need no thread of
+                // their own.
+                crate::parse::mark_large_stack_thread();
+                take().map(|f| f())
+            })
             .ok()
             .map(|handle| handle.join())
     });

@@ -35,15 +35,19 @@ pub fn mark_large_stack_thread() {
     LARGE_STACK.with(|c| c.set(true));
 }
 
-/// Builds rayon's global pool with `PARSE_STACK` threads, each marked with
-/// `mark_large_stack_thread`. Without it every file whose estimate passes `INLINE_NESTING`
-/// (most files of a real tree) parses on a thread spawned for it: measured on 6,000 module
-/// files, that doubled the CPU time of `nixpilot lint`. An error if the pool already exists.
-pub fn install_global_pool() -> Result<(), rayon::ThreadPoolBuildError> {
+/// A rayon pool whose threads have `PARSE_STACK` and are marked with `mark_large_stack_thread`.
+pub fn pool_builder() -> rayon::ThreadPoolBuilder {
     rayon::ThreadPoolBuilder::new()
         .stack_size(PARSE_STACK)
         .start_handler(|_| mark_large_stack_thread())
-        .build_global()
+}
+
+/// Builds rayon's global pool with `pool_builder`. Without it every file whose estimate passes
+/// `INLINE_NESTING` (most files of a real tree) parses on a thread spawned for it: measured on
+/// 6,000 module files, that doubled the CPU time of `nixpilot lint`. An error if the pool
+/// already exists.
+pub fn install_global_pool() -> Result<(), rayon::ThreadPoolBuildError> {
+    pool_builder().build_global()
 }
 
 /// The longest run of path characters (letters, digits, `.`, `+`, `-`, `_`, `/`) parsed. rnix's
@@ -306,12 +310,7 @@ mod tests {
         // The pool `install_global_pool` builds: files just under the nesting limit parse on the
         // pool's own (marked) threads, without a thread spawned per parse, and do not overflow
         // (in a debug build too); the result is the one the spawned parse gives.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .stack_size(PARSE_STACK)
-            .start_handler(|_| mark_large_stack_thread())
-            .build()
-            .expect("pool");
+        let pool = pool_builder().num_threads(1).build().expect("pool");
         let levels = nesting::MAX_NESTING as usize / 2 - 10;
         let text = format!("{}1{}", "[ ".repeat(levels), " ]".repeat(levels));
         let inline = pool.install(|| {
