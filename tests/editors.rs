@@ -1,4 +1,4 @@
-//! nixpilot in real editors, headless (issue 9). Neovim and Emacs (eglot + Flymake) start the
+//! nixpilot in real editors, headless. Neovim and Emacs (eglot + Flymake) start the
 //! real `nixpilot lsp` through the configurations shipped in `editors/`, show the broken
 //! fixture's diagnostics with their rule codes and apply the "Remove the unused binding" quick
 //! fix; the VS Code extension's settings schema is valid JSON Schema, and the extension

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 fn vector(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/vectors")
+        .join("tests/vectors")
         .join(name)
 }
 

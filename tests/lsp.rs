@@ -450,7 +450,7 @@ fn deploy_action_asks_streams_and_reports_failure_without_touching_anything_but_
     let dir = copy_to_temp(&common::example("demo"));
     let root = dir.path();
     std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sops-nix/ssh-ed25519-key.pub"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/sops-nix/ssh-ed25519-key.pub"),
         root.join("hosts/web1/ssh_host_ed25519_key.pub"),
     )
     .unwrap();
@@ -506,7 +506,7 @@ fn deploy_action_asks_streams_and_reports_failure_without_touching_anything_but_
     });
 }
 
-/// Issue 11: random incremental edits (multi-byte text, CRLF, U+2028, ranges past line ends)
+/// Random incremental edits (multi-byte text, CRLF, U+2028, ranges past line ends)
 /// published by the real server give the diagnostics a fresh open of the final text gives.
 #[test]
 fn random_incremental_edits_publish_what_a_fresh_open_of_the_final_text_does() {
@@ -593,7 +593,7 @@ fn random_incremental_edits_publish_what_a_fresh_open_of_the_final_text_does() {
     assert_eq!(strip(&incremental), strip(&fresh), "final text:\n{final_text}");
 }
 
-/// Issue 11: a buffer nested 100,000 deep gets an `analysis-limit` warning from the server,
+/// A buffer nested 100,000 deep gets an `analysis-limit` warning from the server,
 /// whose analysis runs on a 2 MiB blocking thread; hover, definition, completion, symbols and
 /// links on it (which parse the buffer themselves) answer, and the server keeps serving.
 #[test]

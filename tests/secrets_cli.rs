@@ -22,7 +22,7 @@ const PLAIN: &str =
 const SECRETS: [&str; 2] = ["test_value", "another value"];
 
 fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
 }
 
 fn vector(name: &str) -> PathBuf {

@@ -118,7 +118,7 @@ const KEYS: [&str; 3] = [
     "age1notakey",
 ];
 
-const SECRETS_VECTOR: &str = include_str!("../../../shared/vectors/sops-nix/secrets.yaml");
+const SECRETS_VECTOR: &str = include_str!("../../tests/vectors/sops-nix/secrets.yaml");
 
 fn text<T>(t: &Text<T>, make: impl Fn(&T) -> String) -> String {
     match t {

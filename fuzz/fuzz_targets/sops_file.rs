@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use nixpilot_deploy::secrets::format::{Format, Value};
 use nixpilot_deploy::secrets::{EncryptOptions, Identities, PlainTree, Recipient, SopsFile};
 
-const AGE_KEYS: &str = include_str!("../../../shared/vectors/sops-nix/age-keys.txt");
+const AGE_KEYS: &str = include_str!("../../tests/vectors/sops-nix/age-keys.txt");
 const RECIPIENT: &str = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw";
 
 fn identities() -> &'static Identities {

@@ -75,7 +75,7 @@ impl HostArgs {
                 };
                 let (plan, _) = host::plan(&opts)?;
                 let next = format!(
-                    "next: nixpilot lint, then install the machine (nixpilot install {} arrives with issue 7)",
+                    "next: nixpilot lint, then install the machine with nixpilot install {}",
                     opts.name
                 );
                 super::init::finish(&plan, a.dry_run, &next)

@@ -14,7 +14,7 @@ use nixpilot_deploy::secrets::ssh_to_age;
 use nixpilot_deploy::secrets::{Identities, IdentityEnv, Recipient};
 
 fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
 }
 
 /// The `age` binary, or `None` (test skipped) outside CI.

@@ -306,7 +306,7 @@ fn conflicting_rules_are_an_error() {
 
 #[test]
 fn ssh_ed25519_recipient_opens_with_the_ssh_key() {
-    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors");
     let pubkey = std::fs::read_to_string(vectors.join("sops-nix/ssh-ed25519-key.pub")).expect("pub");
     let recipient = Recipient::parse(pubkey.trim()).expect("ssh recipient");
     let path = PathBuf::from("s.yaml");

@@ -1,4 +1,4 @@
-//! Interop with the public vectors in shared/vectors (see its README): ssh-to-age
+//! Interop with the public vectors in tests/vectors (see its README): ssh-to-age
 //! conversions, and the sops-nix test file decrypted, re-emitted and tampered with.
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use nixpilot_deploy::secrets::ssh_to_age;
 use nixpilot_deploy::secrets::{Identities, IdentityEnv, SecretsError, SopsFile};
 
 fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
 }
 
 fn read(rel: &str) -> Vec<u8> {
@@ -22,7 +22,7 @@ fn read_str(rel: &str) -> String {
     String::from_utf8(read(rel)).expect("vector is UTF-8")
 }
 
-/// A copy of the vector file in a temp dir, so nothing touches shared/.
+/// A copy of the vector file in a temp dir, so the tests never change the vectors.
 fn secrets_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("secrets.yaml");

@@ -1,5 +1,5 @@
 //! The ssh-to-age conversions the secrets rules rely on, checked against every public
-//! conversion listed in ../shared/vectors/README.md.
+//! conversion listed in tests/vectors/README.md.
 
 use std::path::PathBuf;
 
@@ -7,7 +7,7 @@ use nixpilot_lint::ssh_to_age::{convert_public_keys, public_key_to_recipient};
 
 fn vector(path: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors")
+        .join("../../tests/vectors")
         .join(path);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }

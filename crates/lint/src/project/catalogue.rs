@@ -65,8 +65,8 @@ pub struct KnownFlake {
     pub nixos_modules: Option<&'static [ModuleFacts]>,
 }
 
-/// The catalogue. Sources: each project's flake.nix and module list (see
-/// ../shared/research/deploy-facts.md §1–§4 in the steering repository).
+/// The catalogue. Sources: each project's own flake.nix and the list of NixOS modules it
+/// exports (the repository named in `repo`).
 pub static KNOWN_FLAKES: &[KnownFlake] = &[
     KnownFlake {
         repo: "nix-community/srvos",
