@@ -1,9 +1,14 @@
 //! The one place that touches the disk: finding the project root, listing its Nix files
-//! (honouring .gitignore and `exclude`), reading them, and writing fixed files atomically.
+//! (honouring .gitignore and `exclude`), reading them confined to the repository, and writing
+//! fixed files atomically.
 
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ffi::OsString;
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -21,6 +26,8 @@ pub enum VfsError {
     Config(#[from] ConfigError),
     #[error("{path}: {message}")]
     Walk { path: PathBuf, message: String },
+    #[error("{path}: {reason}")]
+    Unread { path: PathBuf, reason: Unread },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> VfsError + '_ {
@@ -28,6 +35,188 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> VfsError + '_ {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// The most of one file nixpilot reads from a repository. A Nix file costs about ten times
+/// its size in memory once parsed; a larger file is reported and not read.
+pub const MAX_FILE_BYTES: u64 = 128 << 20;
+
+/// How many symbolic links one path may go through (as Linux allows).
+const MAX_LINKS: usize = 40;
+
+/// Why a file of the repository was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unread {
+    #[error("no such file")]
+    Missing,
+    #[error("a symbolic link pointing outside the repository (to {target}); not read")]
+    OutsideRepository { target: String },
+    #[error("more than 40 symbolic links on the way; not read")]
+    LinkLoop,
+    #[error("not a regular file (a {kind}); not read")]
+    NotRegular { kind: &'static str },
+    #[error("{} MiB, more than the {} MiB nixpilot reads of one file; not read", .size >> 20, .limit >> 20)]
+    TooLarge { size: u64, limit: u64 },
+    #[error("cannot be read ({message}); skipped")]
+    Unreadable { message: String },
+    #[error("its name is not valid UTF-8; skipped")]
+    NotUtf8Name,
+}
+
+fn unreadable(e: io::Error) -> Unread {
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => Unread::Missing,
+        _ => Unread::Unreadable {
+            message: e.kind().to_string(),
+        },
+    }
+}
+
+fn kind_name(t: fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "directory"
+    } else if t.is_fifo() {
+        "named pipe"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_block_device() {
+        "block device"
+    } else if t.is_char_device() {
+        "character device"
+    } else {
+        "special file"
+    }
+}
+
+/// Where `relative` (`/`-separated) leads inside `root`, and what is there (the link itself is
+/// never the answer: links are followed while they stay inside `root`, as git and nix treat
+/// them). `root` must be canonical for absolute links into it to count as inside.
+pub fn resolve_confined(root: &Path, relative: &str) -> Result<(PathBuf, fs::Metadata), Unread> {
+    let mut resolved: Vec<OsString> = Vec::new();
+    let mut pending: VecDeque<OsString> = relative.split('/').map(OsString::from).collect();
+    let mut links = 0;
+    let mut found = fs::symlink_metadata(root).map_err(unreadable)?;
+    while let Some(part) = pending.pop_front() {
+        if part.is_empty() || part == "." {
+            continue;
+        }
+        if part == ".." {
+            // Only reachable through a link's target: `relative` itself comes normalised.
+            if resolved.pop().is_none() {
+                return Err(Unread::OutsideRepository {
+                    target: relative.to_string(),
+                });
+            }
+            found = fs::symlink_metadata(join_parts(root, &resolved)).map_err(unreadable)?;
+            continue;
+        }
+        if !found.is_dir() {
+            return Err(Unread::Missing);
+        }
+        let path = join_parts(root, &resolved).join(&part);
+        let meta = fs::symlink_metadata(&path).map_err(unreadable)?;
+        if !meta.file_type().is_symlink() {
+            resolved.push(part);
+            found = meta;
+            continue;
+        }
+        links += 1;
+        if links > MAX_LINKS {
+            return Err(Unread::LinkLoop);
+        }
+        let target = fs::read_link(&path).map_err(unreadable)?;
+        let outside = || Unread::OutsideRepository {
+            target: target.display().to_string(),
+        };
+        let rest: Vec<OsString> = if target.is_absolute() {
+            let inside = target.strip_prefix(root).map_err(|_| outside())?;
+            resolved.clear();
+            found = fs::symlink_metadata(root).map_err(unreadable)?;
+            inside.iter().map(OsString::from).collect()
+        } else {
+            target.iter().map(OsString::from).collect()
+        };
+        // Components climbing above the root through `..` are caught above.
+        if !target.is_absolute() {
+            let mut depth = resolved.len() as isize;
+            for c in &rest {
+                if c == ".." {
+                    depth -= 1;
+                    if depth < 0 {
+                        return Err(outside());
+                    }
+                } else if c != "." {
+                    depth += 1;
+                }
+            }
+        }
+        for c in rest.into_iter().rev() {
+            pending.push_front(c);
+        }
+    }
+    Ok((join_parts(root, &resolved), found))
+}
+
+fn join_parts(root: &Path, parts: &[OsString]) -> PathBuf {
+    let mut path = root.to_path_buf();
+    path.extend(parts);
+    path
+}
+
+/// Reads the file `relative` leads to inside `root`: links leaving `root` are not followed,
+/// only a regular file is read, its size is checked before reading and the read stops at
+/// `limit` whatever the file does meanwhile. The one way repository files are read.
+pub fn read_confined(root: &Path, relative: &str, limit: u64) -> Result<Vec<u8>, Unread> {
+    let (path, meta) = resolve_confined(root, relative)?;
+    check_regular(&meta, limit)?;
+    open_and_read(&path, limit, true)
+}
+
+/// Reads a file outside the repository's tree that nixpilot itself looks for (the git
+/// index): links are followed, but only a regular file of at most `limit` bytes is read.
+pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, Unread> {
+    check_regular(&fs::metadata(path).map_err(unreadable)?, limit)?;
+    open_and_read(path, limit, false)
+}
+
+fn check_regular(meta: &fs::Metadata, limit: u64) -> Result<(), Unread> {
+    if !meta.is_file() {
+        return Err(Unread::NotRegular {
+            kind: kind_name(meta.file_type()),
+        });
+    }
+    if meta.len() > limit {
+        return Err(Unread::TooLarge {
+            size: meta.len(),
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// Opens without blocking (a FIFO swapped in since the check cannot hang the open) and without
+/// following a last link, checks the open file itself, and reads at most `limit` bytes.
+fn open_and_read(path: &Path, limit: u64, no_follow: bool) -> Result<Vec<u8>, Unread> {
+    let flags = libc::O_NONBLOCK | if no_follow { libc::O_NOFOLLOW } else { 0 };
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => Unread::LinkLoop,
+            _ => unreadable(e),
+        })?;
+    let meta = file.metadata().map_err(unreadable)?;
+    check_regular(&meta, limit)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        return Err(Unread::TooLarge {
+            size: bytes.len() as u64,
+            limit,
+        });
+    }
+    Ok(bytes)
 }
 
 /// The nearest directory at or above `path` holding `flake.nix`; else `path` itself (or its
@@ -57,13 +246,50 @@ pub fn find_project_root(path: &Path) -> Result<PathBuf, VfsError> {
     Ok(start)
 }
 
+/// The project a file belongs to: the nearest directory at or above it holding `flake.nix` or
+/// `nixpilot.toml`. `None` for a loose file outside any project, which is analysed alone: its
+/// directory may be `$HOME` or `/`, whose trees are nobody's project. The file itself need
+/// not exist (an unsaved editor buffer); only the markers are looked at, never read.
+pub fn project_root_for_file(path: &Path) -> Option<PathBuf> {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    };
+    let mut dir = absolute.parent();
+    while let Some(d) = dir {
+        if is_project_marker(&d.join("flake.nix")) || is_project_marker(&d.join(CONFIG_FILE)) {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// A marker that makes its directory a project: a file, or a link to one (not read here).
+fn is_project_marker(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// The most of `nixpilot.toml` read.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Reads `nixpilot.toml` at the root, if there is one.
 pub fn load_config(root: &Path) -> Result<Config, VfsError> {
     let path = root.join(CONFIG_FILE);
-    match fs::read_to_string(&path) {
-        Ok(text) => Ok(Config::parse(&path.display().to_string(), &text)?),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
-        Err(e) => Err(VfsError::Io { path, source: e }),
+    let confined = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    match read_confined(&confined, CONFIG_FILE, MAX_CONFIG_BYTES) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|_| VfsError::Unread {
+                path: path.clone(),
+                reason: Unread::Unreadable {
+                    message: "not valid UTF-8".into(),
+                },
+            })?;
+            Ok(Config::parse(&path.display().to_string(), &text)?)
+        }
+        Err(Unread::Missing) => Ok(Config::default()),
+        Err(reason) => Err(VfsError::Unread { path, reason }),
     }
 }
 
@@ -116,9 +342,25 @@ pub fn read_files(root: &Path, paths: &[PathBuf]) -> Result<Vec<SourceFile>, Vfs
     paths.par_iter().map(|p| read_file(root, p)).collect()
 }
 
-/// Reads one file into a `SourceFile` named relative to `root`.
+/// Reads one file into a `SourceFile` named relative to `root`: confined to `root` when it
+/// is inside (a file named on the command line may be elsewhere), at most `MAX_FILE_BYTES`.
 pub fn read_file(root: &Path, path: &Path) -> Result<SourceFile, VfsError> {
-    let bytes = fs::read(path).map_err(io_err(path))?;
+    let read = match path.strip_prefix(root) {
+        Ok(inside) => match inside.to_str() {
+            Some(rel) => read_confined(root, rel, MAX_FILE_BYTES),
+            None => Err(Unread::NotUtf8Name),
+        },
+        Err(_) => read_regular_file(path, MAX_FILE_BYTES),
+    };
+    let bytes = read.map_err(|reason| match reason {
+        Unread::Missing => VfsError::Missing {
+            path: path.to_path_buf(),
+        },
+        reason => VfsError::Unread {
+            path: path.to_path_buf(),
+            reason,
+        },
+    })?;
     Ok(SourceFile::from_bytes(relative_path(root, path), bytes))
 }
 
@@ -301,5 +543,37 @@ impl crate::project::FileSource for DiskSource {
 
     fn nix_files(&self) -> Vec<crate::diagnostic::FilePath> {
         self.files().1.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_belongs_to_the_nearest_flake_or_config_above_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("repo");
+        fs::create_dir_all(root.join("hosts/a")).expect("mkdir");
+        fs::write(root.join("flake.nix"), "{ }").expect("write");
+        let file = root.join("hosts/a/configuration.nix");
+        assert_eq!(project_root_for_file(&file), Some(root.clone()));
+
+        let configured = dir.path().join("configured");
+        fs::create_dir_all(configured.join("sub")).expect("mkdir");
+        fs::write(configured.join(CONFIG_FILE), "").expect("write");
+        assert_eq!(project_root_for_file(&configured.join("sub/unsaved.nix")), Some(configured));
+    }
+
+    #[test]
+    fn a_loose_file_has_no_project() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("loose.nix"), "{ }").expect("write");
+        // A directory named flake.nix is not a marker.
+        fs::create_dir(dir.path().join("flake.nix")).expect("mkdir");
+        // The temporary directory may itself sit under a project on a developer's machine;
+        // the answer must then be that project, never the loose file's directory.
+        let found = project_root_for_file(&dir.path().join("loose.nix"));
+        assert_ne!(found.as_deref(), Some(dir.path()));
     }
 }
