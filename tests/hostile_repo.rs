@@ -33,6 +33,8 @@ impl Run {
 
 /// Runs `nixpilot args` in `dir` with `env` added, stdin a pipe left open (a read of it
 /// would block), killed after `limit`; its peak memory comes from the kernel (`wait4`).
+// The child is reaped by `wait4` (for its resource usage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
     let home = tempfile::tempdir().expect("home");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nixpilot"));
@@ -84,7 +86,12 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run 
         took,
         peak_rss_mib: usage.ru_maxrss as u64 / 1024,
     };
-    assert!(!killed, "`nixpilot {}` still running after {limit:?}: {}", args.join(" "), run.stderr);
+    assert!(
+        !killed,
+        "`nixpilot {}` still running after {limit:?}: {}",
+        args.join(" "),
+        run.stderr
+    );
     run
 }
 
@@ -140,7 +147,13 @@ fn hostile_git_dir(git_dir: &Path, worktree: &str, marker: &Path) {
     std::fs::create_dir_all(git_dir.join("hooks")).expect("hooks");
     std::fs::write(git_dir.join("HEAD"), "ref: refs/heads/main\n").expect("HEAD");
     let hook = format!("#!/bin/sh\n{touch}\n");
-    for name in ["post-checkout", "post-index-change", "pre-commit", "reference-transaction", "fsmonitor-watchman"] {
+    for name in [
+        "post-checkout",
+        "post-index-change",
+        "pre-commit",
+        "reference-transaction",
+        "fsmonitor-watchman",
+    ] {
         let path = git_dir.join("hooks").join(name);
         std::fs::write(&path, &hook).expect("hook");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -198,14 +211,25 @@ fn every_reader(repo: &Path, path_var: &Path, env: &[(&str, &str)], open: &Path)
         vec!["lint", repo_arg],
         vec!["lint", "--format", "json", repo_arg],
         vec!["hosts", repo_arg],
-        vec!["plan", "deploy", "web1", "-C", repo_arg, "--identity", "/nonexistent/id"],
+        vec![
+            "plan",
+            "deploy",
+            "web1",
+            "-C",
+            repo_arg,
+            "--identity",
+            "/nonexistent/id",
+        ],
         vec!["status", "web1", "-C", repo_arg, "--no-eval", "--connect-timeout", "2"],
     ] {
         let out = run(parent, &args, &env, LIMIT);
         outputs.push((args.join(" "), out.all()));
     }
     let (diagnostics, log) = lsp_open(path_var, open);
-    outputs.push((format!("lsp (open {})", open.display()), format!("{diagnostics:?}\n{log}")));
+    outputs.push((
+        format!("lsp (open {})", open.display()),
+        format!("{diagnostics:?}\n{log}"),
+    ));
     outputs
 }
 
@@ -271,9 +295,15 @@ fn a_gitdir_file_pointing_elsewhere_runs_nothing_and_shows_nothing_from_there() 
     let (path, git_record) = recording_git(tmp.path());
     let outputs = every_reader(&repo, &path, &[], &repo.join("hosts/web1/configuration.nix"));
     assert_not_created(&marker, "a command from the git directory the `.git` file points to");
-    assert!(std::fs::read_to_string(&git_record).unwrap_or_default().is_empty(), "git was run");
+    assert!(
+        std::fs::read_to_string(&git_record).unwrap_or_default().is_empty(),
+        "git was run"
+    );
     for (command, output) in outputs {
-        assert!(!output.contains(secret), "{command} showed a file outside the repository:\n{output}");
+        assert!(
+            !output.contains(secret),
+            "{command} showed a file outside the repository:\n{output}"
+        );
     }
 }
 
@@ -315,10 +345,20 @@ fn the_git_index_is_read_without_git_to_tell_a_tracked_key() {
                 .env("GIT_CONFIG_NOSYSTEM", "1")
                 .output()
                 .expect("git");
-            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         ok(&["init", "-q"]);
-        ok(&["-c", &format!("index.version={index_version}"), "add", "keys/admin", "flake.nix"]);
+        ok(&[
+            "-c",
+            &format!("index.version={index_version}"),
+            "add",
+            "keys/admin",
+            "flake.nix",
+        ]);
         ok(&["update-index", "--index-version", index_version]);
         let (path, record) = recording_git(tmp.path());
         let out = run(
@@ -334,8 +374,14 @@ fn the_git_index_is_read_without_git_to_tell_a_tracked_key() {
             .iter()
             .find(|d| d["rule"] == "private-key-in-repo")
             .unwrap_or_else(|| panic!("no private-key-in-repo: {report}"));
-        assert_eq!(key["severity"], "error", "index v{index_version}: a tracked key is an error: {key}");
-        assert!(std::fs::read_to_string(&record).unwrap_or_default().is_empty(), "git was run");
+        assert_eq!(
+            key["severity"], "error",
+            "index v{index_version}: a tracked key is an error: {key}"
+        );
+        assert!(
+            std::fs::read_to_string(&record).unwrap_or_default().is_empty(),
+            "git was run"
+        );
     }
 }
 
@@ -350,7 +396,11 @@ fn a_flake_lock_linked_to_proc_self_environ_is_reported_not_read() {
     let env = [("NIXPILOT_TEST_CI_TOKEN", ENV_SECRET)];
     for format in ["human", "json"] {
         let out = run(&repo, &["lint", "--format", format], &env, LIMIT);
-        assert!(!out.all().contains(ENV_SECRET), "{format} output shows the environment:\n{}", out.all());
+        assert!(
+            !out.all().contains(ENV_SECRET),
+            "{format} output shows the environment:\n{}",
+            out.all()
+        );
         assert!(
             out.stdout.contains("flake.lock") && out.stdout.contains("pointing outside the repository"),
             "{format}: the link is not reported:\n{}",
@@ -363,7 +413,10 @@ fn a_flake_lock_linked_to_proc_self_environ_is_reported_not_read() {
         &repo.join("flake.nix"),
     );
     assert!(!log.contains(ENV_SECRET), "the language server sent the environment");
-    assert!(log.contains("pointing outside the repository"), "not reported by the server: {diagnostics:?}\n{log}");
+    assert!(
+        log.contains("pointing outside the repository"),
+        "not reported by the server: {diagnostics:?}\n{log}"
+    );
 }
 
 /// A file outside the repository with a secret first line, as `.pub` and `.sops.yaml`
@@ -387,19 +440,58 @@ fn sops_yaml_and_pub_links_leaving_the_repository_are_reported_not_read() {
     symlink(&outside, &pub_file).expect("link");
     let repo_arg = repo.to_str().expect("path");
     let lint = run(&repo, &["lint"], &[], LIMIT);
-    assert!(!lint.all().contains(secret), "lint showed an outside file:\n{}", lint.all());
-    assert!(lint.stdout.contains("`.sops.yaml`: a symbolic link pointing outside the repository"), "{}", lint.all());
-    let plan = run(&repo, &["plan", "deploy", "web1", "-C", repo_arg, "--identity", "/nonexistent/id"], &[], LIMIT);
-    assert!(!plan.all().contains(secret), "plan showed an outside file:\n{}", plan.all());
     assert!(
-        plan.stderr.contains("hosts/web1/ssh_host_ed25519_key.pub: a symbolic link pointing outside the repository"),
+        !lint.all().contains(secret),
+        "lint showed an outside file:\n{}",
+        lint.all()
+    );
+    assert!(
+        lint.stdout
+            .contains("`.sops.yaml`: a symbolic link pointing outside the repository"),
+        "{}",
+        lint.all()
+    );
+    let plan = run(
+        &repo,
+        &[
+            "plan",
+            "deploy",
+            "web1",
+            "-C",
+            repo_arg,
+            "--identity",
+            "/nonexistent/id",
+        ],
+        &[],
+        LIMIT,
+    );
+    assert!(
+        !plan.all().contains(secret),
+        "plan showed an outside file:\n{}",
+        plan.all()
+    );
+    assert!(
+        plan.stderr
+            .contains("hosts/web1/ssh_host_ed25519_key.pub: a symbolic link pointing outside the repository"),
         "{}",
         plan.all()
     );
     assert_ne!(plan.code, Some(0));
-    let status = run(&repo, &["status", "web1", "-C", repo_arg, "--no-eval", "--connect-timeout", "2"], &[], LIMIT);
-    assert!(!status.all().contains(secret), "status showed an outside file:\n{}", status.all());
-    let (_, log) = lsp_open(Path::new(&std::env::var("PATH").unwrap_or_default()), &repo.join("flake.nix"));
+    let status = run(
+        &repo,
+        &["status", "web1", "-C", repo_arg, "--no-eval", "--connect-timeout", "2"],
+        &[],
+        LIMIT,
+    );
+    assert!(
+        !status.all().contains(secret),
+        "status showed an outside file:\n{}",
+        status.all()
+    );
+    let (_, log) = lsp_open(
+        Path::new(&std::env::var("PATH").unwrap_or_default()),
+        &repo.join("flake.nix"),
+    );
     assert!(!log.contains(secret), "the language server sent an outside file");
 }
 
@@ -413,13 +505,34 @@ fn a_deploy_toml_linked_outside_is_not_printed_by_plan_or_deploy() {
     symlink(&outside, &deploy_toml).expect("link");
     let repo_arg = repo.to_str().expect("path");
     for args in [
-        vec!["plan", "deploy", "web1", "-C", repo_arg, "--identity", "/nonexistent/id"],
-        vec!["deploy", "web1", "-C", repo_arg, "--dry-run", "--identity", "/nonexistent/id"],
+        vec![
+            "plan",
+            "deploy",
+            "web1",
+            "-C",
+            repo_arg,
+            "--identity",
+            "/nonexistent/id",
+        ],
+        vec![
+            "deploy",
+            "web1",
+            "-C",
+            repo_arg,
+            "--dry-run",
+            "--identity",
+            "/nonexistent/id",
+        ],
     ] {
         let out = run(&repo, &args, &[], LIMIT);
-        assert!(!out.all().contains(secret), "{args:?} printed an outside file:\n{}", out.all());
         assert!(
-            out.stderr.contains("hosts/web1/deploy.toml: a symbolic link pointing outside the repository"),
+            !out.all().contains(secret),
+            "{args:?} printed an outside file:\n{}",
+            out.all()
+        );
+        assert!(
+            out.stderr
+                .contains("hosts/web1/deploy.toml: a symbolic link pointing outside the repository"),
             "{args:?}: {}",
             out.all()
         );
@@ -432,24 +545,58 @@ fn links_inside_the_repository_keep_working() {
     let repo = repository(tmp.path());
     // The pinned key and nixpilot.toml moved and linked back, through a linked directory.
     std::fs::create_dir_all(repo.join("real/keys")).expect("dir");
-    std::fs::rename(repo.join("hosts/web1/ssh_host_ed25519_key.pub"), repo.join("real/keys/web1.pub")).expect("mv");
+    std::fs::rename(
+        repo.join("hosts/web1/ssh_host_ed25519_key.pub"),
+        repo.join("real/keys/web1.pub"),
+    )
+    .expect("mv");
     symlink("real", repo.join("linked")).expect("dir link");
-    symlink("../../linked/keys/web1.pub", repo.join("hosts/web1/ssh_host_ed25519_key.pub")).expect("link"); // standalone: outside on purpose (resolves inside)
-    std::fs::write(repo.join("real/nixpilot.toml"), "[rules]\nmissing-host-platform = \"off\"\n").expect("toml");
+    symlink(
+        "../../linked/keys/web1.pub",
+        repo.join("hosts/web1/ssh_host_ed25519_key.pub"),
+    )
+    .expect("link"); // standalone: outside on purpose (resolves inside)
+    std::fs::write(
+        repo.join("real/nixpilot.toml"),
+        "[rules]\nmissing-host-platform = \"off\"\n",
+    )
+    .expect("toml");
     symlink(repo.join("real/nixpilot.toml"), repo.join("nixpilot.toml")).expect("absolute link inside");
     let repo_arg = repo.to_str().expect("path");
     let lint = run(&repo, &["lint", "--format", "json"], &[], LIMIT);
     assert!(!lint.stdout.contains("unread-file"), "{}", lint.all());
     assert!(lint.stdout.contains("\"diagnostics\""), "{}", lint.all());
-    let plan = run(&repo, &["plan", "deploy", "web1", "-C", repo_arg, "--identity", "/nonexistent/id"], &[], LIMIT);
-    assert!(plan.stdout.contains("pinned to hosts/web1/ssh_host_ed25519_key.pub"), "{}", plan.all());
+    let plan = run(
+        &repo,
+        &[
+            "plan",
+            "deploy",
+            "web1",
+            "-C",
+            repo_arg,
+            "--identity",
+            "/nonexistent/id",
+        ],
+        &[],
+        LIMIT,
+    );
+    assert!(
+        plan.stdout.contains("pinned to hosts/web1/ssh_host_ed25519_key.pub"),
+        "{}",
+        plan.all()
+    );
     assert!(!plan.all().contains("outside the repository"), "{}", plan.all());
 }
 
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
     // SAFETY: a plain mkfifo of a path we own.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo {}", path.display());
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
 }
 
 #[test]
@@ -469,13 +616,23 @@ fn fifos_in_the_tree_are_reported_and_never_opened_for_reading() {
         .map(|d| d["message"].as_str().unwrap_or_default().to_string())
         .collect();
     assert!(
-        unread.iter().any(|m| m.contains("`flake.lock`: not a regular file (a named pipe)")),
+        unread
+            .iter()
+            .any(|m| m.contains("`flake.lock`: not a regular file (a named pipe)")),
         "{unread:?}"
     );
     assert!(unread.iter().any(|m| m.contains("hosts/web1/.gitignore")), "{unread:?}");
-    let hosts = run(&repo, &["hosts", repo.to_str().expect("path")], &[], Duration::from_secs(60));
+    let hosts = run(
+        &repo,
+        &["hosts", repo.to_str().expect("path")],
+        &[],
+        Duration::from_secs(60),
+    );
     assert!(hosts.stdout.contains("web1"), "{}", hosts.all());
-    let (diagnostics, _) = lsp_open(Path::new(&std::env::var("PATH").unwrap_or_default()), &repo.join("flake.nix"));
+    let (diagnostics, _) = lsp_open(
+        Path::new(&std::env::var("PATH").unwrap_or_default()),
+        &repo.join("flake.nix"),
+    );
     let _ = diagnostics;
 }
 
@@ -489,10 +646,18 @@ fn links_to_dev_stdin_and_dev_zero_are_not_read() {
     // stdin is a pipe nobody writes to: reading it would hang; /dev/zero never ends.
     let out = run(&repo, &["lint"], &[], Duration::from_secs(60));
     assert!(out.peak_rss_mib < 300, "peak memory {} MiB", out.peak_rss_mib);
-    assert!(out.stdout.contains("`flake.lock`: a symbolic link pointing outside the repository (to /dev/zero)"), "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("`flake.lock`: a symbolic link pointing outside the repository (to /dev/zero)"),
+        "{}",
+        out.all()
+    );
     assert!(out.stdout.contains("`.sops.yaml` cannot be read"), "{}", out.all());
     // The language server must not read its own JSON-RPC input as `.sops.yaml`: it answers.
-    let (diagnostics, log) = lsp_open(Path::new(&std::env::var("PATH").unwrap_or_default()), &repo.join("flake.nix"));
+    let (diagnostics, log) = lsp_open(
+        Path::new(&std::env::var("PATH").unwrap_or_default()),
+        &repo.join("flake.nix"),
+    );
     assert!(log.contains("(to /dev/stdin)"), "{diagnostics:?}");
 }
 
@@ -509,12 +674,23 @@ fn a_sparse_three_gigabyte_file_is_not_read() {
     assert!(out.took < Duration::from_secs(30), "took {:?}", out.took);
     assert!(out.peak_rss_mib < 300, "peak memory {} MiB", out.peak_rss_mib);
     assert!(
-        out.stdout.contains("`hosts/web1/generated.nix`: 3072 MiB, more than the 128 MiB nixpilot reads of one file; not read"),
+        out.stdout.contains(
+            "`hosts/web1/generated.nix`: 3072 MiB, more than the 128 MiB nixpilot reads of one file; not read"
+        ),
         "{}",
         out.all()
     );
-    let hosts = run(&repo, &["hosts", repo.to_str().expect("path")], &[], Duration::from_secs(60));
-    assert!(hosts.peak_rss_mib < 300, "hosts: peak memory {} MiB", hosts.peak_rss_mib);
+    let hosts = run(
+        &repo,
+        &["hosts", repo.to_str().expect("path")],
+        &[],
+        Duration::from_secs(60),
+    );
+    assert!(
+        hosts.peak_rss_mib < 300,
+        "hosts: peak memory {} MiB",
+        hosts.peak_rss_mib
+    );
 }
 
 #[test]
@@ -535,7 +711,11 @@ fn an_unreadable_entry_or_a_non_utf8_name_is_skipped_with_a_warning() {
     let out = run(&repo, &["lint"], &[], LIMIT);
     std::fs::set_permissions(repo.join("locked"), std::fs::Permissions::from_mode(0o755)).expect("chmod back");
     assert_eq!(out.code, Some(0), "warnings only: {}", out.all());
-    assert!(out.stderr.contains("nixpilot: warning:") && out.stderr.contains("is not valid UTF-8"), "{}", out.all());
+    assert!(
+        out.stderr.contains("nixpilot: warning:") && out.stderr.contains("is not valid UTF-8"),
+        "{}",
+        out.all()
+    );
     if locked_out {
         assert!(out.stderr.contains("locked"), "{}", out.all());
     }
@@ -570,7 +750,12 @@ fn a_loose_nix_file_is_linted_alone_without_walking_its_directory() {
     // (would hang a walk that read it).
     std::fs::write(home.join(".ssh/id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\n").expect("key");
     mkfifo(&home.join("flake.lock"));
-    let out = run(&home, &["lint", "--format", "json", "loose.nix"], &[], Duration::from_secs(60));
+    let out = run(
+        &home,
+        &["lint", "--format", "json", "loose.nix"],
+        &[],
+        Duration::from_secs(60),
+    );
     let report: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.all()));
     let rules: Vec<&str> = report["diagnostics"]
         .as_array()

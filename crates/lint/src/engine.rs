@@ -237,7 +237,16 @@ pub fn lint_parsed(
     let paths: Vec<crate::diagnostic::FilePath> = parsed.iter().map(|p| p.path().clone()).collect();
     let texts: Vec<Option<&SourceFile>> = parsed.iter().map(|p| Some(&p.source)).collect();
     let unread = unread_diagnostics(source);
-    let diagnostics = finish(&paths, &texts, analyses, project.as_ref(), unread, &rules, scope, config);
+    let diagnostics = finish(
+        &paths,
+        &texts,
+        analyses,
+        project.as_ref(),
+        unread,
+        &rules,
+        scope,
+        config,
+    );
     LintResult {
         diagnostics,
         files_checked: parsed.len(),
@@ -327,7 +336,11 @@ fn unread_diagnostics(source: Option<&dyn FileSource>) -> Vec<Diagnostic> {
         .into_iter()
         .map(|(path, why)| {
             let message = format!("`{path}`: {why}");
-            Diagnostic::new(&UNREAD_FILE, crate::diagnostic::Span::new(path, TextRange::default()), message)
+            Diagnostic::new(
+                &UNREAD_FILE,
+                crate::diagnostic::Span::new(path, TextRange::default()),
+                message,
+            )
         })
         .collect()
 }

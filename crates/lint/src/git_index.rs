@@ -98,7 +98,8 @@ fn parse_entries(bytes: &[u8], version: u32, count: u32, hash_len: usize) -> Res
             let keep = name.len().checked_sub(strip).ok_or(IndexError::Malformed)?;
             name.truncate(keep);
             let suffix = name_start + used;
-            let nul = memchr::memchr(0, bytes.get(suffix..end).ok_or(IndexError::Malformed)?).ok_or(IndexError::Malformed)?;
+            let nul =
+                memchr::memchr(0, bytes.get(suffix..end).ok_or(IndexError::Malformed)?).ok_or(IndexError::Malformed)?;
             name.extend_from_slice(&bytes[suffix..suffix + nul]);
             pos = suffix + nul + 1;
         } else {
@@ -146,7 +147,9 @@ fn be32(bytes: &[u8], at: usize) -> Option<u32> {
 }
 
 fn be16(bytes: &[u8], at: usize) -> Option<u16> {
-    bytes.get(at..at.checked_add(2)?).map(|b| u16::from_be_bytes([b[0], b[1]]))
+    bytes
+        .get(at..at.checked_add(2)?)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]))
 }
 
 /// git's offset encoding: seven bits a byte, high bit set on all but the last, and one added
@@ -208,7 +211,11 @@ pub fn tracked_under(dir: &Path) -> Option<TrackedFiles> {
     }
     let strip = |p: &str| -> Option<String> { p.strip_prefix(prefix.as_str())?.strip_prefix('/').map(str::to_string) };
     // A sparse directory at or above `dir` would track everything: not worth a special case.
-    if tracked.sparse_dirs.iter().any(|d| prefix == *d || prefix.starts_with(&format!("{d}/"))) {
+    if tracked
+        .sparse_dirs
+        .iter()
+        .any(|d| prefix == *d || prefix.starts_with(&format!("{d}/")))
+    {
         return None;
     }
     Some(TrackedFiles {
@@ -238,11 +245,7 @@ mod tests {
             let len = name.len().min(0xfff) as u16;
             out.extend(len.to_be_bytes());
             if version == 4 {
-                let common = previous
-                    .bytes()
-                    .zip(name.bytes())
-                    .take_while(|(a, b)| a == b)
-                    .count();
+                let common = previous.bytes().zip(name.bytes()).take_while(|(a, b)| a == b).count();
                 out.extend(encode_varint(previous.len() - common));
                 out.extend(&name.as_bytes()[common..]);
                 out.push(0);
@@ -277,7 +280,12 @@ mod tests {
 
     #[test]
     fn reads_every_version_and_hash_length() {
-        let names = ["flake.nix", "hosts/a/configuration.nix", "hosts/a/disko.nix", "hosts/b/key"];
+        let names = [
+            "flake.nix",
+            "hosts/a/configuration.nix",
+            "hosts/a/disko.nix",
+            "hosts/b/key",
+        ];
         for version in [2, 3, 4] {
             for hash_len in [20, 32] {
                 let bytes = index(version, &names, hash_len, &[(b"TREE", vec![1, 2, 3])]);

@@ -709,7 +709,10 @@ mod tests {
         let configured = dir.path().join("configured");
         fs::create_dir_all(configured.join("sub")).expect("mkdir");
         fs::write(configured.join(CONFIG_FILE), "").expect("write");
-        assert_eq!(project_root_for_file(&configured.join("sub/unsaved.nix")), Some(configured));
+        assert_eq!(
+            project_root_for_file(&configured.join("sub/unsaved.nix")),
+            Some(configured)
+        );
     }
 
     #[test]

@@ -92,7 +92,11 @@ impl Repo {
         let config = vfs::load_config(&root).map_err(|e| err(e.to_string()))?;
         let source = vfs::DiskSource::new(&root, &config);
         let project = Project::build(&source as &dyn FileSource, &[]);
-        let unread = source.unread().into_iter().map(|(p, why)| (p.to_string(), why)).collect();
+        let unread = source
+            .unread()
+            .into_iter()
+            .map(|(p, why)| (p.to_string(), why))
+            .collect();
         Ok(Repo { root, project, unread })
     }
 
