@@ -52,7 +52,11 @@ pub struct SshArgs {
 
 impl SshArgs {
     pub fn open_repo(&self) -> anyhow::Result<Repo> {
-        Ok(Repo::open(self.repo.as_deref().unwrap_or(std::path::Path::new(".")))?)
+        let repo = Repo::open(self.repo.as_deref().unwrap_or(std::path::Path::new(".")))?;
+        for (path, why) in &repo.unread {
+            eprintln!("nixpilot: warning: {path}: {why}");
+        }
+        Ok(repo)
     }
 
     pub fn timeout(&self) -> Duration {

@@ -41,6 +41,9 @@ impl HostsArgs {
         let config = vfs::load_config(&root)?;
         let source = vfs::DiskSource::new(&root, &config);
         let project = Project::build(&source as &dyn FileSource, &[]);
+        for (path, why) in source.unread() {
+            eprintln!("nixpilot: warning: {path}: {why}");
+        }
         if project.hosts.is_empty() {
             println!("no NixOS hosts under {}/hosts", root.display());
         }

@@ -82,6 +82,9 @@ fn format_names() -> clap::builder::PossibleValuesParser {
 impl LintArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let paths = if self.paths.is_empty() { vec![PathBuf::from(".")] } else { self.paths.clone() };
+        // Files outside any flake or nixpilot.toml are linted alone: their directory may be
+        // $HOME or /, which is nobody's project and must not be walked.
+        let loose = paths.iter().all(|p| p.is_file() && vfs::project_root_for_file(p).is_none());
         let root = vfs::find_project_root(&paths[0])?;
         let mut targets: BTreeSet<PathBuf> = BTreeSet::new();
         let mut scope = Vec::new();
@@ -103,15 +106,31 @@ impl LintArgs {
             let absolute = std::fs::canonicalize(path).with_context(|| format!("{}", path.display()))?;
             scope.push(vfs::relative_path(&root, &absolute));
             if absolute.is_dir() {
-                targets.extend(vfs::discover_nix_files(&root, &absolute, &config)?);
+                let (found, skipped) = vfs::discover_nix_files_skipping(&root, &absolute, &config);
+                for entry in skipped {
+                    eprintln!("nixpilot: warning: {}: {}", entry.path.display(), entry.reason);
+                }
+                targets.extend(found);
             } else {
                 // A file named on the command line is linted whatever its name or ignore status.
                 targets.insert(absolute);
             }
         }
-        let targets: Vec<PathBuf> = targets.into_iter().collect();
         let scope = Scope(scope);
         let source = vfs::DiskSource::new(&root, &config);
+        // Files too large to read are reported, not read (nor the run stopped).
+        let targets: Vec<PathBuf> = targets
+            .into_iter()
+            .filter(|p| match std::fs::metadata(p) {
+                Ok(m) if m.len() > vfs::MAX_FILE_BYTES => {
+                    let reason = vfs::Unread::TooLarge { size: m.len(), limit: vfs::MAX_FILE_BYTES };
+                    source.note_unread(&vfs::relative_path(&root, p), reason);
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        let project_source: Option<&dyn nixpilot_lint::project::FileSource> = if loose { None } else { Some(&source) };
 
         let progress = progress_bar(targets.len());
         let tick = || progress.inc(1);
@@ -121,7 +140,7 @@ impl LintArgs {
         let (result, files) = if self.fix || self.diff {
             let mut files = vfs::read_files(&root, &targets)?;
             let originals: Vec<SourceFile> = if self.diff { files.clone() } else { Vec::new() };
-            let outcome = fix::fix_until_stable(&mut files, Some(&source), &scope, &config, mode, &tick);
+            let outcome = fix::fix_until_stable(&mut files, project_source, &scope, &config, mode, &tick);
             progress.finish_and_clear();
             if self.diff {
                 return print_diff(&originals, &outcome.changed);
@@ -140,7 +159,7 @@ impl LintArgs {
         } else {
             let paths: Vec<FilePath> = targets.iter().map(|p| FilePath::from(vfs::relative_path(&root, p))).collect();
             let read = |path: &FilePath| vfs::read_file(&root, &root.join(&**path));
-            let streamed = engine::lint_streamed(&paths, &read, Some(&source), &scope, &config, &tick)?;
+            let streamed = engine::lint_streamed(&paths, &read, project_source, &scope, &config, &tick)?;
             progress.finish_and_clear();
             (streamed.result, streamed.texts)
         };

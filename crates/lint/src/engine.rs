@@ -13,6 +13,7 @@ use crate::diagnostic::{Diagnostic, Span};
 use crate::parse::Refused;
 use crate::project::{FileSource, ParsedFile, Project};
 use crate::rules::analysis_limit::ANALYSIS_LIMIT;
+use crate::rules::unread_file::UNREAD_FILE;
 use crate::rules::{self, FileContext, FileRule, ProjectContext, ProjectRule};
 use crate::source::SourceFile;
 use crate::suppression::{self, Suppression};
@@ -235,7 +236,17 @@ pub fn lint_parsed(
     let project = source.map(|s| on_deep_stack(|| Project::build(s, parsed)));
     let paths: Vec<crate::diagnostic::FilePath> = parsed.iter().map(|p| p.path().clone()).collect();
     let texts: Vec<Option<&SourceFile>> = parsed.iter().map(|p| Some(&p.source)).collect();
-    let diagnostics = finish(&paths, &texts, analyses, project.as_ref(), &rules, scope, config);
+    let unread = unread_diagnostics(source);
+    let diagnostics = finish(
+        &paths,
+        &texts,
+        analyses,
+        project.as_ref(),
+        unread,
+        &rules,
+        scope,
+        config,
+    );
     LintResult {
         diagnostics,
         files_checked: parsed.len(),
@@ -289,8 +300,9 @@ pub fn lint_streamed<E: Send>(
     let project = source.map(|s| on_deep_stack(|| Project::build(s, &trees)));
     drop(trees);
     let refs: Vec<Option<&SourceFile>> = texts.iter().map(Option::as_ref).collect();
+    let unread = unread_diagnostics(source);
     // A file without a text of its own has no suppressions: `finish` only needs its path.
-    let diagnostics = finish(paths, &refs, analyses, project.as_ref(), &rules, scope, config);
+    let diagnostics = finish(paths, &refs, analyses, project.as_ref(), unread, &rules, scope, config);
     // Project rules may report in a linted file that had nothing of its own: read it again.
     let mut kept: Vec<SourceFile> = texts.into_iter().flatten().collect();
     let have: std::collections::HashSet<&str> = kept.iter().map(|f| &*f.path).collect();
@@ -316,17 +328,48 @@ pub fn lint_streamed<E: Send>(
     })
 }
 
+/// An `unread-file` warning for each file the source did not read.
+fn unread_diagnostics(source: Option<&dyn FileSource>) -> Vec<Diagnostic> {
+    let Some(source) = source else { return Vec::new() };
+    source
+        .unread()
+        .into_iter()
+        .map(|(path, why)| {
+            let message = format!("`{path}`: {why}");
+            Diagnostic::new(
+                &UNREAD_FILE,
+                crate::diagnostic::Span::new(path, TextRange::default()),
+                message,
+            )
+        })
+        .collect()
+}
+
 /// Project rules, suppressions, configured severities and sorting. `texts[i]` is the text of
-/// `paths[i]`, or `None` for a file without suppressions whose text was not kept.
+/// `paths[i]`, or `None` for a file without suppressions whose text was not kept. `unread`
+/// are the `unread-file` warnings of the run.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     paths: &[crate::diagnostic::FilePath],
     texts: &[Option<&SourceFile>],
     mut analyses: Vec<FileAnalysis>,
     project: Option<&Project>,
+    unread: Vec<Diagnostic>,
     rules: &RuleSet,
     scope: &Scope,
     config: &Config,
 ) -> Vec<Diagnostic> {
+    // Files that were not read have no suppressions of their own: kept with the first file's.
+    let unread: Vec<Diagnostic> = unread.into_iter().filter(|d| scope.contains(&d.span.file)).collect();
+    if !unread.is_empty() {
+        match analyses.first_mut() {
+            Some(first) => first.diagnostics.extend(unread),
+            None => analyses.push(FileAnalysis {
+                diagnostics: unread,
+                suppressions: Vec::new(),
+            }),
+        }
+    }
     if let Some(project) = project {
         if !rules.project.is_empty() {
             let project_diagnostics = on_deep_stack(|| {

@@ -5,6 +5,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod fix;
+pub mod git_index;
 pub mod nesting;
 pub mod parse;
 pub mod project;

@@ -97,6 +97,13 @@ pub fn analyze(root: &Path, open: &[(PathBuf, Document)], settings: &BTreeMap<St
                 .or_insert_with(|| Document::new(&s.text, 0));
         }
     }
+    // A file that was not read (`unread-file`: a link out of the repository, a FIFO) has no
+    // text: an empty one places the warning at its start.
+    for d in result.diagnostics.iter().filter(|d| d.rule == "unread-file") {
+        texts
+            .entry(d.span.file.to_string())
+            .or_insert_with(|| Document::new("", 0));
+    }
     let mut diagnostics: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
     for d in result.diagnostics {
         diagnostics.entry(d.span.file.to_string()).or_default().push(d);
@@ -168,6 +175,14 @@ impl FileSource for CachedSource<'_> {
 
     fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
         self.base.read_bytes(path)
+    }
+
+    fn read_bytes_within(&self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        self.base.read_bytes_within(path, limit)
+    }
+
+    fn unread(&self) -> Vec<(FilePath, String)> {
+        self.base.unread()
     }
 
     fn kind(&self, path: &str) -> Option<EntryKind> {

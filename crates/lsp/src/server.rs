@@ -435,8 +435,9 @@ impl LanguageServer for Server {
             .get(&root)
             .and_then(|a| a.texts.get(&target.file).cloned())
             .or_else(|| {
-                std::fs::read_to_string(root.join(&target.file))
+                nixpilot_lint::vfs::read_confined(&root, &target.file, nixpilot_lint::vfs::MAX_FILE_BYTES)
                     .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
                     .map(|t| Document::new(&t, 0))
             });
         let range = doc.map(|d| d.range(target.range)).unwrap_or_default();

@@ -543,10 +543,11 @@ impl Step<InstallState> for Record {
             message,
         };
         let path = self.repo.join(KNOWN_HOSTS);
-        let old = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(err(format!("cannot read {}: {e}", path.display()))),
+        // Read like every repository file: a link out of the repository is not followed.
+        let old = match nixpilot_lint::vfs::read_confined(&self.repo, KNOWN_HOSTS, 16 << 20) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| err(format!("{}: not valid UTF-8", path.display())))?,
+            Err(nixpilot_lint::vfs::Unread::Missing) => String::new(),
+            Err(why) => return Err(err(format!("cannot read {}: {why}", path.display()))),
         };
         let mut plan = Plan {
             root: self.repo.clone(),

@@ -74,7 +74,13 @@ fn default_check_timeout() -> u64 {
 pub struct Repo {
     pub root: PathBuf,
     project: Project,
+    /// Files the model wanted and did not read (a link leaving the repository, a FIFO, …),
+    /// each with why, for the command to warn about.
+    pub unread: Vec<(String, String)>,
 }
+
+/// The most of a host's `deploy.toml` or pinned key read.
+const MAX_HOST_FILE_BYTES: u64 = 1 << 20;
 
 impl Repo {
     pub fn open(dir: &Path) -> Result<Repo, PipelineError> {
@@ -86,7 +92,24 @@ impl Repo {
         let config = vfs::load_config(&root).map_err(|e| err(e.to_string()))?;
         let source = vfs::DiskSource::new(&root, &config);
         let project = Project::build(&source as &dyn FileSource, &[]);
-        Ok(Repo { root, project })
+        let unread = source
+            .unread()
+            .into_iter()
+            .map(|(p, why)| (p.to_string(), why))
+            .collect();
+        Ok(Repo { root, project, unread })
+    }
+
+    /// A host file's text, read like every repository file (`vfs::read_confined`); `None`
+    /// when it does not exist.
+    fn read_host_file(&self, relative: &str) -> Result<Option<String>, String> {
+        match vfs::read_confined(&self.root, relative, MAX_HOST_FILE_BYTES) {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| format!("{relative}: not valid UTF-8")),
+            Err(vfs::Unread::Missing) => Ok(None),
+            Err(why) => Err(format!("{relative}: {why}")),
+        }
     }
 
     pub fn host_names(&self) -> Vec<String> {
@@ -121,15 +144,22 @@ impl Repo {
             )));
         };
         let pub_file = format!("{}/ssh_host_ed25519_key.pub", host.dir);
-        let text = std::fs::read_to_string(self.root.join(&pub_file)).map_err(|e| {
-            err(format!(
-                "cannot read the pinned host key {pub_file} ({e}); `nixpilot bootstrap {name}` makes one"
-            ))
-        })?;
+        let text = match self.read_host_file(&pub_file) {
+            Ok(Some(text)) => text,
+            Ok(None) => {
+                return Err(err(format!(
+                    "cannot read the pinned host key {pub_file} (no such file); `nixpilot bootstrap {name}` makes one"
+                )))
+            }
+            Err(why) => return Err(err(format!("cannot read the pinned host key {why}"))),
+        };
         let pinned = PinnedKey::parse(&text, &pub_file).map_err(err)?;
 
         let deploy_toml = format!("{}/deploy.toml", host.dir);
-        let settings = read_deploy_toml(&self.root.join(&deploy_toml)).map_err(err)?;
+        let settings = match self.read_host_file(&deploy_toml).map_err(err)? {
+            Some(text) => parse_deploy_toml(&text, &self.root.join(&deploy_toml)).map_err(err)?,
+            None => DeploySettings::default(),
+        };
         let (target, target_source) = if let Some(t) = target {
             (Target::parse(t).map_err(err)?, "--target".to_string())
         } else if let Some(t) = settings.target {
@@ -186,12 +216,7 @@ struct DeploySettings {
 /// timeout = 30                  # seconds to keep trying, default 30
 /// from = "local"                # or "host": curl runs on the host
 /// ```
-fn read_deploy_toml(path: &Path) -> Result<DeploySettings, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DeploySettings::default()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
+fn parse_deploy_toml(text: &str, path: &Path) -> Result<DeploySettings, String> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
@@ -211,7 +236,7 @@ fn read_deploy_toml(path: &Path) -> Result<DeploySettings, String> {
         #[serde(default)]
         http: Vec<HttpCheck>,
     }
-    let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file: File = toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
     let http_checks = file.health.map(|h| h.http).unwrap_or_default();
     for (i, c) in http_checks.iter().enumerate() {
         let bad = |what: String| format!("{}: health.http[{i}]: {what}", path.display());

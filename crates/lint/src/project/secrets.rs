@@ -171,6 +171,18 @@ impl Secrets {
                 file: text.path.clone(),
                 parsed,
             });
+        } else if source.exists(".sops.yaml") {
+            // There but not read (unreadable, a link leaving the repository, a FIFO): not
+            // the same as having none.
+            let reason = source
+                .unread()
+                .into_iter()
+                .find(|(p, _)| &**p == ".sops.yaml")
+                .map_or_else(|| "not a readable file".to_string(), |(_, why)| why);
+            secrets.config = Some(SopsConfigFile {
+                file: ".sops.yaml".into(),
+                parsed: Err((1, reason)),
+            });
         }
 
         // Files pointed at by sops-nix options, with where they are pointed at.
@@ -213,12 +225,10 @@ impl Secrets {
                     c.creation_rules.iter().any(|r| r.path_regex.is_some())
                         && matches!(c.rule_for(&path), sops_config::RuleMatch::Rule(i) if c.creation_rules[i].path_regex.is_some())
                 });
-                let bytes = source.read_bytes(&path)?;
-                // The text is never shorter than the bytes (invalid UTF-8 grows), so this
-                // only skips files the text check below would skip too.
-                if bytes.len() > MAX_SCAN_BYTES {
-                    return None;
-                }
+                // Larger files are never read (a disk image in the tree): the text is never
+                // shorter than the bytes (invalid UTF-8 grows), so the text check below would
+                // skip them too.
+                let bytes = source.read_bytes_within(&path, MAX_SCAN_BYTES as u64)?;
                 let may_hold_key = memchr::memmem::find(&bytes, b"-----BEGIN ").is_some()
                     || memchr::memmem::find(&bytes, b"AGE-SECRET-KEY-1").is_some();
                 if !(may_hold_key || data_file || referenced) {

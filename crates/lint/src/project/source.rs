@@ -31,6 +31,19 @@ pub trait FileSource: Sync {
     fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
         self.read(path).map(|s| s.text.as_bytes().to_vec())
     }
+
+    /// `read_bytes` for a file wanted only when it has at most `limit` bytes: a larger one is
+    /// `None` and, on disk, never read.
+    fn read_bytes_within(&self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        self.read_bytes(path).filter(|b| b.len() as u64 <= limit)
+    }
+
+    /// Files the analysis wanted but did not read, each with why (a link leaving the
+    /// repository, not a regular file, too large, unreadable), for an `unread-file` warning.
+    fn unread(&self) -> Vec<(FilePath, String)> {
+        Vec::new()
+    }
+
     fn kind(&self, path: &str) -> Option<EntryKind>;
     /// Names of the direct children of a directory, sorted; `None` when it is not one.
     fn list_dir(&self, path: &str) -> Option<Vec<(String, EntryKind)>>;
@@ -208,6 +221,21 @@ impl FileSource for OverlaySource<'_> {
             Some(file) => Some(file.text.as_bytes().to_vec()),
             None => self.base.read_bytes(path),
         }
+    }
+
+    fn read_bytes_within(&self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        match self.overlay.get(path) {
+            Some(file) => Some(file.text.as_bytes().to_vec()).filter(|b| b.len() as u64 <= limit),
+            None => self.base.read_bytes_within(path, limit),
+        }
+    }
+
+    fn unread(&self) -> Vec<(FilePath, String)> {
+        self.base
+            .unread()
+            .into_iter()
+            .filter(|(p, _)| !self.overlay.contains_key(&**p))
+            .collect()
     }
 
     fn kind(&self, path: &str) -> Option<EntryKind> {

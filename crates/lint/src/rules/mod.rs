@@ -277,6 +277,7 @@ register_rules! {
     engine: [
         unused_suppression::UNUSED_SUPPRESSION,
         analysis_limit::ANALYSIS_LIMIT,
+        unread_file::UNREAD_FILE,
     ],
 }
 
