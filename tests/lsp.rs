@@ -637,3 +637,22 @@ fn a_buffer_nested_a_hundred_thousand_deep_is_refused_and_the_server_lives() {
     let r = c.request("shutdown", json!(null));
     assert!(r.get("error").is_none(), "{r}");
 }
+
+#[test]
+fn style_findings_are_hints_and_the_rest_keep_their_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    let path = dir.path().join("a.nix");
+    std::fs::write(&path, "").unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.initialize();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": "{ pkgs }: { pkgs = pkgs; x = let y = 1; in 2; }\n"}}),
+    );
+    let diags = c.diagnostics(&uri, Some(1));
+    let severity_of = |code: &str| diags.iter().find(|d| d["code"] == code).map(|d| d["severity"].clone());
+    assert_eq!(severity_of("manual-inherit"), Some(json!(4)), "style is a hint: {diags:?}");
+    assert_eq!(severity_of("unused-let-binding"), Some(json!(2)), "still a warning: {diags:?}");
+}
