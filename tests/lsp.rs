@@ -656,3 +656,29 @@ fn style_findings_are_hints_and_the_rest_keep_their_severity() {
     assert_eq!(severity_of("manual-inherit"), Some(json!(4)), "style is a hint: {diags:?}");
     assert_eq!(severity_of("unused-let-binding"), Some(json!(2)), "still a warning: {diags:?}");
 }
+
+#[test]
+fn secret_values_in_the_clear_are_not_sent_to_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    std::fs::write(
+        dir.path().join(".sops.yaml"),
+        "creation_rules:\n  - path_regex: ^secrets/.*\\.yaml$\n    age: age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("secrets")).unwrap();
+    let secrets = dir.path().join("secrets/plain.yaml");
+    std::fs::write(&secrets, "restic_password: hunter2-Zq9\n").unwrap();
+    let flake = dir.path().join("flake.nix");
+    let mut c = Client::start();
+    c.initialize();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&flake), "languageId": "nix", "version": 1, "text": "{ }\n"}}),
+    );
+    let diags = c.diagnostics(&uri(&secrets), None);
+    assert_eq!(codes(&diags), ["unencrypted-secrets-file"]);
+    let sent = serde_json::to_string(&diags).unwrap();
+    assert!(!sent.contains("hunter2-Zq9"), "{sent}");
+    assert_eq!(diags[0]["range"]["start"]["line"], 0);
+}

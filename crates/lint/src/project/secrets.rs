@@ -300,7 +300,9 @@ impl Secrets {
                 continue;
             }
             let content = read_content(&text, format);
-            keep(&text, other_files);
+            // Diagnostics show lines of it: values in the clear must not be echoed.
+            let shown = SourceFile::new(path.clone(), sops::redact::redact_values(&text.text, format));
+            other_files.insert(path.clone(), shown);
             let rule = config.map(|c| c.rule_for(&path));
             secrets.files.insert(
                 path.clone(),
