@@ -404,11 +404,20 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
 fn style_findings_are_listed_but_fail_no_deny_level_until_raised() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
-    std::fs::write(dir.path().join("module.nix"), "{ pkgs, ... }: { _module.args = { pkgs = pkgs; }; }\n").unwrap();
+    std::fs::write(
+        dir.path().join("module.nix"),
+        "{ pkgs, ... }: { _module.args = { pkgs = pkgs; }; }\n",
+    )
+    .unwrap();
     let out = nixpilot(dir.path(), &["lint", "--deny", "warning", "--color", "never"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("manual-inherit"), "listed: {}", out.stdout);
-    assert!(out.stdout.ends_with("0 errors, 0 warnings in 2 files (1 info); 1 fixable with `nixpilot lint --fix`\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .ends_with("0 errors, 0 warnings in 2 files (1 info); 1 fixable with `nixpilot lint --fix`\n"),
+        "{}",
+        out.stdout
+    );
     std::fs::write(dir.path().join("nixpilot.toml"), "[groups]\nstyle = \"warning\"\n").unwrap();
     let out = nixpilot(dir.path(), &["lint", "--deny", "warning", "--format", "json"]);
     assert_eq!(out.code, 1, "raised by the group: {}", out.stdout);

@@ -653,8 +653,16 @@ fn style_findings_are_hints_and_the_rest_keep_their_severity() {
     );
     let diags = c.diagnostics(&uri, Some(1));
     let severity_of = |code: &str| diags.iter().find(|d| d["code"] == code).map(|d| d["severity"].clone());
-    assert_eq!(severity_of("manual-inherit"), Some(json!(4)), "style is a hint: {diags:?}");
-    assert_eq!(severity_of("unused-let-binding"), Some(json!(2)), "still a warning: {diags:?}");
+    assert_eq!(
+        severity_of("manual-inherit"),
+        Some(json!(4)),
+        "style is a hint: {diags:?}"
+    );
+    assert_eq!(
+        severity_of("unused-let-binding"),
+        Some(json!(2)),
+        "still a warning: {diags:?}"
+    );
 }
 
 #[test]

@@ -118,7 +118,11 @@ impl Config {
                 groups.dedup();
                 return Err(at(
                     name.span().start,
-                    format!("unknown group `{}` in [groups]; groups are {}", name.get_ref(), groups.join(", ")),
+                    format!(
+                        "unknown group `{}` in [groups]; groups are {}",
+                        name.get_ref(),
+                        groups.join(", ")
+                    ),
                 ));
             }
             let parsed = parse_level(&format!("group `{}`", name.get_ref()), &level)?;
@@ -250,7 +254,10 @@ mod tests {
         assert_eq!(c.level(style), RuleLevel::Off);
         let e = Config::parse("nixpilot.toml", "[groups]\nstyle = \"warning\"\nlooks = \"info\"\n").unwrap_err();
         assert_eq!((e.line, e.column), (3, 1));
-        assert!(e.message.contains("unknown group `looks`") && e.message.contains("style"), "{e}");
+        assert!(
+            e.message.contains("unknown group `looks`") && e.message.contains("style"),
+            "{e}"
+        );
         let e = Config::parse("nixpilot.toml", "[groups]\nstyle = \"loud\"\n").unwrap_err();
         assert!(e.message.contains("group `style` has level `loud`"), "{e}");
     }

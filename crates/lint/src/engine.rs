@@ -366,7 +366,8 @@ fn finish(
     // An empty file is only found wrong by the parser; who imports it is the model's to say.
     if let Some(project) = project {
         for d in analyses.iter_mut().flat_map(|a| a.diagnostics.iter_mut()) {
-            if d.rule == rules::syntax_error::SYNTAX_ERROR.name && d.message == rules::syntax_error::EMPTY_FILE_MESSAGE {
+            if d.rule == rules::syntax_error::SYNTAX_ERROR.name && d.message == rules::syntax_error::EMPTY_FILE_MESSAGE
+            {
                 for (file, range) in project.importers_of(&d.span.file) {
                     d.labels.push(crate::diagnostic::Label {
                         span: crate::diagnostic::Span::new(file, range),

@@ -230,11 +230,19 @@ impl NameResolution {
 
 /// The names a list of entries binds (`a = …;`, `a.b = …;`, `inherit a;`, `inherit (x) a;`,
 /// `"a" = …;`); dynamic names (`${x} = …;`) bind nothing that can be known.
-fn entry_names(entries: impl Iterator<Item = ast::Entry>, kind: BindingKind, out: &mut Vec<(String, TextRange, BindingKind)>) {
+fn entry_names(
+    entries: impl Iterator<Item = ast::Entry>,
+    kind: BindingKind,
+    out: &mut Vec<(String, TextRange, BindingKind)>,
+) {
     for entry in entries {
         match entry {
             ast::Entry::AttrpathValue(apv) => {
-                if let Some((name, range)) = apv.attrpath().and_then(|p| p.attrs().next()).and_then(|a| static_name(&a)) {
+                if let Some((name, range)) = apv
+                    .attrpath()
+                    .and_then(|p| p.attrs().next())
+                    .and_then(|a| static_name(&a))
+                {
                     out.push((name, range, kind));
                 }
             }
@@ -364,7 +372,15 @@ mod tests {
     fn interpolations_dynamic_keys_and_or_defaults_are_reads() {
         assert_eq!(
             describe("let k = 1; in { ${k} = ./${k}.nix; \"${k}\" = a.b or k; c = a ? ${k}; }"),
-            ["k@18 -> 4", "k@27 -> 4", "k@38 -> 4", "a@44 -> free", "k@51 -> 4", "a@58 -> free", "k@64 -> 4"]
+            [
+                "k@18 -> 4",
+                "k@27 -> 4",
+                "k@38 -> 4",
+                "a@44 -> free",
+                "k@51 -> 4",
+                "a@58 -> free",
+                "k@64 -> 4"
+            ]
         );
     }
 }

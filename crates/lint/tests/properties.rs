@@ -59,7 +59,8 @@ fn expr() -> BoxedStrategy<String> {
         let e = inner.clone().boxed();
         // Every place a name can be read or bound, beside the plain ones.
         let scoped = prop_oneof![
-            (name(), e.clone(), name(), e.clone()).prop_map(|(n, d, m, body)| format!("({{ {n} ? {d}, ... }}@{m}: {body})")),
+            (name(), e.clone(), name(), e.clone())
+                .prop_map(|(n, d, m, body)| format!("({{ {n} ? {d}, ... }}@{m}: {body})")),
             (e.clone(), e.clone()).prop_map(|(c, body)| format!("assert {c}; {body}")),
             (e.clone(), name(), e.clone()).prop_map(|(s, n, d)| format!("({s}).{n} or ({d})")),
             (name(), e.clone()).prop_map(|(n, v)| format!("{{ ${{{n}}} = {v}; \"k-${{{n}}}\" = ./p/${{{n}}}.nix; }}")),
@@ -86,7 +87,13 @@ fn expr() -> BoxedStrategy<String> {
 /// The names a text reads without binding them, or `None` when it does not parse.
 fn free_names(text: &str) -> Option<BTreeSet<String>> {
     let root = nixpilot_lint::parse::syntax(text)?;
-    Some(NameResolution::of(&root).free_names().into_iter().map(str::to_string).collect())
+    Some(
+        NameResolution::of(&root)
+            .free_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// What applying every safe fix broke in `before` -> `after`, if anything: a syntax error, or a
@@ -152,17 +159,33 @@ fn files_under(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
 fn check_safe_fixes(label: &str, source: &MemorySource, problems: &mut Vec<String>) {
     let originals: Vec<SourceFile> = source.nix_files().iter().filter_map(|p| source.read(p)).collect();
     let mut files = originals.clone();
-    let outcome = fix_until_stable(&mut files, Some(source), &Scope::whole(), &Config::default(), FixMode::SafeOnly, &|| {});
+    let outcome = fix_until_stable(
+        &mut files,
+        Some(source),
+        &Scope::whole(),
+        &Config::default(),
+        FixMode::SafeOnly,
+        &|| {},
+    );
     for (path, after) in &outcome.changed {
-        let Some(before) = originals.iter().find(|f| f.path == *path) else { continue };
+        let Some(before) = originals.iter().find(|f| f.path == *path) else {
+            continue;
+        };
         let broken_before = lint(&before.text).iter().any(|d| d.rule == "syntax-error");
         if broken_before {
             continue;
         }
-        let after_diagnostics: Vec<&nixpilot_lint::Diagnostic> =
-            outcome.result.diagnostics.iter().filter(|d| d.span.file == *path).collect();
+        let after_diagnostics: Vec<&nixpilot_lint::Diagnostic> = outcome
+            .result
+            .diagnostics
+            .iter()
+            .filter(|d| d.span.file == *path)
+            .collect();
         if let Some(problem) = broken_by_fix(&before.text, after, &after_diagnostics) {
-            problems.push(format!("{label}: {path}: {problem}\n--- before\n{}\n--- after\n{after}", before.text));
+            problems.push(format!(
+                "{label}: {path}: {problem}\n--- before\n{}\n--- after\n{after}",
+                before.text
+            ));
         }
     }
 }
@@ -179,7 +202,9 @@ fn safe_fixes_never_unbind_a_name_in_the_repositorys_nix_files() {
     }
     nix.sort();
     for path in &nix {
-        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
         let mut source = MemorySource::new();
         source.insert("file.nix", &text);
         check_safe_fixes(&path.display().to_string(), &source, &mut problems);
@@ -190,14 +215,19 @@ fn safe_fixes_never_unbind_a_name_in_the_repositorys_nix_files() {
     files_under(&root.join("crates/lint/tests/fixtures"), ".repo", &mut repos);
     repos.sort();
     for path in &repos {
-        let Ok(text) = std::fs::read_to_string(path) else { continue };
-        check_safe_fixes(&path.display().to_string(), &MemorySource::from_fixture(&text), &mut problems);
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        check_safe_fixes(
+            &path.display().to_string(),
+            &MemorySource::from_fixture(&text),
+            &mut problems,
+        );
         checked += 1;
     }
     assert!(checked > 100, "only {checked} files and repositories found");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
-
 
 /// A `let` whose binding is read in exactly one scope position, around generated code.
 fn read_in_one_position() -> impl Strategy<Value = String> {
@@ -222,7 +252,10 @@ fn read_in_one_position() -> impl Strategy<Value = String> {
         "(M: N)",
     ];
     (prop::sample::select(templates), name(), name(), expr()).prop_map(|(template, n, m, e)| {
-        let body = template.replace('N', &n).replace('M', &m).replace('E', &format!("({e})"));
+        let body = template
+            .replace('N', &n)
+            .replace('M', &m)
+            .replace('E', &format!("({e})"));
         format!("let {n} = 1; in {body}")
     })
 }

@@ -45,7 +45,11 @@ pub fn diagnostic(d: &Diagnostic, texts: &dyn Texts) -> Option<lsp::Diagnostic> 
     let is_style_info = d.severity == Severity::Info && meta.is_some_and(|m| m.group == Group::Style);
     Some(lsp::Diagnostic {
         range: doc.range(d.span.range),
-        severity: Some(if is_style_info { lsp::DiagnosticSeverity::HINT } else { severity(d.severity) }),
+        severity: Some(if is_style_info {
+            lsp::DiagnosticSeverity::HINT
+        } else {
+            severity(d.severity)
+        }),
         code: Some(NumberOrString::String(d.rule.to_string())),
         code_description: meta
             .and_then(|m| Url::parse(&m.help_uri()).ok())

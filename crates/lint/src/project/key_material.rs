@@ -41,7 +41,10 @@ fn decode_body(lines: &[&str]) -> Option<Vec<u8>> {
             // A key commented out (`# b3Bl…`) is still a key; `#` is no base64 letter.
             let piece = piece.trim().trim_start_matches('#').trim();
             let piece = piece.strip_suffix("\\r").unwrap_or(piece).trim();
-            if !piece.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+            if !piece
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            {
                 return None;
             }
             base64.push_str(piece);
@@ -86,7 +89,9 @@ pub fn block_is_key(armour: Armour, after: &str) -> bool {
             !(t.contains(": ") || armour == Armour::Pgp && t.starts_with('=') && t.len() == 5)
         })
         .collect();
-    let Some(decoded) = decode_body(&data) else { return false };
+    let Some(decoded) = decode_body(&data) else {
+        return false;
+    };
     if decoded.len() < MIN_KEY_BYTES {
         return false;
     }
@@ -159,8 +164,14 @@ mod tests {
 
     #[test]
     fn age_identities_need_a_valid_checksum() {
-        assert!(is_age_identity("AGE-SECRET-KEY-1NJT5YCS2LWU4V4QAJQ6R4JNU7LXPDX602DZ9NUFANVU5GDTGUWCQ5T59M6"));
-        assert!(!is_age_identity("AGE-SECRET-KEY-1NJT5YCS2LWU4V4QAJQ6R4JNU7LXPDX602DZ9NUFANVU5GDTGUWCQ5T59M7"));
-        assert!(!is_age_identity("AGE-SECRET-KEY-1XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"));
+        assert!(is_age_identity(
+            "AGE-SECRET-KEY-1NJT5YCS2LWU4V4QAJQ6R4JNU7LXPDX602DZ9NUFANVU5GDTGUWCQ5T59M6"
+        ));
+        assert!(!is_age_identity(
+            "AGE-SECRET-KEY-1NJT5YCS2LWU4V4QAJQ6R4JNU7LXPDX602DZ9NUFANVU5GDTGUWCQ5T59M7"
+        ));
+        assert!(!is_age_identity(
+            "AGE-SECRET-KEY-1XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+        ));
     }
 }

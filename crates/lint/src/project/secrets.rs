@@ -88,17 +88,41 @@ const MAX_SCAN_BYTES: usize = 1 << 20;
 /// Markers of private key material, by content (never by file name), and how the body after
 /// each must decode for it to be a key rather than a placeholder in documentation.
 const PRIVATE_KEY_MARKERS: &[(&str, &str, Option<Armour>)] = &[
-    ("-----BEGIN OPENSSH PRIVATE KEY-----", "an OpenSSH private key", Some(Armour::OpenSsh)),
-    ("-----BEGIN RSA PRIVATE KEY-----", "an RSA private key (PEM)", Some(Armour::PemDer)),
-    ("-----BEGIN EC PRIVATE KEY-----", "an EC private key (PEM)", Some(Armour::PemDer)),
-    ("-----BEGIN DSA PRIVATE KEY-----", "a DSA private key (PEM)", Some(Armour::PemDer)),
-    ("-----BEGIN PRIVATE KEY-----", "a PKCS#8 private key (PEM)", Some(Armour::PemDer)),
+    (
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "an OpenSSH private key",
+        Some(Armour::OpenSsh),
+    ),
+    (
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "an RSA private key (PEM)",
+        Some(Armour::PemDer),
+    ),
+    (
+        "-----BEGIN EC PRIVATE KEY-----",
+        "an EC private key (PEM)",
+        Some(Armour::PemDer),
+    ),
+    (
+        "-----BEGIN DSA PRIVATE KEY-----",
+        "a DSA private key (PEM)",
+        Some(Armour::PemDer),
+    ),
+    (
+        "-----BEGIN PRIVATE KEY-----",
+        "a PKCS#8 private key (PEM)",
+        Some(Armour::PemDer),
+    ),
     (
         "-----BEGIN ENCRYPTED PRIVATE KEY-----",
         "an encrypted PKCS#8 private key (PEM)",
         Some(Armour::PemDer),
     ),
-    ("-----BEGIN PGP PRIVATE KEY BLOCK-----", "a PGP private key", Some(Armour::Pgp)),
+    (
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+        "a PGP private key",
+        Some(Armour::Pgp),
+    ),
     // Bech32 with a checksum: checked by `is_age_identity`.
     ("AGE-SECRET-KEY-1", "an age identity", None),
 ];
@@ -296,7 +320,8 @@ impl Secrets {
             let format = format_of(&path);
             // Without a rule or a reference, a file is a sops file only by sops's own metadata
             // structure: a JSON list of package names that mentions `sops` is not one.
-            if !(referenced || by_rule) && !has_sops_metadata(&text, format) {
+            let named = referenced || by_rule;
+            if !named && !has_sops_metadata(&text, format) {
                 continue;
             }
             let content = read_content(&text, format);

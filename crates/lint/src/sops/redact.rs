@@ -227,7 +227,11 @@ mod tests {
 
     #[test]
     fn dotenv_and_ini_values_are_masked() {
-        check(Format::Dotenv, "# c\nPW=hunter2\nsops_version=3.10.2\n", "# *\nPW=*******\nsops_version=3.10.2\n");
+        check(
+            Format::Dotenv,
+            "# c\nPW=hunter2\nsops_version=3.10.2\n",
+            "# *\nPW=*******\nsops_version=3.10.2\n",
+        );
         check(
             Format::Ini,
             "[db]\npw = hunter2\n[sops]\nversion = 3.10.2\n",
