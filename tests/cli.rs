@@ -399,3 +399,74 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
         })
         .ok_or(())
 }
+
+#[test]
+fn style_findings_are_listed_but_fail_no_deny_level_until_raised() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    std::fs::write(
+        dir.path().join("module.nix"),
+        "{ pkgs, ... }: { _module.args = { pkgs = pkgs; }; }\n",
+    )
+    .unwrap();
+    let out = nixpilot(dir.path(), &["lint", "--deny", "warning", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("manual-inherit"), "listed: {}", out.stdout);
+    assert!(
+        out.stdout
+            .ends_with("0 errors, 0 warnings in 2 files (1 info); 1 fixable with `nixpilot lint --fix`\n"),
+        "{}",
+        out.stdout
+    );
+    std::fs::write(dir.path().join("nixpilot.toml"), "[groups]\nstyle = \"warning\"\n").unwrap();
+    let out = nixpilot(dir.path(), &["lint", "--deny", "warning", "--format", "json"]);
+    assert_eq!(out.code, 1, "raised by the group: {}", out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["diagnostics"][0]["rule"], "manual-inherit");
+    assert_eq!(v["diagnostics"][0]["severity"], "warning");
+}
+
+/// A repository with a plaintext secrets file and a sops file with a value added by hand.
+fn repo_with_clear_secrets(dir: &std::path::Path) {
+    let recipient = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw";
+    std::fs::write(dir.join("flake.nix"), "{ }\n").unwrap();
+    std::fs::write(
+        dir.join(".sops.yaml"),
+        format!("creation_rules:\n  - path_regex: ^secrets/.*\\.yaml$\n    age: {recipient}\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("secrets")).unwrap();
+    std::fs::write(dir.join("secrets/plain.yaml"), "restic_password: hunter2-Zq9\n").unwrap();
+    std::fs::write(
+        dir.join("secrets/edited.yaml"),
+        format!(
+            "db_password: ENC[AES256_GCM,data:AAAA,iv:aXY=,tag:dGFn,type:str]\nadded_by_hand: s3cret-Wx7\n\
+             sops:\n    age:\n        - recipient: {recipient}\n          enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            YWdl\n            -----END AGE ENCRYPTED FILE-----\n\
+             \x20   lastmodified: \"2025-06-01T10:00:00Z\"\n    mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]\n    unencrypted_suffix: _unencrypted\n    version: 3.10.2\n"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn secret_values_in_the_clear_are_never_echoed_in_any_format() {
+    let dir = tempfile::tempdir().unwrap();
+    repo_with_clear_secrets(dir.path());
+    for format in ["human", "json", "sarif", "github"] {
+        let out = nixpilot(dir.path(), &["lint", "--format", format, "--color", "never"]);
+        assert_eq!(out.code, 1, "format {format}: {}{}", out.stdout, out.stderr);
+        let reports = out.stdout.matches("unencrypted-secrets-file").count();
+        assert!(reports >= 2, "format {format} reports both files: {}", out.stdout);
+        for value in ["hunter2-Zq9", "s3cret-Wx7"] {
+            assert!(
+                !out.stdout.contains(value) && !out.stderr.contains(value),
+                "format {format} echoes `{value}`:\n{}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+    // The human snippet still shows where: the key, with its value masked.
+    let out = nixpilot(dir.path(), &["lint", "--color", "never"]);
+    assert!(out.stdout.contains("added_by_hand: **********"), "{}", out.stdout);
+}

@@ -637,3 +637,56 @@ fn a_buffer_nested_a_hundred_thousand_deep_is_refused_and_the_server_lives() {
     let r = c.request("shutdown", json!(null));
     assert!(r.get("error").is_none(), "{r}");
 }
+
+#[test]
+fn style_findings_are_hints_and_the_rest_keep_their_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    let path = dir.path().join("a.nix");
+    std::fs::write(&path, "").unwrap();
+    let uri = uri(&path);
+    let mut c = Client::start();
+    c.initialize();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": "{ pkgs }: { pkgs = pkgs; x = let y = 1; in 2; }\n"}}),
+    );
+    let diags = c.diagnostics(&uri, Some(1));
+    let severity_of = |code: &str| diags.iter().find(|d| d["code"] == code).map(|d| d["severity"].clone());
+    assert_eq!(
+        severity_of("manual-inherit"),
+        Some(json!(4)),
+        "style is a hint: {diags:?}"
+    );
+    assert_eq!(
+        severity_of("unused-let-binding"),
+        Some(json!(2)),
+        "still a warning: {diags:?}"
+    );
+}
+
+#[test]
+fn secret_values_in_the_clear_are_not_sent_to_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();
+    std::fs::write(
+        dir.path().join(".sops.yaml"),
+        "creation_rules:\n  - path_regex: ^secrets/.*\\.yaml$\n    age: age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("secrets")).unwrap();
+    let secrets = dir.path().join("secrets/plain.yaml");
+    std::fs::write(&secrets, "restic_password: hunter2-Zq9\n").unwrap();
+    let flake = dir.path().join("flake.nix");
+    let mut c = Client::start();
+    c.initialize();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&flake), "languageId": "nix", "version": 1, "text": "{ }\n"}}),
+    );
+    let diags = c.diagnostics(&uri(&secrets), None);
+    assert_eq!(codes(&diags), ["unencrypted-secrets-file"]);
+    let sent = serde_json::to_string(&diags).unwrap();
+    assert!(!sent.contains("hunter2-Zq9"), "{sent}");
+    assert_eq!(diags[0]["range"]["start"]["line"], 0);
+}

@@ -1,5 +1,5 @@
-//! `nixpilot.toml`: per-rule severities and exclude globs, parsed from text with exact
-//! line numbers for every mistake (unknown keys, unknown rules, bad severities, bad globs).
+//! `nixpilot.toml`: per-rule and per-group severities and exclude globs, parsed from text with
+//! exact line numbers for every mistake (unknown keys, unknown rules, bad severities, bad globs).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -25,6 +25,8 @@ pub enum RuleLevel {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub rules: BTreeMap<String, RuleLevel>,
+    /// Levels for whole groups (`style = "warning"`), by group name; a rule's own entry wins.
+    pub groups: BTreeMap<String, RuleLevel>,
     pub exclude: Vec<String>,
     exclude_set: Option<GlobSet>,
     /// `file-time-limit` (seconds): how long one file's analysis may take before the engine
@@ -54,6 +56,8 @@ struct RawConfig {
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    groups: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default, rename = "file-time-limit")]
     file_time_limit: Option<Spanned<f64>>,
 }
@@ -85,6 +89,15 @@ impl Config {
             }
             config.file_time_limit = Some(Duration::from_secs_f64(seconds));
         }
+        let parse_level = |what: &str, level: &Spanned<String>| match level.get_ref().as_str() {
+            "off" => Ok(RuleLevel::Off),
+            other => Severity::parse(other).map(RuleLevel::On).ok_or_else(|| {
+                at(
+                    level.span().start,
+                    format!("{what} has level `{other}`; use \"off\", \"info\", \"warning\" or \"error\""),
+                )
+            }),
+        };
         for (name, level) in raw.rules {
             if rules::by_name(name.get_ref()).is_none() {
                 return Err(at(
@@ -95,22 +108,25 @@ impl Config {
                     ),
                 ));
             }
-            let parsed = match level.get_ref().as_str() {
-                "off" => RuleLevel::Off,
-                other => match Severity::parse(other) {
-                    Some(s) => RuleLevel::On(s),
-                    None => {
-                        return Err(at(
-                            level.span().start,
-                            format!(
-                                "rule `{}` has level `{other}`; use \"off\", \"info\", \"warning\" or \"error\"",
-                                name.get_ref()
-                            ),
-                        ))
-                    }
-                },
-            };
+            let parsed = parse_level(&format!("rule `{}`", name.get_ref()), &level)?;
             config.rules.insert(name.into_inner(), parsed);
+        }
+        for (name, level) in raw.groups {
+            if !rules::all().iter().any(|r| r.group.as_str() == name.get_ref()) {
+                let mut groups: Vec<&str> = rules::all().iter().map(|r| r.group.as_str()).collect();
+                groups.sort_unstable();
+                groups.dedup();
+                return Err(at(
+                    name.span().start,
+                    format!(
+                        "unknown group `{}` in [groups]; groups are {}",
+                        name.get_ref(),
+                        groups.join(", ")
+                    ),
+                ));
+            }
+            let parsed = parse_level(&format!("group `{}`", name.get_ref()), &level)?;
+            config.groups.insert(name.into_inner(), parsed);
         }
         let mut builder = GlobSetBuilder::new();
         for pattern in raw.exclude {
@@ -129,10 +145,17 @@ impl Config {
 
     /// The level a rule runs at: configured, else its default.
     pub fn level(&self, rule: &rules::RuleMeta) -> RuleLevel {
+        self.configured_level(rule)
+            .unwrap_or(RuleLevel::On(rule.default_severity))
+    }
+
+    /// The level `nixpilot.toml` gives a rule: its own entry in `[rules]`, else its group's
+    /// in `[groups]`.
+    pub fn configured_level(&self, rule: &rules::RuleMeta) -> Option<RuleLevel> {
         self.rules
             .get(rule.name)
+            .or_else(|| self.groups.get(rule.group.as_str()))
             .copied()
-            .unwrap_or(RuleLevel::On(rule.default_severity))
     }
 
     /// How long one file's analysis may take.
@@ -213,6 +236,30 @@ mod tests {
         assert_eq!((e.line, e.column), (2, 18));
         let e = Config::parse("nixpilot.toml", "exclude = []\nfile-time-limit = -1\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 19));
+    }
+
+    #[test]
+    fn a_group_level_applies_to_its_rules_unless_a_rule_says_otherwise() {
+        let style = rules::by_name("manual-inherit").unwrap();
+        assert_eq!(Config::default().level(style), RuleLevel::On(Severity::Info));
+        let c = Config::parse("nixpilot.toml", "[groups]\nstyle = \"warning\"\n").unwrap();
+        assert_eq!(c.level(style), RuleLevel::On(Severity::Warning));
+        let unused = rules::by_name("unused-let-binding").unwrap();
+        assert_eq!(c.level(unused), RuleLevel::On(unused.default_severity));
+        let c = Config::parse(
+            "nixpilot.toml",
+            "[groups]\nstyle = \"error\"\n[rules]\nmanual-inherit = \"off\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.level(style), RuleLevel::Off);
+        let e = Config::parse("nixpilot.toml", "[groups]\nstyle = \"warning\"\nlooks = \"info\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 1));
+        assert!(
+            e.message.contains("unknown group `looks`") && e.message.contains("style"),
+            "{e}"
+        );
+        let e = Config::parse("nixpilot.toml", "[groups]\nstyle = \"loud\"\n").unwrap_err();
+        assert!(e.message.contains("group `style` has level `loud`"), "{e}");
     }
 
     #[test]

@@ -406,6 +406,21 @@ fn finish(
         }
     }
 
+    // An empty file is only found wrong by the parser; who imports it is the model's to say.
+    if let Some(project) = project {
+        for d in analyses.iter_mut().flat_map(|a| a.diagnostics.iter_mut()) {
+            if d.rule == rules::syntax_error::SYNTAX_ERROR.name && d.message == rules::syntax_error::EMPTY_FILE_MESSAGE
+            {
+                for (file, range) in project.importers_of(&d.span.file) {
+                    d.labels.push(crate::diagnostic::Label {
+                        span: crate::diagnostic::Span::new(file, range),
+                        message: "imported here".into(),
+                    });
+                }
+            }
+        }
+    }
+
     let mut diagnostics = Vec::new();
     for (i, mut analysis) in analyses.into_iter().enumerate() {
         if let Some(Some(file)) = texts.get(i) {
@@ -416,8 +431,8 @@ fn finish(
     // A configured level replaces whatever the rule chose (rules may lower a finding's
     // severity themselves, e.g. an untracked private key is only a warning).
     for d in &mut diagnostics {
-        if let Some(RuleLevel::On(severity)) = config.rules.get(d.rule) {
-            d.severity = *severity;
+        if let Some(RuleLevel::On(severity)) = rules::by_name(d.rule).and_then(|m| config.configured_level(m)) {
+            d.severity = severity;
         }
     }
     // Engine-made diagnostics of a rule switched off are dropped here.

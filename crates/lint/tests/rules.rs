@@ -115,3 +115,15 @@ fn docs_rules_md_is_generated_from_the_rules() {
         "docs/rules.md is out of date; run `NIXPILOT_UPDATE_DOCS=1 cargo test -p nixpilot-lint --test rules`"
     );
 }
+
+#[test]
+fn style_rules_default_to_info() {
+    for meta in rules::all().into_iter().filter(|m| m.group == rules::Group::Style) {
+        assert_eq!(
+            meta.default_severity,
+            nixpilot_lint::Severity::Info,
+            "style rule `{}` must not fail CI by default",
+            meta.name
+        );
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use nixpilot_lint::rules::Group;
 use nixpilot_lint::{Applicability, Diagnostic, Severity};
 use tower_lsp::lsp_types::{
     self as lsp, CodeActionKind, CodeDescription, DiagnosticRelatedInformation, Location, NumberOrString, TextEdit,
@@ -39,9 +40,16 @@ pub fn diagnostic(d: &Diagnostic, texts: &dyn Texts) -> Option<lsp::Diagnostic> 
         })
         .collect();
     let meta = nixpilot_lint::rules::by_name(d.rule);
+    // Style findings at their default level are hints: editors show them faintly, below
+    // everything that is about the configuration itself.
+    let is_style_info = d.severity == Severity::Info && meta.is_some_and(|m| m.group == Group::Style);
     Some(lsp::Diagnostic {
         range: doc.range(d.span.range),
-        severity: Some(severity(d.severity)),
+        severity: Some(if is_style_info {
+            lsp::DiagnosticSeverity::HINT
+        } else {
+            severity(d.severity)
+        }),
         code: Some(NumberOrString::String(d.rule.to_string())),
         code_description: meta
             .and_then(|m| Url::parse(&m.help_uri()).ok())

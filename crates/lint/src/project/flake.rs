@@ -45,6 +45,9 @@ pub struct FlakeInput {
     pub follows: Option<Follows>,
     /// `x.inputs.<dep>.follows = "<target>"` overrides.
     pub overrides: Vec<Follows>,
+    /// Nested inputs given a source of their own (`x.inputs.<dep>.url = "…"`, `.path`,
+    /// `.type`…): a deliberate pin, by nested input path.
+    pub pinned: Vec<Vec<String>>,
     /// `x = { … }` form: the set's range (to insert `inputs.<dep>.follows` lines into).
     pub block: Option<TextRange>,
     /// Every entry that defines part of this input.
@@ -392,7 +395,17 @@ impl Reader {
                     None => self.flake.unknown = true,
                 }
             }
-            // `dir`, `ref`, nested `url` overrides and the like do not matter to the rules.
+            // `x.inputs.<dep>.url = …` (or `.path`, `.type`, `.rev`…): the nested input is
+            // pinned to a source of its own on purpose.
+            ["inputs", .., _] => {
+                let middle = &rest[1..rest.len() - 1];
+                let well_formed = middle.len() % 2 == 1 && middle.iter().skip(1).step_by(2).all(|s| s == "inputs");
+                let dep: Vec<String> = middle.iter().step_by(2).cloned().collect();
+                if well_formed && !input.pinned.contains(&dep) {
+                    input.pinned.push(dep);
+                }
+            }
+            // `dir`, `ref` and the like do not matter to the rules.
             _ => {}
         }
     }

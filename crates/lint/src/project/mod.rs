@@ -15,6 +15,7 @@ pub mod catalogue;
 pub mod disko;
 pub mod flake;
 pub mod host;
+pub mod key_material;
 pub mod layout;
 pub mod lock;
 pub mod module;
@@ -235,6 +236,24 @@ impl Project {
     }
 
     /// Every text the model holds, for renderers.
+    /// The `imports` entries that bring in `file` (by path or as a blueprint module), with
+    /// the file each is written in.
+    pub fn importers_of(&self, file: &str) -> Vec<(FilePath, rowan::TextRange)> {
+        let mut out: Vec<(FilePath, rowan::TextRange)> = self
+            .modules
+            .values()
+            .flat_map(|m| m.imports.iter().map(move |i| (m, i)))
+            .filter(|(_, i)| match &i.target {
+                module::ImportTarget::File(f) | module::ImportTarget::FlakeModule { file: Some(f), .. } => &**f == file,
+                _ => false,
+            })
+            .map(|(m, i)| (m.file.clone(), i.range))
+            .collect();
+        out.sort_by_key(|(f, r)| (f.clone(), r.start(), r.end()));
+        out.dedup();
+        out
+    }
+
     pub fn sources(&self) -> impl Iterator<Item = &SourceFile> {
         self.files.values().map(|f| &f.source).chain(self.other_files.values())
     }

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use rowan::{TextRange, TextSize};
 
 use super::host::{HostView, Value};
+use super::key_material::{block_is_key, is_age_identity, Armour};
 use super::source::FileSource;
 use crate::diagnostic::FilePath;
 use crate::sops::{self, sops_config, Format};
@@ -33,6 +34,8 @@ pub enum SecretsContent {
     },
     /// Valid YAML/JSON/… without sops metadata: the secrets are in the clear.
     Plaintext,
+    /// Nothing but whitespace and comments: no secrets yet, in the clear or not.
+    Empty,
     /// Not readable as its format (with a 1-based line when known).
     Unreadable { line: usize, reason: String },
 }
@@ -82,27 +85,77 @@ pub struct Secrets {
 /// Largest file scanned for private keys or parsed as a secrets file.
 const MAX_SCAN_BYTES: usize = 1 << 20;
 
-/// Markers of private key material, by content (never by file name).
-const PRIVATE_KEY_MARKERS: &[(&str, &str)] = &[
-    ("-----BEGIN OPENSSH PRIVATE KEY-----", "an OpenSSH private key"),
-    ("-----BEGIN RSA PRIVATE KEY-----", "an RSA private key (PEM)"),
-    ("-----BEGIN EC PRIVATE KEY-----", "an EC private key (PEM)"),
-    ("-----BEGIN DSA PRIVATE KEY-----", "a DSA private key (PEM)"),
-    ("-----BEGIN PRIVATE KEY-----", "a PKCS#8 private key (PEM)"),
+/// Markers of private key material, by content (never by file name), and how the body after
+/// each must decode for it to be a key rather than a placeholder in documentation.
+const PRIVATE_KEY_MARKERS: &[(&str, &str, Option<Armour>)] = &[
+    (
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "an OpenSSH private key",
+        Some(Armour::OpenSsh),
+    ),
+    (
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "an RSA private key (PEM)",
+        Some(Armour::PemDer),
+    ),
+    (
+        "-----BEGIN EC PRIVATE KEY-----",
+        "an EC private key (PEM)",
+        Some(Armour::PemDer),
+    ),
+    (
+        "-----BEGIN DSA PRIVATE KEY-----",
+        "a DSA private key (PEM)",
+        Some(Armour::PemDer),
+    ),
+    (
+        "-----BEGIN PRIVATE KEY-----",
+        "a PKCS#8 private key (PEM)",
+        Some(Armour::PemDer),
+    ),
     (
         "-----BEGIN ENCRYPTED PRIVATE KEY-----",
         "an encrypted PKCS#8 private key (PEM)",
+        Some(Armour::PemDer),
     ),
-    ("-----BEGIN PGP PRIVATE KEY BLOCK-----", "a PGP private key"),
-    ("AGE-SECRET-KEY-1", "an age identity"),
+    (
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+        "a PGP private key",
+        Some(Armour::Pgp),
+    ),
+    // Bech32 with a checksum: checked by `is_age_identity`.
+    ("AGE-SECRET-KEY-1", "an age identity", None),
 ];
 
 fn format_of(path: &str) -> Format {
     Format::from_path(std::path::Path::new(path))
 }
 
+/// Whether a data file holds nothing: only whitespace, comments (`#`, and `;` in INI) and
+/// YAML document markers.
+fn is_empty_data(text: &str, format: Format) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty()
+            || match format {
+                Format::Yaml => line.starts_with('#') || line == "---" || line == "...",
+                Format::Dotenv => line.starts_with('#'),
+                Format::Ini => line.starts_with('#') || line.starts_with(';'),
+                Format::Json | Format::Binary => false,
+            }
+    })
+}
+
+/// Whether a path names a sops configuration file, which is never a secrets file.
+fn is_sops_config(path: &str) -> bool {
+    matches!(path.rsplit('/').next(), Some(".sops.yaml" | ".sops.yml"))
+}
+
 /// Reads a candidate secrets file.
 fn read_content(text: &SourceFile, format: Format) -> SecretsContent {
+    if is_empty_data(&text.text, format) {
+        return SecretsContent::Empty;
+    }
     match sops::read_encrypted(format, text.text.as_bytes()) {
         Ok(doc) => {
             let mut key_paths = Vec::new();
@@ -147,6 +200,11 @@ fn read_content(text: &SourceFile, format: Format) -> SecretsContent {
             reason: e.to_string(),
         },
     }
+}
+
+/// Whether the file reads as a sops file whose `sops` key holds sops's metadata.
+fn has_sops_metadata(text: &SourceFile, format: Format) -> bool {
+    sops::read_encrypted(format, text.text.as_bytes()).is_ok_and(|doc| doc.metadata.has_sops_structure())
 }
 
 impl Secrets {
@@ -211,7 +269,7 @@ impl Secrets {
             .all_files()
             .into_par_iter()
             .filter_map(|path| {
-                if &*path == ".sops.yaml" || path.ends_with(".nix") {
+                if is_sops_config(&path) || path.ends_with(".nix") {
                     return None;
                 }
                 let referenced = references.contains_key(&*path);
@@ -265,17 +323,21 @@ impl Secrets {
                 keep(&text, other_files);
                 secrets.private_keys.extend(keys);
             }
-            let by_content = data_file && text.text.contains("sops") && text.text.contains("mac");
-            if !(referenced || by_rule || by_content) {
+            let may_be_sops = data_file && text.text.contains("sops") && text.text.contains("mac");
+            if !(referenced || by_rule || may_be_sops) {
                 continue;
             }
             let format = format_of(&path);
-            let content = read_content(&text, format);
-            // A data file without sops metadata only counts when something says it holds secrets.
-            if matches!(content, SecretsContent::Plaintext) && !(referenced || by_rule) {
+            // Without a rule or a reference, a file is a sops file only by sops's own metadata
+            // structure: a JSON list of package names that mentions `sops` is not one.
+            let named = referenced || by_rule;
+            if !named && !has_sops_metadata(&text, format) {
                 continue;
             }
-            keep(&text, other_files);
+            let content = read_content(&text, format);
+            // Diagnostics show lines of it: values in the clear must not be echoed.
+            let shown = SourceFile::new(path.clone(), sops::redact::redact_values(&text.text, format));
+            other_files.insert(path.clone(), shown);
             let rule = config.map(|c| c.rule_for(&path));
             secrets.files.insert(
                 path.clone(),
@@ -335,23 +397,30 @@ struct Scanned {
 
 fn scan_private_keys(text: &SourceFile, source: &dyn FileSource, out: &mut Vec<PrivateKeyFinding>) {
     let body = &text.text;
-    for (marker, kind) in PRIVATE_KEY_MARKERS {
+    for (marker, kind, armour) in PRIVATE_KEY_MARKERS {
         let mut from = 0;
         while let Some(i) = body[from..].find(marker) {
             let start = from + i;
-            // `AGE-SECRET-KEY-1` must be followed by bech32 data, not be a mention in prose.
-            let end = if *marker == "AGE-SECRET-KEY-1" {
-                let tail = body[start + marker.len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric())
-                    .count();
-                if tail < 50 {
-                    from = start + marker.len();
-                    continue;
+            let after = start + marker.len();
+            let end = match armour {
+                // One finding per kind of PEM block is enough; a placeholder block is skipped.
+                Some(armour) => {
+                    if !block_is_key(*armour, &body[after..]) {
+                        from = after;
+                        continue;
+                    }
+                    after
                 }
-                start + marker.len() + tail
-            } else {
-                start + marker.len()
+                None => {
+                    // `AGE-SECRET-KEY-1` followed by bech32 data with a valid checksum, not a
+                    // mention in prose or a made-up example.
+                    let tail = body[after..].chars().take_while(|c| c.is_ascii_alphanumeric()).count();
+                    if !is_age_identity(&body[start..after + tail]) {
+                        from = after;
+                        continue;
+                    }
+                    after + tail
+                }
             };
             out.push(PrivateKeyFinding {
                 file: text.path.clone(),
@@ -360,8 +429,7 @@ fn scan_private_keys(text: &SourceFile, source: &dyn FileSource, out: &mut Vec<P
                 tracked: source.is_tracked(&text.path),
             });
             from = end;
-            if *marker != "AGE-SECRET-KEY-1" {
-                // One finding per PEM block is enough.
+            if armour.is_some() {
                 break;
             }
         }

@@ -28,7 +28,7 @@ crate::declare_rule! {
     ///
     /// ## Fix
     /// Rewrites to `inherit pkgs;` and `inherit (lib) system;` (safe: same meaning).
-    pub static MANUAL_INHERIT = { name: "manual-inherit", group: Style, severity: Warning, fixable: true };
+    pub static MANUAL_INHERIT = { name: "manual-inherit", group: Style, severity: Info, fixable: true };
 }
 
 pub struct ManualInherit;

@@ -14,7 +14,8 @@ crate::declare_rule! {
     /// Reports an input whose own dependency is a second copy of a flake the root already
     /// has as an input — matched by the locked `owner/repo` (or URL) in `flake.lock`, or,
     /// without a lock file, by name from nixpilot's catalogue of well-known flakes — when
-    /// `flake.nix` does not redirect it with `follows`.
+    /// `flake.nix` does not redirect it with `follows` or give it a source of its own
+    /// (`x.inputs.nixpkgs.url = "…"`, `.path`, `.type`…: a deliberate pin).
     ///
     /// ## Why is this bad?
     /// Every extra nixpkgs is another evaluation of nixpkgs (seconds and hundreds of MB per
@@ -116,8 +117,12 @@ fn candidates(flake: &Flake) -> impl Iterator<Item = &FlakeInput> {
     flake.inputs.iter().filter(|i| i.is_flake && i.follows.is_none())
 }
 
+/// Whether `flake.nix` already decides where `dep` of `input` comes from: a `follows`, or a
+/// source of its own (`x.inputs.nixpkgs.url = "github:NixOS/nixpkgs/<rev>"` is a pin, which
+/// a `follows` would undo).
 fn overridden(input: &FlakeInput, dep: &str) -> bool {
     input.overrides.iter().any(|o| o.dep.len() == 1 && o.dep[0] == dep)
+        || input.pinned.iter().any(|p| p.len() == 1 && p[0] == dep)
 }
 
 fn from_lock<'a>(flake: &'a Flake, lock: &Lock) -> Vec<Finding<'a>> {

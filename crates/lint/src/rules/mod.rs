@@ -135,6 +135,8 @@ pub struct FileContext<'a> {
     pub file: &'a SourceFile,
     pub root: &'a SyntaxNode,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The file's name resolution, made on first use and shared by every rule.
+    names: std::cell::OnceCell<std::rc::Rc<crate::scope::NameResolution>>,
 }
 
 impl<'a> FileContext<'a> {
@@ -143,7 +145,15 @@ impl<'a> FileContext<'a> {
             file,
             root,
             diagnostics: Vec::new(),
+            names: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Every variable reference of the file resolved to its binding.
+    pub fn names(&self) -> std::rc::Rc<crate::scope::NameResolution> {
+        self.names
+            .get_or_init(|| std::rc::Rc::new(crate::scope::NameResolution::of(self.root)))
+            .clone()
     }
 
     pub fn span(&self, range: rowan::TextRange) -> Span {

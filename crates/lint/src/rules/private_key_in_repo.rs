@@ -8,7 +8,9 @@ crate::declare_rule! {
     /// Reports OpenSSH, PEM (RSA, EC, DSA, PKCS#8), PGP private keys and `AGE-SECRET-KEY-1…`
     /// identities in any file of the repository that `.gitignore` does not exclude, found by
     /// content, not by file name. It is an error when git tracks the file, a warning when the
-    /// file is only lying in the working tree.
+    /// file is only lying in the working tree. A block counts only when its body decodes as
+    /// the key it claims to be (`openssh-key-v1`, a DER structure, a bech32 age identity with
+    /// a valid checksum): placeholders in documentation (`<your key here>`, `...`) are not keys.
     ///
     /// ## Why is this bad?
     /// A host key or an admin's age key in git history is compromised for good: anyone with

@@ -10,7 +10,9 @@ use crate::diagnostic::Diagnostic;
 
 crate::declare_rule! {
     /// ## What it does
-    /// Reports text that does not parse as Nix, and files that are not valid UTF-8.
+    /// Reports text that does not parse as Nix, and files that are not valid UTF-8. An empty
+    /// file (nothing but whitespace and comments) is reported as such, with the places that
+    /// import it when the project model knows them.
     ///
     /// ## Why is this bad?
     /// Nix refuses to evaluate the file, so every host importing it fails to build;
@@ -28,6 +30,10 @@ crate::declare_rule! {
 }
 
 pub struct SyntaxError;
+
+/// The message for a `.nix` file without an expression; the engine adds the places that
+/// import such a file as labels.
+pub const EMPTY_FILE_MESSAGE: &str = "empty file: not a Nix expression";
 
 impl FileRule for SyntaxError {
     fn meta(&self) -> &'static RuleMeta {
@@ -76,6 +82,16 @@ impl FileRule for SyntaxError {
                 ),
             ));
             // Parse errors in a binary file are noise after this one.
+            return;
+        }
+        // A file with nothing but whitespace and comments is no expression at all; what the
+        // parser expected next says nothing useful. (The engine labels who imports it.)
+        let only_trivia = cx.root.descendants_with_tokens().all(|e| {
+            e.as_token()
+                .is_none_or(|t| matches!(t.kind(), SyntaxKind::TOKEN_WHITESPACE | SyntaxKind::TOKEN_COMMENT))
+        });
+        if only_trivia {
+            cx.report(Diagnostic::new(&SYNTAX_ERROR, cx.span(TextRange::empty(end)), EMPTY_FILE_MESSAGE));
             return;
         }
         // An early error makes the parser run off the end of the file; those follow-on

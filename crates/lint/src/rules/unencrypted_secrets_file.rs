@@ -1,7 +1,7 @@
 //! `unencrypted-secrets-file`: a file meant to hold secrets that holds them in the clear.
 
 use super::{ProjectContext, ProjectRule, RuleMeta};
-use crate::diagnostic::{Applicability, Diagnostic, Fix, Span};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity, Span};
 use crate::project::secrets::SecretsContent;
 
 crate::declare_rule! {
@@ -10,6 +10,8 @@ crate::declare_rule! {
     /// `sops.secrets.<name>.sopsFile` option marks as secrets, when they have no sops
     /// metadata, contain values that are not encrypted (other than those the file's
     /// `unencrypted_suffix`/`*_regex` keep in the clear), or cannot be read as their format.
+    /// An empty file (only whitespace and comments) has nothing in the clear: it is only
+    /// an info. A `.sops.yaml` is configuration, never a secrets file.
     ///
     /// ## Why is this bad?
     /// Whatever is committed in the clear is public to everyone with the repository, and
@@ -57,6 +59,17 @@ impl ProjectRule for UnencryptedSecretsFile {
                     format!("`{}` cannot be read as a {} sops file: {reason}", file.path, file.format.name()),
                 ),
                 SecretsContent::Encrypted { .. } => continue,
+                // Nothing is in the clear; worth knowing only because sops-nix cannot read it.
+                SecretsContent::Empty => {
+                    let mut d = Diagnostic::new(
+                        &UNENCRYPTED_SECRETS_FILE,
+                        Span::new(file.path.clone(), project.line_range(&file.path, 1)),
+                        format!("`{}` is used as a secrets file but is empty: sops-nix cannot read it until secrets are added with `nixpilot secrets set`", file.path),
+                    );
+                    d.severity = Severity::Info;
+                    cx.report(d);
+                    continue;
+                }
             };
             cx.report(Diagnostic::new(&UNENCRYPTED_SECRETS_FILE, Span::new(file.path.clone(), range), message).with_fix(Fix {
                 title: format!("Encrypt it with `nixpilot secrets encrypt {}`", file.path),

@@ -1,12 +1,11 @@
 //! `unused-let-binding`: a name bound by `let … in` that nothing reads.
-//! Found by one scan of the let expression; shadowing only ever makes it report less, never wrongly.
-
-use std::collections::{HashMap, HashSet};
+//! Uses are what the file's name resolution (`crate::scope`) resolves to the binding, so
+//! shadowing, `with`, formal defaults, `inherit` and interpolations are all seen.
 
 use rnix::ast::{self, HasEntry};
 use rowan::ast::AstNode;
 use rnix::{SyntaxKind, SyntaxNode};
-use rowan::{GreenNodeData, NodeOrToken, TextRange, TextSize};
+use rowan::{TextRange, TextSize};
 
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
@@ -62,16 +61,18 @@ impl FileRule for UnusedLetBinding {
         if bindings.is_empty() {
             return;
         }
-        let names: HashSet<&str> = bindings.iter().map(|b| b.name.as_str()).collect();
-        let references = collect_references(node, &names);
+        let names = cx.names();
+        let scope = node.text_range();
         let unused: Vec<&Binding> = bindings
             .iter()
             .filter(|b| !b.name.starts_with('_'))
-            .filter(|b| {
-                references.get(b.name.as_str()).is_none_or(|offsets| {
-                    // A binding only read by its own definition is still dead.
-                    offsets.iter().all(|o| b.removal.iter().any(|r| r.contains(*o)))
-                })
+            .filter(|b| match names.binding(scope, &b.name) {
+                // A binding only read by its own definition is still dead.
+                Some(i) => names
+                    .uses(i)
+                    .all(|r| b.removal.iter().any(|range| range.contains_range(r.range))),
+                // The resolution does not know it: leave it alone rather than guess.
+                None => false,
             })
             .collect();
         if unused.is_empty() {
@@ -152,86 +153,6 @@ fn has_only_plain_entries(let_in: &ast::LetIn) -> bool {
         ast::Entry::AttrpathValue(_) => true,
         ast::Entry::Inherit(i) => i.attrs().count() == 1,
     })
-}
-
-/// Every identifier read inside `let_node` (body and bindings), with the offsets it is read at.
-/// Where each of `names` is read below the let. Only those names are recorded: a let at the
-/// top of a large file sees every identifier of the file, and most are not its bindings.
-/// The walk goes over the green tree, which (unlike the red tree's cursors) allocates nothing.
-fn collect_references(let_node: &SyntaxNode, names: &HashSet<&str>) -> HashMap<String, Vec<TextSize>> {
-    let mut refs: HashMap<String, Vec<TextSize>> = HashMap::new();
-    let green = let_node.green();
-    collect_in(green, let_node.text_range().start(), true, false, names, &mut refs);
-    refs
-}
-
-/// The references below `node` (at `offset`). `is_let`: `node` is the let itself;
-/// `parent_is_let`: its parent is (the let's own `inherit x;` entries bind rather than read).
-fn collect_in(
-    node: &GreenNodeData,
-    offset: TextSize,
-    is_let: bool,
-    parent_is_let: bool,
-    names: &HashSet<&str>,
-    refs: &mut HashMap<String, Vec<TextSize>>,
-) {
-    let kind = kind_of(node);
-    let mut child_offset = offset;
-    for child in node.children() {
-        let at = child_offset;
-        child_offset += match child {
-            NodeOrToken::Node(n) => n.text_len(),
-            NodeOrToken::Token(t) => t.text_len(),
-        };
-        let NodeOrToken::Node(child) = child else { continue };
-        if kind_of(child) == SyntaxKind::NODE_IDENT {
-            let is_reference = match kind {
-                // Attribute names (`a.b`, `{ b = …; }`, `a ? b`) and argument names are not reads.
-                SyntaxKind::NODE_ATTRPATH
-                | SyntaxKind::NODE_PAT_ENTRY
-                | SyntaxKind::NODE_PAT_BIND
-                | SyntaxKind::NODE_IDENT_PARAM => false,
-                // `inherit x;` reads `x` from the enclosing scope, unless it inherits from an
-                // expression or is one of this let's own bindings.
-                SyntaxKind::NODE_INHERIT => {
-                    let from = node
-                        .children()
-                        .any(|c| c.as_node().is_some_and(|n| kind_of(n) == SyntaxKind::NODE_INHERIT_FROM));
-                    !from && !parent_is_let
-                }
-                _ => true,
-            };
-            if is_reference {
-                if let Some((text, at)) = first_token(child, at) {
-                    if names.contains(text) {
-                        refs.entry(text.to_string()).or_default().push(at);
-                    }
-                }
-            }
-        }
-        collect_in(child, at, false, is_let, names, refs);
-    }
-}
-
-fn kind_of(node: &GreenNodeData) -> SyntaxKind {
-    <rnix::NixLanguage as rowan::Language>::kind_from_raw(node.kind())
-}
-
-/// The first token below a green node, with its offset.
-fn first_token(node: &GreenNodeData, offset: TextSize) -> Option<(&str, TextSize)> {
-    let mut at = offset;
-    for child in node.children() {
-        match child {
-            NodeOrToken::Token(t) => return Some((t.text(), at)),
-            NodeOrToken::Node(n) => {
-                if let Some(found) = first_token(n, at) {
-                    return Some(found);
-                }
-                at += n.text_len();
-            }
-        }
-    }
-    None
 }
 
 fn extend_over_leading_space(let_node: &SyntaxNode, range: TextRange) -> TextRange {

@@ -102,6 +102,18 @@ impl Metadata {
         }
     }
 
+    /// Whether this is sops's metadata rather than a user's key that happens to be named
+    /// `sops`: sops always writes `mac` and `version` as text, and at least one list of
+    /// recipients (`age`, `pgp`, `kms`…, or `key_groups`).
+    pub fn has_sops_structure(&self) -> bool {
+        const RECIPIENT_LISTS: &[&str] = &["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "key_groups"];
+        self.mac().is_some()
+            && self.version().is_some()
+            && RECIPIENT_LISTS
+                .iter()
+                .any(|k| matches!(self.raw.get(k), Some(Value::List(_))))
+    }
+
     /// Multiple key groups (Shamir) are written only with more than one group.
     pub fn has_key_groups(&self) -> bool {
         matches!(self.raw.get("key_groups"), Some(Value::List(l)) if !l.is_empty())

@@ -11,6 +11,7 @@ pub mod ini;
 pub mod json;
 pub mod keypath;
 pub mod metadata;
+pub mod redact;
 pub mod sops_config;
 pub mod tree;
 pub mod yaml;

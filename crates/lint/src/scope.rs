@@ -1,0 +1,386 @@
+//! Name resolution for one file: every variable reference resolved once to the binding it
+//! reads (let, rec set, lambda argument, formal, `@` name), to an enclosing `with`, or to nothing.
+//!
+//! Follows Nix's rules: a lexical binding at any depth wins over every `with`; `let`, `rec { }`
+//! and the legacy `let { }` see their own names in values, `inherit (from)` sources and dynamic
+//! keys, while `inherit x;` reads `x` from the scope around them; formals and the `@` name are
+//! visible in the defaults and the body. The walk is iterative, so nesting costs no stack.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rnix::ast::{self, HasEntry};
+use rnix::{SyntaxKind, SyntaxNode, WalkEvent};
+use rowan::ast::AstNode;
+use rowan::TextRange;
+
+/// What binds a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindingKind {
+    Let,
+    /// A `rec { }` set or the legacy `let { }`.
+    RecAttr,
+    /// `x: …`
+    LambdaArgument,
+    /// `{ x ? …, … }: …`
+    Formal,
+    /// `args@{ … }: …`
+    PatternBind,
+}
+
+/// One bound name.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub name: String,
+    /// Where the name is first written in its binder.
+    pub range: TextRange,
+    /// The node that binds it (the let, the rec set, the lambda).
+    pub scope: TextRange,
+    pub kind: BindingKind,
+}
+
+/// What a reference reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// An index into `NameResolution::bindings`.
+    Binding(usize),
+    /// No lexical binding, but a `with` around it may provide one.
+    With,
+    /// Nothing in the file binds it: a builtin (`true`, `builtins`, `import`…) or undefined.
+    Free,
+}
+
+/// One variable read.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub name: String,
+    pub range: TextRange,
+    pub target: Target,
+}
+
+/// The resolution of a whole file (or subtree).
+#[derive(Debug, Default)]
+pub struct NameResolution {
+    pub bindings: Vec<Binding>,
+    pub references: Vec<Reference>,
+    by_scope: HashMap<(TextRange, String), usize>,
+    uses: Vec<Vec<usize>>,
+}
+
+/// A scope on the walk's stack: the node it belongs to and the names it binds (`None` for a
+/// `with` body, which binds names nobody can list).
+struct Scope {
+    owner: SyntaxNode,
+    names: Option<HashMap<String, usize>>,
+}
+
+impl NameResolution {
+    /// Resolves every reference below `root`.
+    pub fn of(root: &SyntaxNode) -> NameResolution {
+        let mut out = NameResolution::default();
+        let mut stack: Vec<Scope> = Vec::new();
+        for event in root.preorder() {
+            match event {
+                WalkEvent::Enter(node) => {
+                    // First: the body of a `with` may itself be the name it provides.
+                    if is_with_body(&node) {
+                        stack.push(Scope {
+                            owner: node.clone(),
+                            names: None,
+                        });
+                    }
+                    if node.kind() == SyntaxKind::NODE_IDENT {
+                        if let Some(skip_owner) = reference_position(&node) {
+                            out.add_reference(&node, &stack, skip_owner.as_ref());
+                        }
+                    }
+                    if let Some(names) = out.binders(&node) {
+                        stack.push(Scope {
+                            owner: node.clone(),
+                            names: Some(names),
+                        });
+                    }
+                }
+                WalkEvent::Leave(node) => {
+                    while stack.last().is_some_and(|s| s.owner == node) {
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        out.uses = vec![Vec::new(); out.bindings.len()];
+        for (i, r) in out.references.iter().enumerate() {
+            if let Target::Binding(b) = r.target {
+                out.uses[b].push(i);
+            }
+        }
+        out
+    }
+
+    /// The binding `name` of the binder at `scope` (a let's, a rec set's or a lambda's range).
+    pub fn binding(&self, scope: TextRange, name: &str) -> Option<usize> {
+        self.by_scope.get(&(scope, name.to_string())).copied()
+    }
+
+    /// The references that read a binding.
+    pub fn uses(&self, binding: usize) -> impl Iterator<Item = &Reference> {
+        self.uses
+            .get(binding)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.references[i])
+    }
+
+    /// Names read without a lexical binding (builtins, undefined names, names a `with` may
+    /// provide): what a file needs from outside itself.
+    pub fn free_names(&self) -> BTreeSet<&str> {
+        self.references
+            .iter()
+            .filter(|r| !matches!(r.target, Target::Binding(_)))
+            .map(|r| r.name.as_str())
+            .collect()
+    }
+
+    fn add_reference(&mut self, ident: &SyntaxNode, stack: &[Scope], skip_owner: Option<&SyntaxNode>) {
+        let Some(token) = ast::Ident::cast(ident.clone()).and_then(|i| i.ident_token()) else {
+            return;
+        };
+        let name = token.text();
+        let mut in_with = false;
+        let mut target = None;
+        for scope in stack.iter().rev() {
+            if skip_owner.is_some_and(|o| *o == scope.owner) {
+                continue;
+            }
+            match &scope.names {
+                None => in_with = true,
+                Some(names) => {
+                    if let Some(&b) = names.get(name) {
+                        target = Some(Target::Binding(b));
+                        break;
+                    }
+                }
+            }
+        }
+        let target = target.unwrap_or(if in_with { Target::With } else { Target::Free });
+        self.references.push(Reference {
+            name: name.to_string(),
+            range: token.text_range(),
+            target,
+        });
+    }
+
+    /// The names `node` binds for its subtree, registered as bindings; `None` when it binds none.
+    fn binders(&mut self, node: &SyntaxNode) -> Option<HashMap<String, usize>> {
+        let scope = node.text_range();
+        let mut names: Vec<(String, TextRange, BindingKind)> = Vec::new();
+        match node.kind() {
+            SyntaxKind::NODE_LET_IN => {
+                let let_in = ast::LetIn::cast(node.clone())?;
+                entry_names(let_in.entries(), BindingKind::Let, &mut names);
+            }
+            SyntaxKind::NODE_ATTR_SET => {
+                let set = ast::AttrSet::cast(node.clone())?;
+                set.rec_token()?;
+                entry_names(set.entries(), BindingKind::RecAttr, &mut names);
+            }
+            SyntaxKind::NODE_LEGACY_LET => {
+                let legacy = ast::LegacyLet::cast(node.clone())?;
+                entry_names(legacy.entries(), BindingKind::RecAttr, &mut names);
+            }
+            SyntaxKind::NODE_LAMBDA => {
+                let lambda = ast::Lambda::cast(node.clone())?;
+                match lambda.param()? {
+                    ast::Param::IdentParam(p) => {
+                        if let Some(t) = p.ident().and_then(|i| i.ident_token()) {
+                            names.push((t.text().to_string(), t.text_range(), BindingKind::LambdaArgument));
+                        }
+                    }
+                    ast::Param::Pattern(p) => {
+                        for entry in p.pat_entries() {
+                            if let Some(t) = entry.ident().and_then(|i| i.ident_token()) {
+                                names.push((t.text().to_string(), t.text_range(), BindingKind::Formal));
+                            }
+                        }
+                        if let Some(t) = p.pat_bind().and_then(|b| b.ident()).and_then(|i| i.ident_token()) {
+                            names.push((t.text().to_string(), t.text_range(), BindingKind::PatternBind));
+                        }
+                    }
+                }
+            }
+            _ => return None,
+        }
+        let mut map = HashMap::with_capacity(names.len());
+        for (name, range, kind) in names {
+            if map.contains_key(&name) {
+                continue;
+            }
+            let index = self.bindings.len();
+            self.bindings.push(Binding {
+                name: name.clone(),
+                range,
+                scope,
+                kind,
+            });
+            self.by_scope.insert((scope, name.clone()), index);
+            map.insert(name, index);
+        }
+        Some(map)
+    }
+}
+
+/// The names a list of entries binds (`a = …;`, `a.b = …;`, `inherit a;`, `inherit (x) a;`,
+/// `"a" = …;`); dynamic names (`${x} = …;`) bind nothing that can be known.
+fn entry_names(
+    entries: impl Iterator<Item = ast::Entry>,
+    kind: BindingKind,
+    out: &mut Vec<(String, TextRange, BindingKind)>,
+) {
+    for entry in entries {
+        match entry {
+            ast::Entry::AttrpathValue(apv) => {
+                if let Some((name, range)) = apv
+                    .attrpath()
+                    .and_then(|p| p.attrs().next())
+                    .and_then(|a| static_name(&a))
+                {
+                    out.push((name, range, kind));
+                }
+            }
+            ast::Entry::Inherit(inherit) => {
+                for attr in inherit.attrs() {
+                    if let Some((name, range)) = static_name(&attr) {
+                        out.push((name, range, kind));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An attribute name known without evaluation: `a`, `"a"` (a string without interpolation).
+pub fn static_name(attr: &ast::Attr) -> Option<(String, TextRange)> {
+    match attr {
+        ast::Attr::Ident(ident) => {
+            let token = ident.ident_token()?;
+            Some((token.text().to_string(), token.text_range()))
+        }
+        ast::Attr::Str(s) => {
+            let mut text = String::new();
+            for part in s.normalized_parts() {
+                match part {
+                    ast::InterpolPart::Literal(l) => text.push_str(&l),
+                    ast::InterpolPart::Interpolation(_) => return None,
+                }
+            }
+            Some((text, s.syntax().text_range()))
+        }
+        ast::Attr::Dynamic(_) => None,
+    }
+}
+
+/// Whether an identifier node reads a variable, and if so which binder's own names it must
+/// not see: `Some(None)` for an ordinary read, `Some(Some(owner))` for `inherit x;` directly in
+/// a let or rec set (it reads `x` from around `owner`), `None` for a name that is not a read
+/// (an attribute name, a formal or argument being bound, `inherit (from) x;`).
+fn reference_position(ident: &SyntaxNode) -> Option<Option<SyntaxNode>> {
+    let parent = ident.parent()?;
+    match parent.kind() {
+        SyntaxKind::NODE_ATTRPATH | SyntaxKind::NODE_PAT_BIND | SyntaxKind::NODE_IDENT_PARAM => None,
+        // `{ user ? name }`: `user` is bound, `name` (the default) is read.
+        SyntaxKind::NODE_PAT_ENTRY => {
+            let entry = ast::PatEntry::cast(parent.clone())?;
+            let is_default = entry.default().is_some_and(|d| d.syntax() == ident);
+            is_default.then_some(None)
+        }
+        SyntaxKind::NODE_INHERIT => {
+            let inherit = ast::Inherit::cast(parent.clone())?;
+            if inherit.from().is_some() {
+                return None;
+            }
+            let owner = parent.parent()?;
+            let binds_own_names = match owner.kind() {
+                SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_LEGACY_LET => true,
+                SyntaxKind::NODE_ATTR_SET => ast::AttrSet::cast(owner.clone()).is_some_and(|s| s.rec_token().is_some()),
+                _ => false,
+            };
+            Some(binds_own_names.then_some(owner))
+        }
+        _ => Some(None),
+    }
+}
+
+/// Whether `node` is the body of a `with` (where its namespace is in scope).
+fn is_with_body(node: &SyntaxNode) -> bool {
+    node.parent()
+        .filter(|p| p.kind() == SyntaxKind::NODE_WITH)
+        .and_then(ast::With::cast)
+        .and_then(|w| w.body())
+        .is_some_and(|body| body.syntax() == node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(text: &str) -> (NameResolution, String) {
+        let root = rnix::Root::parse(text).syntax();
+        (NameResolution::of(&root), text.to_string())
+    }
+
+    /// Each reference as `name@offset -> binder offset | with | free`.
+    fn describe(text: &str) -> Vec<String> {
+        let (r, _) = resolve(text);
+        r.references
+            .iter()
+            .map(|x| {
+                let to = match x.target {
+                    Target::Binding(b) => format!("{}", u32::from(r.bindings[b].range.start())),
+                    Target::With => "with".into(),
+                    Target::Free => "free".into(),
+                };
+                format!("{}@{} -> {to}", x.name, u32::from(x.range.start()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn formal_defaults_see_the_let_and_the_other_formals() {
+        assert_eq!(
+            describe("let name = 1; f = { user ? name, g ? user }@a: a; in f"),
+            ["name@27 -> 4", "user@37 -> 20", "a@47 -> 44", "f@53 -> 14"]
+        );
+    }
+
+    #[test]
+    fn lexical_bindings_win_over_with_and_inner_ones_over_outer() {
+        assert_eq!(
+            describe("x: with x; let y = 1; in [ y z (y: y) ]"),
+            ["x@8 -> 0", "y@27 -> 15", "z@29 -> with", "y@35 -> 32"]
+        );
+        assert_eq!(describe("with a; b"), ["a@5 -> free", "b@8 -> with"]);
+    }
+
+    #[test]
+    fn inherit_reads_around_its_own_let_and_rec_set() {
+        assert_eq!(describe("x: let inherit x; in x"), ["x@15 -> 0", "x@21 -> 15"]);
+        assert_eq!(describe("rec { inherit a; b = a; }"), ["a@14 -> free", "a@21 -> 14"]);
+        assert_eq!(describe("let s = {}; inherit (s) t; in t"), ["s@21 -> 4", "t@30 -> 24"]);
+        assert_eq!(describe("{ a = 1; b = a; }"), ["a@13 -> free"]);
+    }
+
+    #[test]
+    fn interpolations_dynamic_keys_and_or_defaults_are_reads() {
+        assert_eq!(
+            describe("let k = 1; in { ${k} = ./${k}.nix; \"${k}\" = a.b or k; c = a ? ${k}; }"),
+            [
+                "k@18 -> 4",
+                "k@27 -> 4",
+                "k@38 -> 4",
+                "a@44 -> free",
+                "k@51 -> 4",
+                "a@58 -> free",
+                "k@64 -> 4"
+            ]
+        );
+    }
+}
