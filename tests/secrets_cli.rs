@@ -507,13 +507,21 @@ fn updatekeys_rewraps_for_the_rule_and_leaves_values_alone() {
         "  - path_regex: secrets\\.yaml$\n    age: {AGE_RECIPIENT},{r2}\n"
     ));
     let before = String::from_utf8(read(&f)).expect("utf8");
-    let out = w.run(&["secrets", "updatekeys", "secrets.yaml"]).ok();
-    assert_eq!(
-        w.mask(&out.text()),
-        format!(
-            "secrets.yaml: updated (by the rule `path_regex: secrets\\.yaml$` of .sops.yaml)\n  + {r2}\n  - {SSH_RECIPIENT}\n"
-        )
+    let diff = format!(
+        "secrets.yaml: the rule `path_regex: secrets\\.yaml$` of .sops.yaml gives these recipients:\n\
+         key group 1:\n    {AGE_RECIPIENT}\n  + {r2}\n  - {SSH_RECIPIENT}\n"
     );
+    // Not on a terminal and no --yes: the change is shown, not made.
+    let out = w.run(&["secrets", "updatekeys", "secrets.yaml"]).fails();
+    assert_eq!(w.mask(&out.text()), diff);
+    assert!(out.stderr.contains("run again with --yes"), "{}", out.stderr);
+    assert_eq!(
+        String::from_utf8(read(&f)).expect("utf8"),
+        before,
+        "nothing written without consent"
+    );
+    let out = w.run(&["secrets", "updatekeys", "--yes", "secrets.yaml"]).ok();
+    assert_eq!(w.mask(&out.text()), format!("{diff}secrets.yaml: updated\n"));
     assert_eq!(
         out.stderr,
         "nixpilot: warning: secrets.yaml: PGP entries (7FB89715AADA920D65D25E63F9BA9DEBD03F57C0, \
@@ -549,6 +557,7 @@ fn updatekeys_rewraps_for_the_rule_and_leaves_values_alone() {
     let out = w.run(&[
         "secrets",
         "updatekeys",
+        "--yes",
         "secrets.yaml",
         "more/secrets.yaml",
         "missing/secrets.yaml",
@@ -556,7 +565,8 @@ fn updatekeys_rewraps_for_the_rule_and_leaves_values_alone() {
     assert_eq!(out.code, 2);
     assert!(out
         .text()
-        .starts_with("secrets.yaml: already up to date\nmore/secrets.yaml: updated"));
+        .starts_with("secrets.yaml: already up to date\nmore/secrets.yaml: the rule"));
+    assert!(out.text().ends_with("more/secrets.yaml: updated\n"), "{}", out.text());
     insta::assert_snapshot!("updatekeys_missing_file", w.mask(&out.stderr));
 }
 
@@ -849,7 +859,7 @@ fn every_command_refuses(w: &World, name: &str, expect: &str) -> String {
         &["secrets", "set", name, "test_key", "--generate", "8"],
         &["secrets", "edit", name],
         &["secrets", "rotate", name],
-        &["secrets", "updatekeys", name],
+        &["secrets", "updatekeys", "--yes", name],
     ] {
         let out = w.run_with(args, b"", &[("EDITOR", &editor)]).fails();
         assert!(out.stderr.contains(expect), "{args:?}: {}", out.stderr);
