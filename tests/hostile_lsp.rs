@@ -345,10 +345,12 @@ fn a_loose_file_beside_ten_thousand_others_is_analysed_alone() {
         marked.is_none(),
         "the temporary directory is inside a project: {marked:?}"
     );
-    // 10,000 files of 2 KiB: 20 MiB the server would read if it took the directory for a project.
+    // 10,000 files of 2 KiB, half of them not Nix: a project's model reads those whole (looking
+    // for private keys), 10 MiB the server would read if it took the directory for a project.
     let other = format!("{}let unused = 1; in {{ }}\n", "# padding\n".repeat(200));
     for i in 0..10_000 {
-        std::fs::write(dir.path().join(format!("other{i}.nix")), &other).unwrap();
+        let name = if i % 2 == 0 { format!("other{i}.nix") } else { format!("other{i}.txt") };
+        std::fs::write(dir.path().join(name), &other).unwrap();
     }
     let path = dir.path().join("loose.nix");
     std::fs::write(&path, "").unwrap();
