@@ -349,7 +349,11 @@ fn a_loose_file_beside_ten_thousand_others_is_analysed_alone() {
     // for private keys), 10 MiB the server would read if it took the directory for a project.
     let other = format!("{}let unused = 1; in {{ }}\n", "# padding\n".repeat(200));
     for i in 0..10_000 {
-        let name = if i % 2 == 0 { format!("other{i}.nix") } else { format!("other{i}.txt") };
+        let name = if i % 2 == 0 {
+            format!("other{i}.nix")
+        } else {
+            format!("other{i}.txt")
+        };
         std::fs::write(dir.path().join(name), &other).unwrap();
     }
     let path = dir.path().join("loose.nix");

@@ -824,6 +824,45 @@ fn edit_on_a_terminal_offers_to_return_to_the_editor() {
 }
 
 #[test]
+fn updatekeys_on_a_terminal_asks_and_only_yes_changes_the_file() {
+    let Some(script) = script_tool() else { return };
+    let w = World::with_age_key();
+    let f = w.vector_copy();
+    let (_, r2) = new_age_key(&w, "new.txt");
+    w.sops_yaml(&format!(
+        "  - path_regex: secrets\\.yaml$\n    age: {AGE_RECIPIENT},{SSH_RECIPIENT},{r2}\n"
+    ));
+    let before = read(&f);
+    let on_tty = format!("'{}' secrets updatekeys secrets.yaml", env!("CARGO_BIN_EXE_nixpilot"));
+    let run = |answer: &[u8]| {
+        let mut c = w.command_for(&script, &["-qec", &on_tty, "/dev/null"]);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().expect("script runs");
+        child.stdin.take().expect("stdin").write_all(answer).expect("answer");
+        let out = child.wait_with_output().expect("finishes");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+        )
+    };
+    // Enter (the default, no): shown, asked, left alone.
+    let (code, tty) = run(b"\n");
+    assert_eq!(code, Some(0), "{tty}");
+    assert!(tty.contains(&format!("  + {r2}\n")), "{tty}");
+    assert!(
+        tty.contains("Re-wrap the data key of secrets.yaml for these recipients? [y/N]"),
+        "{tty}"
+    );
+    assert!(tty.ends_with("secrets.yaml: left as it was\n"), "{tty}");
+    assert_eq!(read(&f), before);
+    // y: applied.
+    let (code, tty) = run(b"y\n");
+    assert_eq!(code, Some(0), "{tty}");
+    assert!(tty.contains("[y/N] secrets.yaml: updated\n"), "{tty}");
+    assert!(String::from_utf8(read(&f)).expect("utf8").contains(&r2));
+}
+
+#[test]
 fn edit_creates_a_missing_file() {
     let w = World::with_age_key();
     w.sops_yaml(&format!("  - path_regex: \\.yaml$\n    age: {AGE_RECIPIENT}\n"));
