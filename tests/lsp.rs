@@ -2,20 +2,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::lsp_client::{Client, TIMEOUT};
+use common::lsp_client::{codes, uri, Client, TIMEOUT};
 use common::{copy_to_temp, fixture};
-
-fn uri(path: &std::path::Path) -> String {
-    format!("file://{}", path.canonicalize().unwrap().display())
-}
-
-fn codes(diags: &[Value]) -> Vec<String> {
-    diags.iter().map(|d| d["code"].as_str().unwrap().to_string()).collect()
-}
 
 #[test]
 fn diagnostics_quick_fix_and_they_clear() {
@@ -148,15 +140,8 @@ fn bad_messages_get_errors_and_the_server_keeps_serving() {
     let shutdown = c.request("shutdown", json!(null));
     assert!(shutdown["error"].is_null(), "{shutdown}");
     c.notify("exit", json!(null));
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(status) = c.child.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "server did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let status = c.wait_exit(TIMEOUT).expect("server did not exit");
+    assert!(status.success(), "{status}");
 }
 
 #[test]
@@ -411,15 +396,10 @@ fn exit_ends_the_server_even_with_a_request_of_its_own_unanswered() {
     let shutdown = c.request("shutdown", json!(null));
     assert!(shutdown["error"].is_null(), "{shutdown}");
     c.notify("exit", json!(null));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = c.child.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "server still running 10 s after exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let status = c
+        .wait_exit(Duration::from_secs(10))
+        .expect("server still running 10 s after exit");
+    assert!(status.success(), "{status}");
 }
 
 #[test]

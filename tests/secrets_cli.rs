@@ -507,13 +507,21 @@ fn updatekeys_rewraps_for_the_rule_and_leaves_values_alone() {
         "  - path_regex: secrets\\.yaml$\n    age: {AGE_RECIPIENT},{r2}\n"
     ));
     let before = String::from_utf8(read(&f)).expect("utf8");
-    let out = w.run(&["secrets", "updatekeys", "secrets.yaml"]).ok();
-    assert_eq!(
-        w.mask(&out.text()),
-        format!(
-            "secrets.yaml: updated (by the rule `path_regex: secrets\\.yaml$` of .sops.yaml)\n  + {r2}\n  - {SSH_RECIPIENT}\n"
-        )
+    let diff = format!(
+        "secrets.yaml: the rule `path_regex: secrets\\.yaml$` of .sops.yaml gives these recipients:\n\
+         key group 1:\n    {AGE_RECIPIENT}\n  + {r2}\n  - {SSH_RECIPIENT}\n"
     );
+    // Not on a terminal and no --yes: the change is shown, not made.
+    let out = w.run(&["secrets", "updatekeys", "secrets.yaml"]).fails();
+    assert_eq!(w.mask(&out.text()), diff);
+    assert!(out.stderr.contains("run again with --yes"), "{}", out.stderr);
+    assert_eq!(
+        String::from_utf8(read(&f)).expect("utf8"),
+        before,
+        "nothing written without consent"
+    );
+    let out = w.run(&["secrets", "updatekeys", "--yes", "secrets.yaml"]).ok();
+    assert_eq!(w.mask(&out.text()), format!("{diff}secrets.yaml: updated\n"));
     assert_eq!(
         out.stderr,
         "nixpilot: warning: secrets.yaml: PGP entries (7FB89715AADA920D65D25E63F9BA9DEBD03F57C0, \
@@ -549,6 +557,7 @@ fn updatekeys_rewraps_for_the_rule_and_leaves_values_alone() {
     let out = w.run(&[
         "secrets",
         "updatekeys",
+        "--yes",
         "secrets.yaml",
         "more/secrets.yaml",
         "missing/secrets.yaml",
@@ -556,7 +565,8 @@ fn updatekeys_rewraps_for_the_rule_and_leaves_values_alone() {
     assert_eq!(out.code, 2);
     assert!(out
         .text()
-        .starts_with("secrets.yaml: already up to date\nmore/secrets.yaml: updated"));
+        .starts_with("secrets.yaml: already up to date\nmore/secrets.yaml: the rule"));
+    assert!(out.text().ends_with("more/secrets.yaml: updated\n"), "{}", out.text());
     insta::assert_snapshot!("updatekeys_missing_file", w.mask(&out.stderr));
 }
 
@@ -814,6 +824,45 @@ fn edit_on_a_terminal_offers_to_return_to_the_editor() {
 }
 
 #[test]
+fn updatekeys_on_a_terminal_asks_and_only_yes_changes_the_file() {
+    let Some(script) = script_tool() else { return };
+    let w = World::with_age_key();
+    let f = w.vector_copy();
+    let (_, r2) = new_age_key(&w, "new.txt");
+    w.sops_yaml(&format!(
+        "  - path_regex: secrets\\.yaml$\n    age: {AGE_RECIPIENT},{SSH_RECIPIENT},{r2}\n"
+    ));
+    let before = read(&f);
+    let on_tty = format!("'{}' secrets updatekeys secrets.yaml", env!("CARGO_BIN_EXE_nixpilot"));
+    let run = |answer: &[u8]| {
+        let mut c = w.command_for(&script, &["-qec", &on_tty, "/dev/null"]);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().expect("script runs");
+        child.stdin.take().expect("stdin").write_all(answer).expect("answer");
+        let out = child.wait_with_output().expect("finishes");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+        )
+    };
+    // Enter (the default, no): shown, asked, left alone.
+    let (code, tty) = run(b"\n");
+    assert_eq!(code, Some(0), "{tty}");
+    assert!(tty.contains(&format!("  + {r2}\n")), "{tty}");
+    assert!(
+        tty.contains("Re-wrap the data key of secrets.yaml for these recipients? [y/N]"),
+        "{tty}"
+    );
+    assert!(tty.ends_with("secrets.yaml: left as it was\n"), "{tty}");
+    assert_eq!(read(&f), before);
+    // y: applied.
+    let (code, tty) = run(b"y\n");
+    assert_eq!(code, Some(0), "{tty}");
+    assert!(tty.contains("[y/N] secrets.yaml: updated\n"), "{tty}");
+    assert!(String::from_utf8(read(&f)).expect("utf8").contains(&r2));
+}
+
+#[test]
 fn edit_creates_a_missing_file() {
     let w = World::with_age_key();
     w.sops_yaml(&format!("  - path_regex: \\.yaml$\n    age: {AGE_RECIPIENT}\n"));
@@ -849,7 +898,7 @@ fn every_command_refuses(w: &World, name: &str, expect: &str) -> String {
         &["secrets", "set", name, "test_key", "--generate", "8"],
         &["secrets", "edit", name],
         &["secrets", "rotate", name],
-        &["secrets", "updatekeys", name],
+        &["secrets", "updatekeys", "--yes", name],
     ] {
         let out = w.run_with(args, b"", &[("EDITOR", &editor)]).fails();
         assert!(out.stderr.contains(expect), "{args:?}: {}", out.stderr);

@@ -74,6 +74,10 @@ struct UpdatekeysArgs {
     /// The sops files
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// Apply the shown change of recipients without asking (required when standard input is
+    /// not a terminal)
+    #[arg(short, long)]
+    yes: bool,
 }
 
 #[derive(Args)]
@@ -172,28 +176,8 @@ impl SecretsArgs {
                 let ctx = context()?;
                 let mut failures = Vec::new();
                 for file in &args.files {
-                    match commands::updatekeys(&ctx, file) {
-                        Ok(u) if u.changes.added.is_empty() && u.changes.removed.is_empty() => {
-                            println!("{}: already up to date", file.display());
-                        }
-                        Ok(u) => {
-                            println!("{}: updated (by {})", file.display(), u.rule);
-                            for r in &u.changes.added {
-                                println!("  + {r}");
-                            }
-                            for r in &u.changes.removed {
-                                println!("  - {r}");
-                            }
-                            if !u.pgp_kept.is_empty() {
-                                eprintln!(
-                                    "nixpilot: warning: {}: PGP entries ({}) were left as they are; nixpilot \
-                                     manages age recipients only",
-                                    file.display(),
-                                    u.pgp_kept.join(", ")
-                                );
-                            }
-                        }
-                        Err(e) => failures.push(e.to_string()),
+                    if let Err(e) = updatekeys_one(&ctx, file, args.yes) {
+                        failures.push(e);
                     }
                 }
                 match failures.len() {
@@ -221,4 +205,43 @@ impl SecretsArgs {
             }
         }
     }
+}
+
+/// `updatekeys` for one file: shows the change of recipients per key group, asks on a terminal
+/// (or takes `--yes`), then applies exactly that change. A new recipient can read every value,
+/// so nothing changes without consent.
+fn updatekeys_one(ctx: &Context, file: &std::path::Path, yes: bool) -> Result<(), String> {
+    let name = file.display();
+    let diff = commands::updatekeys_diff(ctx, file).map_err(|e| e.to_string())?;
+    if diff.is_empty() {
+        println!("{name}: already up to date");
+        return Ok(());
+    }
+    print!("{name}: {} gives these recipients:\n{diff}", diff.rule);
+    let _ = io::stdout().flush();
+    if !yes {
+        if !io::stdin().is_terminal() {
+            return Err(format!(
+                "{name}: not changed: standard input is not a terminal to confirm on\n  hint: review the change above and run again with --yes"
+            ));
+        }
+        eprint!("Re-wrap the data key of {name} for these recipients? [y/N] ");
+        let mut answer = String::new();
+        io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| format!("{name}: reading the answer: {e}"))?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("{name}: left as it was");
+            return Ok(());
+        }
+    }
+    let updated = commands::updatekeys(ctx, file, &diff).map_err(|e| e.to_string())?;
+    println!("{name}: updated");
+    if !updated.pgp_kept.is_empty() {
+        eprintln!(
+            "nixpilot: warning: {name}: PGP entries ({}) were left as they are; nixpilot manages age recipients only",
+            updated.pgp_kept.join(", ")
+        );
+    }
+    Ok(())
 }

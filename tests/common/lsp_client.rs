@@ -2,7 +2,7 @@
 //! and the server's own requests answered (settings, confirmations: yes).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Client {
     pub child: Child,
-    stdin: ChildStdin,
+    /// `None` once closed (`close_stdin`), as when the editor dies.
+    stdin: Option<ChildStdin>,
     messages: Receiver<Value>,
     /// Notifications seen while waiting for something else.
     pub backlog: Vec<Value>,
@@ -21,6 +22,9 @@ pub struct Client {
     pub settings: Value,
     /// Whether the client answers the server's requests at all.
     pub answers: bool,
+    /// The button this client presses on a confirmation (`window/showMessageRequest`);
+    /// `None`: it never answers one.
+    pub confirm_with: Option<&'static str>,
     /// The server's HOME: empty, so no real key or config of this machine is used.
     _home: Option<tempfile::TempDir>,
     /// Every message the server sent, as received (for tests that search the stream).
@@ -82,21 +86,47 @@ impl Client {
         });
         Client {
             child,
-            stdin,
+            stdin: Some(stdin),
             messages,
             backlog: Vec::new(),
             next_id: 1,
             settings: json!({}),
             answers: true,
+            confirm_with: Some("Apply"),
             _home: home,
             log: Vec::new(),
         }
     }
 
     pub fn send_raw(&mut self, body: &[u8]) {
-        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
-        self.stdin.write_all(body).unwrap();
-        self.stdin.flush().unwrap();
+        let stdin = self.stdin();
+        write!(stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        stdin.write_all(body).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The server's input, for tests that frame (or misframe) messages themselves.
+    pub fn stdin(&mut self) -> &mut ChildStdin {
+        self.stdin.as_mut().expect("stdin is open")
+    }
+
+    /// Ends the server's input without `exit`, as an editor that dies does.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The server's exit status, if it ends within `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
@@ -108,6 +138,12 @@ impl Client {
     }
 
     pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.answer(id)
+    }
+
+    /// Sends a request without waiting for its answer; returns its id for `answer`.
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send_raw(
@@ -115,6 +151,11 @@ impl Client {
                 .to_string()
                 .as_bytes(),
         );
+        id
+    }
+
+    /// The server's answer to the request `id`.
+    pub fn answer(&mut self, id: i64) -> Value {
         self.wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
     }
 
@@ -134,12 +175,13 @@ impl Client {
             if m.get("id").is_some() && m.get("method").is_some() {
                 // client/registerCapability and friends: accept; configuration: our settings;
                 // confirmation questions: yes. Kept in the backlog so tests can see them.
+                let is_question = m["method"] == "window/showMessageRequest";
                 let result = match m["method"].as_str() {
                     Some("workspace/configuration") => json!([self.settings]),
-                    Some("window/showMessageRequest") => json!({"title": "Apply"}),
+                    Some("window/showMessageRequest") => json!({"title": self.confirm_with}),
                     _ => json!(null),
                 };
-                if self.answers {
+                if self.answers && !(is_question && self.confirm_with.is_none()) {
                     let reply = json!({"jsonrpc": "2.0", "id": m["id"], "result": result});
                     self.send_raw(reply.to_string().as_bytes());
                 }
@@ -167,14 +209,25 @@ impl Client {
     }
 
     pub fn initialize(&mut self) -> Value {
-        let capabilities = json!({
+        self.initialize_with(json!({"processId": null, "rootUri": null}))
+    }
+
+    /// `initialize` with `folder` as the one workspace folder.
+    pub fn initialize_in(&mut self, folder: &std::path::Path) -> Value {
+        let folder_uri = uri(folder);
+        self.initialize_with(json!({
+            "processId": null,
+            "rootUri": folder_uri,
+            "workspaceFolders": [{"uri": folder_uri, "name": "workspace"}]
+        }))
+    }
+
+    fn initialize_with(&mut self, mut params: Value) -> Value {
+        params["capabilities"] = json!({
             "workspace": {"configuration": true, "didChangeWatchedFiles": {"dynamicRegistration": true}},
             "window": {"workDoneProgress": true}
         });
-        let r = self.request(
-            "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": capabilities}),
-        );
+        let r = self.request("initialize", params);
         self.notify("initialized", json!({}));
         r
     }
@@ -184,4 +237,14 @@ impl Drop for Client {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// The `file://` URI of an existing path, as editors send it (canonical).
+pub fn uri(path: &std::path::Path) -> String {
+    format!("file://{}", path.canonicalize().unwrap().display())
+}
+
+/// The rule names (`code`) of published diagnostics, in order.
+pub fn codes(diags: &[Value]) -> Vec<String> {
+    diags.iter().map(|d| d["code"].as_str().unwrap().to_string()).collect()
 }

@@ -111,6 +111,8 @@ pub enum Prepared {
     UpdateKeys {
         root: PathBuf,
         file: String,
+        /// The change shown in the question; applied only if it is still the change.
+        diff: commands::KeysDiff,
     },
     Nothing(String),
 }
@@ -144,25 +146,75 @@ impl Prepared {
                     targets.join(", ")
                 ))
             }
-            Prepared::UpdateKeys { file, .. } => Some(format!(
-                "Re-wrap the data key of {file} for its creation rule's recipients?"
+            Prepared::UpdateKeys { file, diff, .. } => Some(format!(
+                "Re-wrap the data key of {file} for the recipients of {}? Every recipient added can decrypt \
+                 all its values.\n{diff}",
+                diff.rule
             )),
             Prepared::Nothing(_) => None,
         }
     }
 }
 
-/// Parses the command's arguments and plans the work (no writes).
-pub fn prepare(command: &str, args: &[serde_json::Value]) -> Result<Prepared, String> {
+/// The project directory a command names, canonical, when it lies inside one of `allowed`
+/// (the workspace folders): checked on the path alone, before anything in it is read, so a
+/// command naming `/` or a link out of the workspace reads nothing.
+fn confined_root(command: &str, root: &str, allowed: &[PathBuf]) -> Result<PathBuf, String> {
+    let outside = || format!("{command}: {root} is not inside a workspace folder the editor opened");
+    let canonical = Path::new(root).canonicalize().map_err(|_| outside())?;
+    let inside = allowed
+        .iter()
+        .filter_map(|a| a.canonicalize().ok())
+        .any(|a| canonical.starts_with(a));
+    if !inside || !canonical.is_dir() {
+        return Err(outside());
+    }
+    Ok(canonical)
+}
+
+/// A host argument: one plain name (it becomes a directory under `hosts/`).
+fn host_arg(command: &str, host: &str) -> Result<String, String> {
+    let plain = !host.is_empty()
+        && host != "."
+        && host != ".."
+        && !host.contains(['/', '\\', '\0'])
+        && !host.chars().any(char::is_control);
+    if plain {
+        Ok(host.to_string())
+    } else {
+        Err(format!("{command}: `{}` is not a host name", host.escape_debug()))
+    }
+}
+
+/// A file argument: a regular file inside `root` once links are resolved, as a path relative
+/// to `root`.
+fn file_arg(command: &str, root: &Path, file: &str) -> Result<String, String> {
+    let outside = || format!("{command}: {file} is not a file inside {}", root.display());
+    let canonical = root.join(file).canonicalize().map_err(|_| outside())?;
+    let rel = canonical.strip_prefix(root).map_err(|_| outside())?;
+    // Only a regular file: a FIFO or device would block or never end when read.
+    let regular = std::fs::symlink_metadata(&canonical).is_ok_and(|m| m.file_type().is_file());
+    if !regular || rel.as_os_str().is_empty() {
+        return Err(outside());
+    }
+    rel.to_str().map(str::to_string).ok_or_else(outside)
+}
+
+/// Parses the command's arguments and plans the work (no writes). The root must lie inside one
+/// of `allowed` and every other argument inside the root; nothing is read before that holds.
+pub fn prepare(command: &str, args: &[serde_json::Value], allowed: &[PathBuf]) -> Result<Prepared, String> {
     let arg = |i: usize| {
         args.get(i)
             .and_then(|v| v.as_str())
             .ok_or_else(|| format!("{command}: missing argument {i}"))
     };
-    let root = PathBuf::from(arg(0)?);
+    if !COMMANDS.contains(&command) {
+        return Err(format!("unknown command `{command}`"));
+    }
+    let root = confined_root(command, arg(0)?, allowed)?;
     match command {
         BOOTSTRAP => {
-            let host = arg(1)?.to_string();
+            let host = host_arg(command, arg(1)?)?;
             let ids = Identities::load(&IdentityEnv::from_process());
             let plan = bootstrap::plan(
                 &BootstrapOptions {
@@ -177,12 +229,22 @@ pub fn prepare(command: &str, args: &[serde_json::Value]) -> Result<Prepared, St
             }
             Ok(Prepared::Bootstrap { plan, host })
         }
-        UPDATE_KEYS => Ok(Prepared::UpdateKeys {
-            root,
-            file: arg(1)?.to_string(),
-        }),
+        UPDATE_KEYS => {
+            let file = file_arg(command, &root, arg(1)?)?;
+            let ctx = Context {
+                cwd: root.clone(),
+                identity_env: IdentityEnv::from_process(),
+            };
+            let diff = commands::updatekeys_diff(&ctx, &root.join(&file)).map_err(|e| e.to_string())?;
+            if diff.is_empty() {
+                return Ok(Prepared::Nothing(format!(
+                    "{file}: already encrypted for its rule's recipients"
+                )));
+            }
+            Ok(Prepared::UpdateKeys { root, file, diff })
+        }
         INSTALL => {
-            let host = arg(1)?.to_string();
+            let host = host_arg(command, arg(1)?)?;
             // An optional third argument: the rescue system's address (an editor may ask for it).
             let target = args.get(2).and_then(|v| v.as_str()).filter(|t| !t.trim().is_empty());
             let repo = Repo::open(&root).map_err(|e| e.to_string())?;
@@ -220,12 +282,12 @@ pub fn prepare(command: &str, args: &[serde_json::Value]) -> Result<Prepared, St
             })
         }
         DEPLOY | DEPLOY_ALL => {
-            let repo = Repo::open(&root).map_err(|e| e.to_string())?;
-            let hosts = if command == DEPLOY_ALL {
-                repo.host_names()
-            } else {
-                vec![arg(1)?.to_string()]
+            let named = match command {
+                DEPLOY_ALL => None,
+                _ => Some(host_arg(command, arg(1)?)?),
             };
+            let repo = Repo::open(&root).map_err(|e| e.to_string())?;
+            let hosts = named.map_or_else(|| repo.host_names(), |h| vec![h]);
             if hosts.is_empty() {
                 return Ok(Prepared::Nothing("no NixOS hosts to deploy".into()));
             }
@@ -323,12 +385,12 @@ pub fn run(prepared: Prepared, log: &(dyn Fn(String) + Sync)) -> Result<Vec<Stri
             lines.push(format!("{host}: bootstrapped"));
             Ok(lines)
         }
-        Prepared::UpdateKeys { root, file } => {
+        Prepared::UpdateKeys { root, file, diff } => {
             let ctx = Context {
                 cwd: root.clone(),
                 identity_env: IdentityEnv::from_process(),
             };
-            let updated = commands::updatekeys(&ctx, &root.join(&file)).map_err(|e| e.to_string())?;
+            let updated = commands::updatekeys(&ctx, &root.join(&file), &diff).map_err(|e| e.to_string())?;
             let c = updated.changes;
             if c.added.is_empty() && c.removed.is_empty() {
                 return Ok(vec![format!("{file}: already encrypted for its rule's recipients")]);

@@ -30,6 +30,9 @@ pub struct ProjectAnalysis {
     /// The trees of the open Nix documents, with the version each was parsed from: the
     /// server keeps them with the buffers for the next edit.
     pub trees: Vec<(PathBuf, i32, Arc<ParsedFile>)>,
+    /// The project-relative paths of the open documents this run analysed: each gets a list
+    /// of diagnostics from this run, and from no other.
+    pub open: Vec<String>,
 }
 
 impl Texts for ProjectAnalysis {
@@ -45,16 +48,25 @@ impl Texts for ProjectAnalysis {
 /// Lints the project at `root` given the open documents in it (absolute path -> document).
 /// `settings` are rule levels from the editor (`workspace/configuration`, section
 /// `nixpilot`); `nixpilot.toml` wins where both set a rule.
-pub fn analyze(root: &Path, open: &[(PathBuf, Document)], settings: &BTreeMap<String, RuleLevel>) -> ProjectAnalysis {
-    let (mut config, config_error) = match vfs::load_config(root) {
-        Ok(c) => (c, None),
-        Err(e) => (Config::default(), Some(e.to_string())),
+/// Loose files (`root.is_project` false) get their file rules only: no configuration, no
+/// project model, no read of anything beside them.
+pub fn analyze(
+    analysis_root: &AnalysisRoot,
+    open: &[(PathBuf, Document)],
+    settings: &BTreeMap<String, RuleLevel>,
+) -> ProjectAnalysis {
+    let root = analysis_root.dir.as_path();
+    let (mut config, config_error) = if analysis_root.is_project {
+        match vfs::load_config(root) {
+            Ok(c) => (c, None),
+            Err(e) => (Config::default(), Some(e.to_string())),
+        }
+    } else {
+        (Config::default(), None)
     };
     for (rule, level) in settings {
         config.rules.entry(rule.clone()).or_insert(*level);
     }
-    let disk = vfs::DiskSource::new(root, &config);
-    let cached = CachedSource::new(root, &disk);
     let mut overlay = BTreeMap::new();
     let mut files = Vec::new();
     let mut trees = Vec::new();
@@ -74,13 +86,23 @@ pub fn analyze(root: &Path, open: &[(PathBuf, Document)], settings: &BTreeMap<St
             overlay.insert(rel.clone(), SourceFile::new(rel.as_str(), text));
         }
     }
-    let source = OverlaySource { base: &cached, overlay };
-    let result = engine::lint_parsed(&files, Some(&source), &Scope::whole(), &config, &|| {});
-    cached.finish();
+    let result = if analysis_root.is_project {
+        let disk = vfs::DiskSource::new(root, &config);
+        let cached = CachedSource::new(root, &disk);
+        let source = OverlaySource { base: &cached, overlay };
+        let result = engine::lint_parsed(&files, Some(&source), &Scope::whole(), &config, &|| {});
+        cached.finish();
+        result
+    } else {
+        engine::lint_parsed(&files, None, &Scope::whole(), &config, &|| {})
+    };
 
     let mut texts: BTreeMap<String, Document> = BTreeMap::new();
+    let mut open_paths = Vec::new();
     for (path, doc) in open {
-        texts.insert(vfs::relative_path(root, path), doc.clone());
+        let rel = vfs::relative_path(root, path);
+        open_paths.push(rel.clone());
+        texts.insert(rel, doc.clone());
     }
     // Ropes only for the files diagnostics, labels and fixes point into: a large project's
     // other files are never shown.
@@ -115,6 +137,7 @@ pub fn analyze(root: &Path, open: &[(PathBuf, Document)], settings: &BTreeMap<St
         config_error,
         project: result.project,
         trees,
+        open: open_paths,
     }
 }
 
@@ -206,18 +229,36 @@ impl FileSource for CachedSource<'_> {
     }
 }
 
-/// The project root of a file: the nearest directory at or above it holding flake.nix.
-pub fn project_root(path: &Path) -> PathBuf {
-    let mut dir = path.parent();
-    while let Some(d) = dir {
-        if d.join("flake.nix").is_file() {
-            return d.to_path_buf();
-        }
-        dir = d.parent();
+/// Where a file is analysed from: the directory its paths are relative to, and whether that is
+/// a project (read from disk with project rules) or only the directory of a loose file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalysisRoot {
+    pub dir: PathBuf,
+    pub is_project: bool,
+}
+
+/// The project of a file: the nearest directory at or above it holding `flake.nix`, else the
+/// nearest holding `nixpilot.toml` or `.git`. A file under none of them (a loose `.nix` file in
+/// `$HOME` or `/`) is analysed alone: only its buffer, nothing read from the disk around it.
+pub fn analysis_root(path: &Path) -> AnalysisRoot {
+    let ancestors = || path.ancestors().skip(1);
+    let marked = |markers: &[&str]| {
+        ancestors().find(|d| {
+            markers
+                .iter()
+                .any(|m| std::fs::symlink_metadata(d.join(m)).is_ok_and(|meta| !meta.file_type().is_symlink()))
+        })
+    };
+    match marked(&["flake.nix"]).or_else(|| marked(&["nixpilot.toml", ".git"])) {
+        Some(dir) => AnalysisRoot {
+            dir: dir.to_path_buf(),
+            is_project: true,
+        },
+        None => AnalysisRoot {
+            dir: path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
+            is_project: false,
+        },
     }
-    path.parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// Reads the `nixpilot` settings section: `{ "rules": { "<rule>": "off|info|warning|error" } }`.

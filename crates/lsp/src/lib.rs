@@ -36,6 +36,12 @@ pub fn run() -> std::io::Result<bool> {
                 transport::EXIT_SEEN.notified().await;
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
             } => {}
+            // Nor after the input ends without `exit` (the editor died): a question the server
+            // asked, such as a confirmation, would wait forever. Work in flight gets 2 s.
+            _ = async {
+                transport::INPUT_CLOSED.notified().await;
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            } => {}
         }
     });
     // tokio's stdin reader sits in a blocking read that only the client can end; don't wait.

@@ -298,47 +298,63 @@ fn date(ts: i64) -> String {
     format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Most symbols listed for one document: a generated file of a million attributes gets its
+/// first ones rather than a response of hundreds of megabytes.
+pub const MAX_SYMBOLS: usize = 5_000;
+
+/// Longest symbol name kept, in bytes (an attribute path can be as long as its file).
+pub const MAX_SYMBOL_NAME: usize = 200;
+
 /// Symbols of a file: `let` bindings and the attributes of the file's top-level set (a
-/// module's option definitions), as (name, is-let-binding, range of the whole entry).
-pub fn symbols(text: &str) -> Vec<(String, bool, TextRange)> {
-    let Some(root) = nixpilot_lint::parse::syntax(text) else {
-        return Vec::new();
-    };
+/// module's option definitions), as (name, is-let-binding, range of the whole entry). Visits
+/// only the chain of bodies down to that set and the entries on it, at most [`MAX_SYMBOLS`].
+pub fn symbols(root: &SyntaxNode) -> Vec<(String, bool, TextRange)> {
     let mut out = Vec::new();
-    let mut body = nixpilot_lint::project::nix::root_expr(&root);
+    let mut body = nixpilot_lint::project::nix::root_expr(root);
+    let take = |out: &mut Vec<(String, bool, TextRange)>, node: &SyntaxNode, is_let: bool| {
+        for entry in node.children().filter(|c| c.kind() == SyntaxKind::NODE_ATTRPATH_VALUE) {
+            if out.len() == MAX_SYMBOLS {
+                return;
+            }
+            if let Some(path) = entry.first_child() {
+                out.push((symbol_name(&path), is_let, entry.text_range()));
+            }
+        }
+    };
     // Through the module's `{ … }:` and any `let … in` around its body.
     while let Some(expr) = body.take() {
         match expr {
             ast::Expr::Lambda(l) => body = l.body(),
             ast::Expr::LetIn(let_in) => {
-                for entry in let_in
-                    .syntax()
-                    .children()
-                    .filter(|c| c.kind() == SyntaxKind::NODE_ATTRPATH_VALUE)
-                {
-                    if let Some(path) = entry.first_child() {
-                        out.push((path.text().to_string(), true, entry.text_range()));
-                    }
-                }
+                take(&mut out, let_in.syntax(), true);
                 body = let_in.body();
             }
             ast::Expr::With(w) => body = w.body(),
             ast::Expr::Paren(p) => body = p.expr(),
-            ast::Expr::AttrSet(set) => {
-                for entry in set
-                    .syntax()
-                    .children()
-                    .filter(|c| c.kind() == SyntaxKind::NODE_ATTRPATH_VALUE)
-                {
-                    if let Some(path) = entry.first_child() {
-                        out.push((path.text().to_string(), false, entry.text_range()));
-                    }
-                }
-            }
+            ast::Expr::AttrSet(set) => take(&mut out, set.syntax(), false),
             _ => {}
         }
     }
     out
+}
+
+/// The text of an attribute path, cut at [`MAX_SYMBOL_NAME`] bytes (on a character boundary)
+/// without building the whole of a longer one.
+fn symbol_name(path: &SyntaxNode) -> String {
+    let mut name = String::new();
+    for token in path.descendants_with_tokens().filter_map(|e| e.into_token()) {
+        name.push_str(token.text());
+        if name.len() > MAX_SYMBOL_NAME {
+            let mut cut = MAX_SYMBOL_NAME;
+            while !name.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            name.truncate(cut);
+            name.push('…');
+            break;
+        }
+    }
+    name
 }
 
 #[cfg(test)]
@@ -384,11 +400,11 @@ mod tests {
 
     #[test]
     fn symbols_are_bindings_and_definitions() {
-        let names: Vec<(String, bool)> =
-            super::symbols("{ lib, ... }:\nlet port = 80; in\n{ networking.hostName = \"a\"; services.x = { }; }")
-                .into_iter()
-                .map(|(n, l, _)| (n, l))
-                .collect();
+        let tree = nixpilot_lint::parse::syntax(
+            "{ lib, ... }:\nlet port = 80; in\n{ networking.hostName = \"a\"; services.x = { }; }",
+        )
+        .unwrap();
+        let names: Vec<(String, bool)> = super::symbols(&tree).into_iter().map(|(n, l, _)| (n, l)).collect();
         assert_eq!(
             names,
             [
@@ -396,6 +412,20 @@ mod tests {
                 ("networking.hostName".to_string(), false),
                 ("services.x".to_string(), false)
             ]
+        );
+    }
+
+    #[test]
+    fn symbols_are_capped_in_number_and_name_length() {
+        let many: String = (0..super::MAX_SYMBOLS + 10).map(|i| format!("a{i} = 1;\n")).collect();
+        let tree = nixpilot_lint::parse::syntax(&format!("{{\n{many}}}")).unwrap();
+        assert_eq!(super::symbols(&tree).len(), super::MAX_SYMBOLS);
+        let long = format!("{{ {} = 1; }}", vec!["é"; 500].join("."));
+        let tree = nixpilot_lint::parse::syntax(&long).unwrap();
+        let name = &super::symbols(&tree)[0].0;
+        assert!(
+            name.len() <= super::MAX_SYMBOL_NAME + '…'.len_utf8() && name.ends_with('…'),
+            "{name}"
         );
     }
 

@@ -1,5 +1,7 @@
 //! The language server: document events applied in arrival order by one state-owning task,
 //! analyses one at a time (at once when idle, newest events coalesced), diagnostics and quick fixes.
+//! Requests read a snapshot of their document taken in that same order, so they see every edit
+//! sent before them, and do their work on it without holding the state.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -7,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tower_lsp::jsonrpc::Result;
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
@@ -37,6 +39,11 @@ enum Event {
     },
     /// Something on disk changed (saved file, watched file): re-analyse.
     Refresh,
+    /// A request's copy of a document (a rope clone: cheap), taken after every earlier event.
+    Snapshot {
+        uri: Url,
+        reply: oneshot::Sender<Option<Document>>,
+    },
 }
 
 /// What the handlers read: the latest documents and analyses.
@@ -56,6 +63,8 @@ pub struct Server {
     shared: Arc<Mutex<Shared>>,
     /// What the client declared it supports: only those requests are sent to it.
     client_can: Mutex<ClientAbilities>,
+    /// The workspace folders the editor opened: commands act inside them only.
+    workspace_folders: Mutex<Vec<PathBuf>>,
 }
 
 /// The client capabilities the server's own requests depend on.
@@ -78,17 +87,29 @@ impl Server {
             events,
             shared,
             client_can: Mutex::new(ClientAbilities::default()),
+            workspace_folders: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The document at `uri` with every edit sent before the calling request applied. Must be
+    /// called before the request's first `await`: tower-lsp starts handlers in arrival order,
+    /// and the snapshot is queued behind the events that came first.
+    async fn snapshot(&self, uri: &Url) -> Option<Document> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Event::Snapshot {
+            uri: uri.clone(),
+            reply,
+        });
+        answer.await.ok().flatten()
     }
 
     /// The project root, relative path, current text and byte offset of a position in an
     /// open document.
-    fn locate(&self, uri: &Url, position: Position) -> Option<(PathBuf, String, String, usize)> {
+    async fn locate(&self, uri: &Url, position: Position) -> Option<(PathBuf, String, String, usize)> {
+        let doc = self.snapshot(uri).await?;
         let path = uri.to_file_path().ok()?;
-        let state = self.shared.lock().ok()?;
-        let doc = state.documents.get(uri)?;
         let offset = doc.byte_offset(position)?;
-        let root = analysis::project_root(&path);
+        let root = analysis::analysis_root(&path).dir;
         let rel = nixpilot_lint::vfs::relative_path(&root, &path);
         Some((root, rel, doc.text(), offset))
     }
@@ -118,6 +139,26 @@ impl Server {
         self.send(Event::Refresh);
     }
 
+    /// Where commands may act: the workspace folders, or for an editor that named none, the
+    /// projects of its open documents (the ones the server offered actions for).
+    fn command_roots(&self) -> impl FnOnce() -> Vec<PathBuf> + Send + 'static {
+        let folders = self.workspace_folders.lock().map(|f| f.clone()).unwrap_or_default();
+        let open: Vec<PathBuf> = match self.shared.lock() {
+            Ok(state) => state.documents.keys().filter_map(|u| u.to_file_path().ok()).collect(),
+            Err(_) => Vec::new(),
+        };
+        move || {
+            if !folders.is_empty() {
+                return folders;
+            }
+            open.iter()
+                .map(|p| analysis::analysis_root(p))
+                .filter(|r| r.is_project)
+                .map(|r| r.dir)
+                .collect()
+        }
+    }
+
     fn send(&self, event: Event) {
         // The receiver lives as long as the server; a send can only fail during shutdown.
         let _ = self.events.send(event);
@@ -138,6 +179,11 @@ async fn state_task(client: Client, mut rx: mpsc::UnboundedReceiver<Event>, shar
         {
             let Ok(mut state) = shared.lock() else { return };
             match event {
+                Event::Snapshot { uri, reply } => {
+                    // The requester may have gone (cancelled); nothing to re-analyse either way.
+                    let _ = reply.send(state.documents.get(&uri).cloned());
+                    continue;
+                }
                 Event::Open { uri, text, version } => {
                     state.documents.insert(uri, Document::new(&text, version));
                 }
@@ -205,16 +251,18 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
         Err(_) => return,
     };
     let analyses = tokio::task::spawn_blocking(move || {
-        let mut by_root: BTreeMap<PathBuf, Vec<(PathBuf, Document)>> = BTreeMap::new();
+        let mut by_root: BTreeMap<PathBuf, (analysis::AnalysisRoot, Vec<(PathBuf, Document)>)> = BTreeMap::new();
         for (path, doc) in open {
+            let root = analysis::analysis_root(&path);
             by_root
-                .entry(analysis::project_root(&path))
-                .or_default()
+                .entry(root.dir.clone())
+                .or_insert_with(|| (root, Vec::new()))
+                .1
                 .push((path, doc));
         }
         by_root
             .into_iter()
-            .map(|(root, docs)| analysis::analyze(&root, &docs, &settings))
+            .map(|(_, (root, docs))| analysis::analyze(&root, &docs, &settings))
             .collect::<Vec<_>>()
     })
     .await;
@@ -236,14 +284,7 @@ async fn analyze_and_publish(client: &Client, shared: &Arc<Mutex<Shared>>, gener
             }
             // Open documents get a (possibly empty) list every time: clients show "clean".
             let mut paths: Vec<&String> = a.diagnostics.keys().collect();
-            let open_paths: Vec<String> = state
-                .documents
-                .keys()
-                .filter_map(|u| u.to_file_path().ok())
-                .filter(|p| p.starts_with(&a.root))
-                .map(|p| nixpilot_lint::vfs::relative_path(&a.root, &p))
-                .collect();
-            paths.extend(open_paths.iter().filter(|p| !a.diagnostics.contains_key(*p)));
+            paths.extend(a.open.iter().filter(|p| !a.diagnostics.contains_key(*p)));
             let empty = Vec::new();
             for path in paths {
                 let diags = a.diagnostics.get(path).unwrap_or(&empty);
@@ -298,6 +339,13 @@ impl LanguageServer for Server {
         if let Ok(mut can) = self.client_can.lock() {
             *can = abilities;
         }
+        let folders: Vec<PathBuf> = match &params.workspace_folders {
+            Some(folders) => folders.iter().filter_map(|f| f.uri.to_file_path().ok()).collect(),
+            None => params.root_uri.iter().filter_map(|u| u.to_file_path().ok()).collect(),
+        };
+        if let Ok(mut known) = self.workspace_folders.lock() {
+            *known = folders;
+        }
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "nixpilot".into(),
@@ -321,6 +369,13 @@ impl LanguageServer for Server {
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 document_symbol_provider: Some(OneOf::Left(true)),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: crate::actions::COMMANDS.iter().map(|c| c.to_string()).collect(),
                     ..ExecuteCommandOptions::default()
@@ -413,9 +468,20 @@ impl LanguageServer for Server {
         self.send(Event::Refresh);
     }
 
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        if let Ok(mut folders) = self.workspace_folders.lock() {
+            for gone in &params.event.removed {
+                if let Ok(path) = gone.uri.to_file_path() {
+                    folders.retain(|f| *f != path);
+                }
+            }
+            folders.extend(params.event.added.iter().filter_map(|f| f.uri.to_file_path().ok()));
+        }
+    }
+
     async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
         let at = params.text_document_position_params;
-        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
+        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position).await else {
             return Ok(None);
         };
         let Ok(state) = self.shared.lock() else { return Ok(None) };
@@ -446,7 +512,7 @@ impl LanguageServer for Server {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let at = params.text_document_position;
-        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
+        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position).await else {
             return Ok(None);
         };
         let Ok(state) = self.shared.lock() else { return Ok(None) };
@@ -470,16 +536,17 @@ impl LanguageServer for Server {
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
         let uri = params.text_document.uri;
-        let Ok(path) = uri.to_file_path() else { return Ok(None) };
-        let Ok(state) = self.shared.lock() else { return Ok(None) };
-        let Some(doc) = state.documents.get(&uri) else {
+        let Some(doc) = self.snapshot(&uri).await else {
             return Ok(None);
         };
-        let root = analysis::project_root(&path);
+        let Ok(path) = uri.to_file_path() else { return Ok(None) };
+        let root = analysis::analysis_root(&path);
+        if !root.is_project {
+            return Ok(None);
+        }
+        let root = root.dir;
         let rel = nixpilot_lint::vfs::relative_path(&root, &path);
-        let text = doc.text();
-        // The guarded parse: a buffer nested too deeply for rnix's stack gets no links.
-        let Some(tree) = nixpilot_lint::parse::syntax(&text) else {
+        let Some(tree) = document_tree(&doc) else {
             return Ok(None);
         };
         let mut links = Vec::new();
@@ -514,7 +581,8 @@ impl LanguageServer for Server {
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
         let command = params.command.clone();
         let args = params.arguments.clone();
-        let prepared = tokio::task::spawn_blocking(move || crate::actions::prepare(&command, &args)).await;
+        let roots = self.command_roots();
+        let prepared = tokio::task::spawn_blocking(move || crate::actions::prepare(&command, &args, &roots())).await;
         let prepared = match prepared {
             Ok(Ok(p)) => p,
             Ok(Err(message)) => {
@@ -634,34 +702,41 @@ impl LanguageServer for Server {
     #[allow(deprecated)] // SymbolInformation::deprecated is a required field of the type.
     async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
         let uri = params.text_document.uri;
-        let Ok(state) = self.shared.lock() else { return Ok(None) };
-        let Some(doc) = state.documents.get(&uri) else {
+        let Some(doc) = self.snapshot(&uri).await else {
             return Ok(None);
         };
-        let symbols = crate::navigation::symbols(&doc.text())
-            .into_iter()
-            .map(|(name, is_let, range)| SymbolInformation {
-                name,
-                kind: if is_let {
-                    SymbolKind::VARIABLE
-                } else {
-                    SymbolKind::PROPERTY
-                },
-                tags: None,
-                deprecated: None,
-                location: Location {
-                    uri: uri.clone(),
-                    range: doc.range(range),
-                },
-                container_name: None,
-            })
-            .collect();
+        // Parsing a large buffer takes a while: on a blocking thread, off the state.
+        let symbols = tokio::task::spawn_blocking(move || {
+            let Some(tree) = document_tree(&doc) else {
+                return Vec::new();
+            };
+            crate::navigation::symbols(&tree)
+                .into_iter()
+                .map(|(name, is_let, range)| SymbolInformation {
+                    name,
+                    kind: if is_let {
+                        SymbolKind::VARIABLE
+                    } else {
+                        SymbolKind::PROPERTY
+                    },
+                    tags: None,
+                    deprecated: None,
+                    location: Location {
+                        uri: uri.clone(),
+                        range: doc.range(range),
+                    },
+                    container_name: None,
+                })
+                .collect()
+        })
+        .await
+        .map_err(|_| tower_lsp::jsonrpc::Error::internal_error())?;
         Ok(Some(DocumentSymbolResponse::Flat(symbols)))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let at = params.text_document_position_params;
-        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position) else {
+        let Some((root, rel, text, offset)) = self.locate(&at.text_document.uri, at.position).await else {
             return Ok(None);
         };
         let Ok(state) = self.shared.lock() else { return Ok(None) };
@@ -709,17 +784,17 @@ impl LanguageServer for Server {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let current = self.snapshot(&params.text_document.uri).await.map(|d| d.text());
         let Ok(path) = params.text_document.uri.to_file_path() else {
             return Ok(None);
         };
+        let root = analysis::analysis_root(&path).dir;
         let Ok(state) = self.shared.lock() else { return Ok(None) };
-        let root = analysis::project_root(&path);
         let Some(analysis) = state.analyses.get(&root) else {
             return Ok(Some(Vec::new()));
         };
         let rel = nixpilot_lint::vfs::relative_path(&root, &path);
         // Fixes computed on an older text than the buffer's would edit the wrong place.
-        let current = state.documents.get(&params.text_document.uri).map(|d| d.text());
         if current.is_some() && analysis.texts.get(&rel).map(|d| d.text()) != current {
             return Ok(Some(Vec::new()));
         }
@@ -741,5 +816,15 @@ impl LanguageServer for Server {
             actions.extend(crate::actions::code_actions(&root, project, &rel));
         }
         Ok(Some(actions))
+    }
+}
+
+/// The syntax tree of a document's current text: the one kept with the buffer when there is
+/// one, else a guarded parse (`None` for a buffer nested too deeply to parse).
+fn document_tree(doc: &Document) -> Option<rnix::SyntaxNode> {
+    match &doc.parsed {
+        Some(parsed) if parsed.refused.is_none() => Some(parsed.syntax()),
+        Some(_) => None,
+        None => nixpilot_lint::parse::syntax(&doc.text()),
     }
 }

@@ -158,6 +158,10 @@ pub enum CommandError {
         file: PathBuf,
         private_key: bool,
     },
+    /// The recipients `updatekeys` would change are not the ones the user agreed to.
+    KeysChangedSinceAsked {
+        file: PathBuf,
+    },
 }
 
 impl From<SecretsError> for CommandError {
@@ -207,6 +211,12 @@ impl fmt::Display for CommandError {
             CommandError::Password(e) => write!(f, "{e}")?,
             CommandError::SshKey { file, source } => write!(f, "{}: {source}", file.display())?,
             CommandError::NoEd25519Key { file, .. } => write!(f, "{}: no ed25519 key found", file.display())?,
+            CommandError::KeysChangedSinceAsked { file } => write!(
+                f,
+                "{}: the file or its .sops.yaml rule changed after the change of recipients was shown; \
+                 nothing was written",
+                file.display()
+            )?,
         }
         if let Some(hint) = self.hint() {
             write!(f, "\n  hint: {hint}")?;
@@ -260,6 +270,7 @@ impl CommandError {
             CommandError::NoEd25519Key { private_key: true, .. } => {
                 "this is a private key: add --private to get its age identity".into()
             }
+            CommandError::KeysChangedSinceAsked { .. } => "run `updatekeys` again and review the new change".into(),
             CommandError::NoEd25519Key { .. } => {
                 "give an authorized_keys, *.pub or known_hosts (`ssh-keyscan HOST`) file with ssh-ed25519 keys".into()
             }
@@ -494,6 +505,73 @@ pub fn encrypt(ctx: &Context, file: &Path, in_place: bool) -> Result<Encrypted, 
     }
 }
 
+/// The change `updatekeys` would make to one file, shown for consent before it is made: a
+/// recipient added to `.sops.yaml` (by a pull request, say) can decrypt every value of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysDiff {
+    pub rule: RuleRef,
+    /// Per key group, in order (nixpilot's files have one; a file with more is refused).
+    pub groups: Vec<GroupDiff>,
+}
+
+/// One key group: the recipients kept, added and removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDiff {
+    pub kept: Vec<String>,
+    pub changes: KeyChanges,
+}
+
+impl KeysDiff {
+    /// Whether the file already has exactly its rule's recipients.
+    pub fn is_empty(&self) -> bool {
+        self.groups.iter().all(|g| g.changes.is_empty())
+    }
+}
+
+/// Per key group: `+` for a recipient added, `-` for one removed, blanks for one kept.
+impl fmt::Display for KeysDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, group) in self.groups.iter().enumerate() {
+            writeln!(f, "key group {}:", i + 1)?;
+            for r in &group.kept {
+                writeln!(f, "    {r}")?;
+            }
+            for r in &group.changes.added {
+                writeln!(f, "  + {r}")?;
+            }
+            for r in &group.changes.removed {
+                writeln!(f, "  - {r}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn keys_diff(sops: &SopsFile, plan: &CreationPlan) -> KeysDiff {
+    let current = sops.recipients();
+    let changes = KeyChanges::between(&current, &plan.recipients);
+    let kept = current.into_iter().filter(|r| !changes.removed.contains(r)).collect();
+    KeysDiff {
+        rule: plan.rule.clone(),
+        groups: vec![GroupDiff { kept, changes }],
+    }
+}
+
+/// What `secrets updatekeys FILE` would change, for the question that asks before it does;
+/// reads the file's metadata and `.sops.yaml`, needs no key, writes nothing.
+pub fn updatekeys_diff(ctx: &Context, file: &Path) -> Result<KeysDiff, CommandError> {
+    std::fs::metadata(file).map_err(read_error(file))?;
+    let sops = SopsFile::read(file)?;
+    if sops.metadata().has_key_groups() {
+        return Err(SecretsError::KeyGroups {
+            file: file.to_path_buf(),
+        }
+        .into());
+    }
+    let plan = ctx.creation_rule(file)?;
+    Ok(keys_diff(&sops, &plan))
+}
+
 /// What `updatekeys` did to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Updated {
@@ -505,10 +583,17 @@ pub struct Updated {
 
 /// `secrets updatekeys FILE`: wraps the data key for exactly the recipients of
 /// the file's creation rule; values are untouched, an up-to-date file is not written
-/// (and needs no key). A file is re-keyed only after its MAC checks out.
-pub fn updatekeys(ctx: &Context, file: &Path) -> Result<Updated, CommandError> {
+/// (and needs no key). A file is re-keyed only after its MAC checks out, and only for the
+/// change the user agreed to (`consented`, from [`updatekeys_diff`]): if the file or
+/// `.sops.yaml` changed since, nothing is written.
+pub fn updatekeys(ctx: &Context, file: &Path, consented: &KeysDiff) -> Result<Updated, CommandError> {
     let (lock, mut sops) = read_locked(ctx, file)?;
     let plan = ctx.creation_rule(file)?;
+    if keys_diff(&sops, &plan) != *consented {
+        return Err(CommandError::KeysChangedSinceAsked {
+            file: file.to_path_buf(),
+        });
+    }
     let ids = ctx.identities();
     let current = sops.recipients();
     let same = current.len() == plan.recipients.len() && plan.recipients.iter().all(|r| current.contains(&r.text));

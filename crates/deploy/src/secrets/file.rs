@@ -125,6 +125,29 @@ pub struct KeyChanges {
     pub removed: Vec<String>,
 }
 
+impl KeyChanges {
+    /// The recipients that go from `current` (a file's age entries) to `wanted` (its creation
+    /// rule's): the one comparison behind `updatekeys` and the confirmations that show it.
+    pub fn between(current: &[String], wanted: &[Recipient]) -> KeyChanges {
+        KeyChanges {
+            added: wanted
+                .iter()
+                .filter(|w| !current.contains(&w.text))
+                .map(|w| w.text.clone())
+                .collect(),
+            removed: current
+                .iter()
+                .filter(|c| !wanted.iter().any(|w| w.text == **c))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SopsFile {
     path: PathBuf,
@@ -380,20 +403,8 @@ impl SopsFile {
             });
         }
         let old = self.doc.metadata.age_entries();
-        let wanted: Vec<&str> = recipients.iter().map(|r| r.text.as_str()).collect();
-        let changes = KeyChanges {
-            added: wanted
-                .iter()
-                .filter(|w| !old.iter().any(|o| o.recipient == **w))
-                .map(|s| s.to_string())
-                .collect(),
-            removed: old
-                .iter()
-                .filter(|o| !wanted.contains(&o.recipient.as_str()))
-                .map(|o| o.recipient.clone())
-                .collect(),
-        };
-        if changes == KeyChanges::default() && old.len() == wanted.len() {
+        let changes = KeyChanges::between(&self.recipients(), recipients);
+        if changes.is_empty() && old.len() == recipients.len() {
             return Ok(changes);
         }
         let key = self.data_key(ids)?;
