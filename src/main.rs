@@ -13,7 +13,12 @@ fn main() -> ExitCode {
     // rnix's recursive-descent parser needs more stack than rayon's default on deeply nested
     // files; on the pool's marked threads they parse without a thread of their own.
     let _ = nixpilot_lint::parse::install_global_pool();
-    let cli = commands::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(hint) = commands::misspelled(&args) {
+        eprintln!("nixpilot: error: {hint}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let cli = commands::Cli::parse_from(args);
     match cli.command.run() {
         Ok(code) => code,
         Err(err) => {

@@ -470,3 +470,59 @@ fn secret_values_in_the_clear_are_never_echoed_in_any_format() {
     let out = nixpilot(dir.path(), &["lint", "--color", "never"]);
     assert!(out.stdout.contains("added_by_hand: **********"), "{}", out.stdout);
 }
+
+#[test]
+fn lint_on_a_folder_without_nix_files_is_an_error_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    // A repository, and a CI step pointed at its docs instead of its root.
+    std::fs::write(dir.path().join("flake.nix"), "{ outputs = _: { }; }\n").unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/README.md"), "# not Nix\n").unwrap();
+    let out = nixpilot(dir.path(), &["lint", "docs"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    insta::assert_snapshot!("lint_no_nix_file", out.stderr);
+    let out = nixpilot(dir.path(), &["lint", "docs", "--allow-empty"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The same from nixpilot.toml, for CI steps that lint whatever is there.
+    std::fs::write(dir.path().join("nixpilot.toml"), "allow-empty = true\n").unwrap();
+    let out = nixpilot(dir.path(), &["lint", "docs"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    std::fs::write(dir.path().join("nixpilot.toml"), "allow-empty = \"yes\"\n").unwrap();
+    let out = nixpilot(dir.path(), &["lint", "docs"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("nixpilot.toml:1:"), "{}", out.stderr);
+}
+
+#[test]
+fn rules_fits_a_100_column_terminal_without_cutting_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+        .arg("rules")
+        .current_dir(dir.path())
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "{} columns: {line}", line.chars().count());
+    }
+    // Every summary is there whole: the wrapped table holds the unwrapped one's characters.
+    let letters = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let unwrapped = nixpilot(dir.path(), &["rules"]).stdout;
+    assert_eq!(letters(&text), letters(&unwrapped));
+    insta::assert_snapshot!("rules_in_100_columns", text);
+}
+
+#[test]
+fn hosts_add_points_at_host_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nixpilot(dir.path(), &["hosts", "add", "odoo1", "--disks", "nvme0n1"]);
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!("hosts_add", out.stderr);
+    // A folder named `add` is still listed.
+    std::fs::create_dir(dir.path().join("add")).unwrap();
+    let out = nixpilot(dir.path(), &["hosts", "add"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}

@@ -39,16 +39,23 @@ impl World {
         keygen(&identity, "admin");
         let bin = root.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
+        // A stock Nix: without the two words that enable the `nix` command and flakes it refuses.
         // `nix build` prints a store path; `nix copy` talks to the host through ssh with
         // NIX_SSHOPTS, as nix's ssh store does, so the pinned options are exercised there too.
+        // NIX_EVAL_ERROR makes `nix eval` fail with that text on stderr.
         write_exe(
             &bin.join("nix"),
-            "#!/bin/sh\necho \"nix $*\" >> \"$LOG\"\n\
+            "#!/bin/sh\n\
+             if [ \"$1\" != --extra-experimental-features ] || [ \"$2\" != 'nix-command flakes' ]; then\n\
+               echo \"error: experimental Nix feature 'nix-command' is disabled; add '--extra-experimental-features nix-command' to enable it\" >&2; exit 1\n\
+             fi\n\
+             echo \"nix $*\" >> \"$LOG\"\n\
              case \" $* \" in\n\
              *' build '*) h=$(echo \"$*\" | sed -n 's/.*nixosConfigurations\\.\\([^.]*\\)\\..*/\\1/p')\n\
                echo \"building the system configuration...\" >&2\n\
                echo \"/nix/store/11111111111111111111111111111111-nixos-system-$h\";;\n\
-             *' eval '*) h=$(echo \"$*\" | sed -n 's/.*nixosConfigurations\\.\\([^.]*\\)\\..*/\\1/p')\n\
+             *' eval '*) if [ -n \"$NIX_EVAL_ERROR\" ]; then printf '%s\\n' \"$NIX_EVAL_ERROR\" >&2; exit 1; fi\n\
+               h=$(echo \"$*\" | sed -n 's/.*nixosConfigurations\\.\\([^.]*\\)\\..*/\\1/p')\n\
                printf '%s' \"/nix/store/11111111111111111111111111111111-nixos-system-$h\";;\n\
              *' copy '*) while [ \"$1\" != --to ]; do shift; done; dest=\"${2#ssh-ng://}\"\n\
                ssh $NIX_SSHOPTS \"$dest\" nix-daemon --stdio < /dev/null || exit 1;;\n\
@@ -188,7 +195,7 @@ fn deploy_builds_copies_and_switches_in_this_order() {
              .#nixosConfigurations.web1.config.system.build.toplevel --no-link --print-out-paths"
                 .into(),
             format!(
-                "nix --extra-experimental-features nix-command copy --to ssh-ng://{}@127.0.0.1 {new}",
+                "nix --extra-experimental-features nix-command flakes copy --to ssh-ng://{}@127.0.0.1 {new}",
                 current_user()
             ),
             "ssh: nix-daemon --stdio".into(),
@@ -927,4 +934,107 @@ fn on_a_terminal_each_host_gets_a_progress_line_and_the_table_follows() {
         "{screen}"
     );
     assert_eq!(machines[0].read_state("current"), new_system("web1"));
+}
+
+/// `nixpilot status ARGS` in the repository with the stand-ins first on PATH and `env` added.
+fn status(w: &World, args: &[&str], env: &[(&str, &str)]) -> common::Output {
+    let identity = w.identity.display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+        .args(["status", "--identity", &identity, "--connect-timeout", "3"])
+        .args(args)
+        .current_dir(&w.repo)
+        .env(
+            "PATH",
+            format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()),
+        )
+        .env("LOG", &w.log)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    common::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `hosts/<name>/deploy.toml` pointing at a loopback port where nothing listens.
+fn unreachable_target(w: &World, name: &str) {
+    std::fs::write(
+        w.repo.join("hosts").join(name).join("deploy.toml"),
+        format!("[deployment]\ntargetHost = \"root@127.0.0.1:{}\"\n", common::sshd::free_port()),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_host_named_twice_gets_one_pipeline_and_no_host_at_all_points_at_all() {
+    let w = World::new();
+    let key = w.tmp.path().join("some_host_key");
+    keygen(&key, "root@web1");
+    w.host("web1", &key.with_extension("pub"));
+    w.host("web2", &key.with_extension("pub"));
+    let out = w.deploy(&["web1", "web2", "web1", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plans: Vec<&str> = out.stdout.lines().filter(|l| l.contains(" -> ")).collect();
+    assert_eq!(plans.len(), 2, "{}", out.stdout);
+    assert!(plans[0].starts_with("web1 -> ") && plans[1].starts_with("web2 -> "), "{plans:?}");
+
+    unreachable_target(&w, "web1");
+    let out = status(&w, &["web1", "web1", "--json", "--no-eval"], &[]);
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{}", out.stdout);
+
+    // Without hosts, deploy and plan deploy say how to name them, --all included.
+    let out = w.deploy(&[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!("deploy_without_hosts", out.stderr);
+    let plan = common::nixpilot(&w.repo, &["plan", "deploy"]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert_eq!(plan.stderr, out.stderr);
+    assert!(w.calls().is_empty(), "ran: {:?}", w.calls());
+}
+
+#[test]
+fn status_shows_why_nix_could_not_evaluate_a_host() {
+    let w = World::new();
+    let key = w.tmp.path().join("some_host_key");
+    keygen(&key, "root@web1");
+    w.host("web1", &key.with_extension("pub"));
+    unreachable_target(&w, "web1");
+    let nix_says = "error:\n       … while fetching the input 'github:example/missing'\n\n       error: unable to download 'https://api.github.com/repos/example/missing/commits/HEAD': HTTP error 404";
+    let out = status(&w, &["web1"], &[("NIX_EVAL_ERROR", nix_says)]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("eval failed"), "{}", out.stdout);
+    for line in nix_says.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(out.stderr.contains(line.trim()), "Nix's `{line}` is not shown:\n{}", out.stderr);
+    }
+    // The flags that let a stock Nix evaluate flakes came first, as two words (the stand-in
+    // refuses anything else).
+    let out = status(&w, &["web1", "--json"], &[]);
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows[0]["local"], "/nix/store/11111111111111111111111111111111-nixos-system-web1", "{}", out.stderr);
+}
+
+#[test]
+fn a_target_that_does_not_resolve_says_how_to_give_the_address() {
+    let w = World::new();
+    let key = w.tmp.path().join("some_host_key");
+    keygen(&key, "root@web1");
+    w.host("web1", &key.with_extension("pub"));
+    // The name the host gives itself, too long for DNS: resolving it fails without a query.
+    let fqdn = format!("{}example", format!("{}.", "a".repeat(60)).repeat(5));
+    let config = w.repo.join("hosts/web1/configuration.nix");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("{\n", &format!("{{\n  networking.fqdn = \"{fqdn}\";\n"))).unwrap();
+    let out = status(&w, &["web1", "--no-eval"], &[]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let row = out.stdout.lines().find(|l| l.starts_with("web1")).unwrap_or_default();
+    assert!(row.contains("unreachable"), "{}", out.stdout);
+    assert!(
+        row.contains("--target root@ADDRESS") && row.contains("deployment.targetHost in hosts/web1/deploy.toml"),
+        "{}",
+        out.stdout
+    );
 }

@@ -414,7 +414,8 @@ fn errors_are_clear_and_write_nothing() {
     assert_eq!(w.snapshot(), first);
     w.run(&["host", "add", "web1", "--disks", "vda", "--force"]).ok();
     let second = w.snapshot();
-    assert_ne!(
+    // --force keeps the host key: its private half is in secrets.yaml, which stays.
+    assert_eq!(
         first["hosts/web1/ssh_host_ed25519_key.pub"],
         second["hosts/web1/ssh_host_ed25519_key.pub"]
     );
@@ -648,4 +649,84 @@ fn bootstrap_adds_a_host_id_only_when_zfs_has_none() {
         .stdout
         .ends_with("nas1: nothing to do\n"));
     assert_eq!(w.snapshot(), settled);
+}
+
+#[test]
+fn host_add_force_keeps_every_secret_and_refuses_to_overwrite_edited_files() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    let add = |disk: &str, extra: &[&str]| {
+        let mut args = vec!["host", "add", "web1", "--disks", disk, "--ipv4", "203.0.113.10"];
+        args.extend_from_slice(extra);
+        w.run(&args)
+    };
+    add("vda", &[]).ok();
+    // The admin's SSH key opens the host's secrets (it is one of the recipients).
+    let admin_key = w.home.join(".ssh/id_ed25519").display().to_string();
+    let with_key = [("SOPS_AGE_SSH_PRIVATE_KEY_FILE", admin_key.as_str())];
+    w.run_in(
+        &w.repo,
+        &["secrets", "set", "hosts/web1/secrets.yaml", "restic/password", "--generate", "24"],
+        &with_key,
+    )
+    .ok();
+    let get = |path: &str| {
+        w.run_in(&w.repo, &["secrets", "get", "hosts/web1/secrets.yaml", path], &with_key)
+            .ok()
+            .stdout
+    };
+    let password = get("restic/password");
+    assert_eq!(password.len(), 24, "{password}");
+    let host_key = get("ssh_host_ed25519_key");
+    let before = w.snapshot();
+
+    // Without --force: refused, each file named with what --force would do to it.
+    insta::assert_snapshot!("host_add_again_without_force", add("vdb", &[]).fails().stderr);
+    // --dry-run --force says what it replaces and what it keeps, and writes nothing.
+    let dry = add("vdb", &["--force", "--dry-run"]).ok().stdout;
+    insta::assert_snapshot!("host_add_force_dry_run", dry);
+    assert_eq!(w.snapshot(), before, "--dry-run wrote something");
+
+    // With --force: the layout is written anew, the secrets and the host key stay.
+    add("vdb", &["--force"]).ok();
+    let after = w.snapshot();
+    assert_eq!(get("restic/password"), password, "host add --force lost a secret");
+    assert_eq!(get("ssh_host_ed25519_key"), host_key);
+    for kept in ["hosts/web1/secrets.yaml", "hosts/web1/ssh_host_ed25519_key.pub", "hosts/web1/deploy.toml", ".sops.yaml"] {
+        assert_eq!(after[kept], before[kept], "{kept} changed");
+    }
+    let disko = String::from_utf8_lossy(&after["hosts/web1/disko.nix"]).into_owned();
+    assert!(disko.contains("/dev/vdb") && !disko.contains("/dev/vda"), "{disko}");
+
+    // A file the user edited is never overwritten: the command names it and writes nothing.
+    let config = w.repo.join("hosts/web1/configuration.nix");
+    let edited = String::from_utf8_lossy(&after["hosts/web1/configuration.nix"]).replace(
+        "  sops.defaultSopsFile",
+        "  services.nginx.enable = true;\n  sops.defaultSopsFile",
+    );
+    std::fs::write(&config, &edited).expect("edit");
+    let edited_state = w.snapshot();
+    insta::assert_snapshot!("host_add_force_over_an_edited_file", add("vdc", &["--force"]).fails().stderr);
+    assert_eq!(w.snapshot(), edited_state, "a refused host add wrote something");
+    assert_eq!(get("restic/password"), password);
+}
+
+#[test]
+fn host_add_records_the_ipv4_address_as_the_deploy_target() {
+    let Some(w) = World::new() else { return };
+    w.init();
+    let out = w.add_odoo1().ok().stdout;
+    assert!(out.contains("created hosts/odoo1/deploy.toml"), "{out}");
+    let toml = std::fs::read_to_string(w.repo.join("hosts/odoo1/deploy.toml")).expect("deploy.toml");
+    assert!(toml.contains("[deployment]\ntargetHost = \"root@203.0.113.10\"\n"), "{toml}");
+    // install, deploy and status take it from there (no --target, no lookup of the host name).
+    let plan = w.run(&["deploy", "odoo1", "--dry-run"]).ok().stdout;
+    assert!(
+        plan.starts_with("odoo1 -> root@203.0.113.10 (target from hosts/odoo1/deploy.toml)"),
+        "{plan}"
+    );
+    // Without --ipv4 there is nothing to record, and the next step says to give --target.
+    let out = w.run(&["host", "add", "web1", "--disks", "vda"]).ok().stdout;
+    assert!(!w.repo.join("hosts/web1/deploy.toml").exists());
+    assert!(out.contains("nixpilot install web1 --target root@ADDRESS"), "{out}");
 }

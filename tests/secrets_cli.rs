@@ -1264,3 +1264,98 @@ fn the_binary_and_go_sops_read_each_others_files() {
     let ours = w.run(&["secrets", "decrypt", "secrets.yaml"]).ok().stdout;
     assert_eq!(sops_run(&["decrypt", "secrets.yaml"]), ours);
 }
+
+// ---------------------------------------------------------------- new files in a repository
+
+/// `git` in `work/`, with the repository's config unable to run anything (the test's own calls
+/// must not trip the traps it sets for nixpilot).
+fn git(w: &World, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "core.fsmonitor=", "-c", "core.hooksPath=/dev/null"])
+        .args(args)
+        .current_dir(w.work(""))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", w.path("home"))
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn set_makes_the_missing_folders_inside_the_repository_and_git_adds_the_new_file() {
+    let w = World::with_age_key();
+    w.sops_yaml(&format!("  - path_regex: ^secrets/.*\\.yaml$\n    age: {AGE_RECIPIENT}\n"));
+    git(&w, &["init", "--quiet"]);
+    // A repository whose config would run a program on `git add`: a filter, an fsmonitor and
+    // a post-index-change hook, each leaving a mark.
+    let mark = w.path("home/ran");
+    let trap = w.path("home/trap.sh");
+    std::fs::write(&trap, format!("#!/bin/sh\necho \"$0 $*\" >> {}\ncat\n", mark.display())).expect("trap");
+    std::fs::set_permissions(&trap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::create_dir_all(w.path("home/hooks")).expect("mkdir");
+    let hook = w.path("home/hooks/post-index-change");
+    std::fs::copy(&trap, &hook).expect("hook");
+    let trap_s = trap.display().to_string();
+    let hooks_s = w.path("home/hooks").display().to_string();
+    git(&w, &["config", "filter.trap.clean", &trap_s]);
+    git(&w, &["config", "core.fsmonitor", &trap_s]);
+    git(&w, &["config", "core.hooksPath", &hooks_s]);
+    w.write(".gitattributes", "* filter=trap\n");
+
+    let out = w
+        .run_with(&["secrets", "set", "secrets/mail/shared.yaml", "smtp/password", "--value-stdin"], b"s3cret", &[])
+        .ok();
+    assert!(out.stderr.contains("created secrets/mail/shared.yaml"), "{}", out.stderr);
+    assert!(out.stderr.contains("ran git add on it"), "{}", out.stderr);
+    assert!(!mark.exists(), "git ran a program from the repository's config: {:?}", std::fs::read_to_string(&mark));
+    assert_eq!(git(&w, &["ls-files", "--", "secrets"]), "secrets/mail/shared.yaml\n");
+    // What git holds is the file as written (no filter ran over it).
+    let staged = git(&w, &["show", ":secrets/mail/shared.yaml"]);
+    assert_eq!(staged.as_bytes(), read(&w.work("secrets/mail/shared.yaml")));
+    assert_eq!(w.run(&["secrets", "get", "secrets/mail/shared.yaml", "smtp/password"]).ok().stdout, b"s3cret");
+
+    // Folders are made only inside the repository, never through `..`.
+    let out = w
+        .run_with(&["secrets", "set", "../outside/new.yaml", "k", "--value-stdin"], b"v", &[])
+        .fails();
+    assert!(!w.path("outside").exists(), "{}", out.stderr);
+    w.sops_yaml(&format!("  - age: {AGE_RECIPIENT}\n"));
+    let out = w
+        .run_with(&["secrets", "set", "../outside/new.yaml", "k", "--value-stdin"], b"v", &[])
+        .fails();
+    assert!(!w.path("outside").exists(), "{}", out.stderr);
+    insta::assert_snapshot!("set_outside_the_repository", w.mask(&out.stderr));
+}
+
+#[test]
+fn the_lint_advice_for_a_plaintext_secrets_file_encrypts_it_in_place() {
+    let w = World::with_age_key();
+    w.write("flake.nix", "{\n  outputs = _: { };\n}\n");
+    w.sops_yaml(&format!("  - path_regex: ^secrets/.*\\.yaml$\n    age: {AGE_RECIPIENT}\n"));
+    let plain = "db_password: hunter2\n";
+    let file = w.write("secrets/app.yaml", plain);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let lint = |w: &World| -> Vec<serde_json::Value> {
+        let out = w.run(&["lint", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        v["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["rule"] == "unencrypted-secrets-file")
+            .cloned()
+            .collect()
+    };
+    let found = lint(&w);
+    assert_eq!(found.len(), 1, "{found:?}");
+    // The advice is a command; run it exactly as given.
+    let title = found[0]["fixes"][0]["title"].as_str().expect("a fix title").to_string();
+    let command = title.split('`').nth(1).expect("a command in backticks");
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..3], ["nixpilot", "secrets", "encrypt"], "{title}");
+    w.run(&words[1..]).ok();
+    assert!(lint(&w).is_empty(), "the file is still in the clear after `{command}`");
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(w.run(&["secrets", "decrypt", "secrets/app.yaml"]).ok().stdout, plain.as_bytes());
+}

@@ -13,8 +13,8 @@ use nixpilot_deploy::pipeline::{cancel, Cancel, EventSink, PlainSink, TerminalSi
 
 #[derive(Args)]
 pub struct DeployArgs {
-    /// Hosts to deploy (hosts/NAME/)
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    /// Hosts to deploy (hosts/NAME/); or --all
+    #[arg(conflicts_with = "all")]
     pub hosts: Vec<String>,
     /// Deploy every host, in parallel
     #[arg(long)]
@@ -64,6 +64,12 @@ impl SshArgs {
     }
 }
 
+/// The host names in the order given, each once: one host never gets two pipelines at once.
+pub fn unique_hosts(names: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.into_iter().filter(|n| seen.insert(n.clone())).collect()
+}
+
 /// Progress goes to stderr (a spinner line per host on a terminal, labelled lines otherwise),
 /// results to stdout.
 pub fn progress_sink() -> Box<dyn EventSink> {
@@ -76,8 +82,11 @@ pub fn progress_sink() -> Box<dyn EventSink> {
 
 impl DeployArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if self.hosts.is_empty() && !self.all {
+            bail!("which hosts? name them (HOST...), or pass --all for every host under hosts/");
+        }
         let repo = self.ssh.open_repo()?;
-        let hosts = if self.all { repo.host_names() } else { self.hosts };
+        let hosts = if self.all { repo.host_names() } else { unique_hosts(self.hosts) };
         if hosts.is_empty() {
             bail!("no NixOS hosts under {}", repo.root.join("hosts").display());
         }

@@ -34,7 +34,7 @@ struct AddArgs {
     /// Disks, comma-separated: kernel names (nvme0n1), /dev/disk/by-id/ names or /dev/ paths
     #[arg(long, required = true, value_delimiter = ',', value_name = "DISK,...")]
     disks: Vec<String>,
-    /// Public IPv4 address
+    /// Public IPv4 address; also where install, deploy and status connect (hosts/NAME/deploy.toml)
     #[arg(long)]
     ipv4: Option<String>,
     /// IPv6 address of the uplink (required for Hetzner Online; /64 is added if no prefix)
@@ -48,7 +48,9 @@ struct AddArgs {
     /// The repository (default: the one holding the current directory)
     #[arg(long, short = 'C', value_name = "DIR")]
     repo: Option<PathBuf>,
-    /// Replace the host's files if they exist (a new host key: the old one is lost)
+    /// For a host that exists: write configuration.nix and disko.nix anew when they are as host
+    /// add wrote them (an edited one stops the command, naming it); secrets.yaml, the host key
+    /// and deploy.toml are kept
     #[arg(long)]
     force: bool,
     /// Print what would be written, write nothing
@@ -74,10 +76,14 @@ impl HostArgs {
                     name: a.name,
                 };
                 let (plan, _) = host::plan(&opts)?;
-                let next = format!(
-                    "next: nixpilot lint, then install the machine with nixpilot install {}",
-                    opts.name
-                );
+                let next = if opts.ipv4.is_some() {
+                    format!("next: nixpilot lint, then install the machine with nixpilot install {}", opts.name)
+                } else {
+                    format!(
+                        "next: nixpilot lint, then install the machine with nixpilot install {} --target root@ADDRESS",
+                        opts.name
+                    )
+                };
                 super::init::finish(&plan, a.dry_run, &next)
             }
         }

@@ -66,6 +66,10 @@ pub struct LintArgs {
     /// warning (overrides `file-time-limit` in nixpilot.toml; default 20)
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub file_time_limit: Option<std::time::Duration>,
+    /// Exit 0 when the paths hold no Nix file (default: an error, exit 2; also `allow-empty`
+    /// in nixpilot.toml)
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
@@ -115,6 +119,18 @@ impl LintArgs {
                 // A file named on the command line is linted whatever its name or ignore status.
                 targets.insert(absolute);
             }
+        }
+        let targets: Vec<PathBuf> = targets.into_iter().collect();
+        if targets.is_empty() {
+            let named = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+            if !(self.allow_empty || config.allow_empty) {
+                eprintln!(
+                    "nixpilot: error: no Nix file in {named} (nothing to lint: is this the repository's folder?); \
+                     pass --allow-empty or set `allow-empty = true` in nixpilot.toml to accept that"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            eprintln!("nixpilot: no Nix file in {named}; nothing to lint (allowed)");
         }
         let scope = Scope(scope);
         let source = vfs::DiskSource::new(&root, &config);

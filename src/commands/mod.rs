@@ -62,3 +62,16 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// A command line that parses but means another command: `nixpilot hosts add NAME …` (the
+/// listing command, with a folder `add` that does not exist) was meant as `host add`.
+pub fn misspelled(args: &[std::ffi::OsString]) -> Option<String> {
+    let words: Vec<&str> = args.iter().skip(1).map(|a| a.to_str().unwrap_or("")).collect();
+    match words.as_slice() {
+        ["hosts", "add", rest @ ..] if !std::path::Path::new("add").exists() => Some(format!(
+            "`nixpilot hosts` lists the hosts and takes no `add`; did you mean `nixpilot host add{}`?",
+            rest.iter().map(|w| format!(" {w}")).collect::<String>()
+        )),
+        _ => None,
+    }
+}

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use nixpilot_deploy::secrets::commands::{self, CommandError, Context, EditOptions, EditOutcome, SetOutcome};
+use nixpilot_deploy::scaffold::GitAdded;
 use nixpilot_deploy::secrets::password;
 use zeroize::Zeroizing;
 
@@ -138,11 +139,21 @@ impl SecretsArgs {
                 let ctx = context()?;
                 match commands::set(&ctx, &args.file, &args.key_path, value).map_err(fail)? {
                     SetOutcome::Updated => eprintln!("nixpilot: set {} in {}", args.key_path, args.file.display()),
-                    SetOutcome::Created(rule) => eprintln!(
-                        "nixpilot: created {} with {} (by {rule})",
-                        args.file.display(),
-                        args.key_path
-                    ),
+                    SetOutcome::Created(rule, added) => {
+                        eprintln!(
+                            "nixpilot: created {} with {} (by {rule})",
+                            args.file.display(),
+                            args.key_path
+                        );
+                        match added {
+                            GitAdded::Added => eprintln!("nixpilot: ran git add on it (flakes only see files git tracks)"),
+                            GitAdded::NoGit => eprintln!(
+                                "nixpilot: warning: git was not found on PATH: `git add {}` yourself (flakes only see files git tracks)",
+                                args.file.display()
+                            ),
+                            GitAdded::NotARepository => {}
+                        }
+                    }
                 }
                 Ok(ExitCode::SUCCESS)
             }

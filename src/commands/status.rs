@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Args;
-use super::deploy::SshArgs;
+use super::deploy::{unique_hosts, SshArgs};
 use nixpilot_deploy::pipeline::status::{self, StatusOptions};
 use nixpilot_deploy::pipeline::{Cancel, Event, EventSink};
 
@@ -36,7 +36,11 @@ impl EventSink for Silent {
 impl StatusArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let repo = self.ssh.open_repo()?;
-        let hosts = if self.hosts.is_empty() { repo.host_names() } else { self.hosts };
+        let hosts = if self.hosts.is_empty() {
+            repo.host_names()
+        } else {
+            unique_hosts(self.hosts)
+        };
         if hosts.is_empty() {
             bail!("no NixOS hosts under {}", repo.root.join("hosts").display());
         }

@@ -20,6 +20,8 @@ pub fn nixpilot(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        // `rules` wraps to COLUMNS when it is set; outputs compared here are unwrapped.
+        .env_remove("COLUMNS")
         .output()
         .expect("spawn nixpilot");
     Output {

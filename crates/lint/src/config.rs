@@ -32,6 +32,8 @@ pub struct Config {
     /// `file-time-limit` (seconds): how long one file's analysis may take before the engine
     /// stops it with an `analysis-limit` diagnostic. `None`: `DEFAULT_FILE_TIME_LIMIT`.
     pub file_time_limit: Option<Duration>,
+    /// `allow-empty`: `nixpilot lint` on a folder without a Nix file exits 0 instead of 2.
+    pub allow_empty: bool,
 }
 
 /// The per-file time limit when `nixpilot.toml` sets none: far above what any real file
@@ -60,6 +62,8 @@ struct RawConfig {
     groups: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default, rename = "file-time-limit")]
     file_time_limit: Option<Spanned<f64>>,
+    #[serde(default, rename = "allow-empty")]
+    allow_empty: bool,
 }
 
 impl Config {
@@ -78,7 +82,10 @@ impl Config {
             let offset = e.span().map_or(0, |s| s.start);
             at(offset, e.message().trim().to_string())
         })?;
-        let mut config = Config::default();
+        let mut config = Config {
+            allow_empty: raw.allow_empty,
+            ..Config::default()
+        };
         if let Some(limit) = raw.file_time_limit {
             let seconds = *limit.get_ref();
             if !(seconds > 0.0 && seconds <= 86_400.0) {

@@ -259,12 +259,8 @@ struct Build {
 
 impl Build {
     fn cmd(&self) -> Cmd {
-        let mut cmd = Cmd::new(
-            "nix",
-            [
-                "--extra-experimental-features".to_string(),
-                "nix-command flakes".into(),
-                "build".into(),
+        let mut cmd = process::nix([
+                "build".to_string(),
                 format!(".#nixosConfigurations.{}.config.system.build.toplevel", self.host),
                 "--no-link".into(),
                 "--print-out-paths".into(),
@@ -304,12 +300,8 @@ struct Copy {
 
 impl Copy {
     fn cmd(&self, toplevel: &str, ssh: Option<&Ssh>) -> Cmd {
-        let mut cmd = Cmd::new(
-            "nix",
-            [
-                "--extra-experimental-features".to_string(),
-                "nix-command".into(),
-                "copy".into(),
+        let mut cmd = process::nix([
+                "copy".to_string(),
                 "--to".into(),
                 format!("ssh-ng://{}", self.target.user_host()),
                 toplevel.into(),

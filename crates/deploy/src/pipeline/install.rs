@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::scaffold::host::HOST_KEY_SECRET;
 use crate::scaffold::host_key::{parse_public_line, HostKey};
-use crate::scaffold::Plan;
+use crate::scaffold::{templates, Plan};
 use crate::secrets::commands;
 
 use super::process::{self, Cmd};
@@ -561,10 +561,7 @@ impl Step<InstallState> for Record {
             if !self.repo.join(p).exists() {
                 plan.add(
                     p,
-                    format!(
-                        "# Where `nixpilot deploy {}` connects (written by `nixpilot install`).\n[deployment]\ntargetHost = \"{}\"\n",
-                        self.host, self.target
-                    ),
+                    templates::deploy_toml(&self.host, &self.target.to_string(), "nixpilot install"),
                     0o644,
                     "the install target, for deploy",
                 );

@@ -473,7 +473,7 @@ mod tests {
         cmd.env.push(("PATH".into(), "/nonexistent".into()));
         let err = process::run(&cmd, &cx).unwrap_err().to_string();
         assert!(
-            err.starts_with("`nixos-anywhere` was not found on PATH: run nixpilot inside `nix develop`"),
+            err.starts_with("`nixos-anywhere` was not found on PATH: run nixpilot inside `nix --extra-experimental-features 'nix-command flakes' develop`"),
             "{err}"
         );
     }

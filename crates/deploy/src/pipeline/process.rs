@@ -14,13 +14,23 @@ use super::{Context, Event, PipelineError, Stream};
 /// How many of a failed command's last lines an error shows.
 const TAIL_LINES: usize = 15;
 
+/// The first arguments of every `nix` nixpilot runs: the `nix` command and flakes are still
+/// experimental, and a stock Nix (nothing in nix.conf) refuses them without these two words.
+pub const NIX_FEATURES: [&str; 2] = ["--extra-experimental-features", "nix-command flakes"];
+
+/// A `nix` command with `NIX_FEATURES` in front of `args`.
+pub fn nix(args: impl IntoIterator<Item = impl Into<String>>) -> Cmd {
+    let features = NIX_FEATURES.iter().map(|a| a.to_string());
+    Cmd::new("nix", features.chain(args.into_iter().map(Into::into)))
+}
+
 /// What to install when `program` is missing.
 pub fn install_hint(program: &str) -> &'static str {
     match program {
         "nix" | "nix-copy-closure" => {
-            "install Nix with flakes (https://nixos.org/download, Debian: apt install nix-bin) or run nixpilot inside `nix develop`"
+            "install Nix with flakes (https://nixos.org/download, Debian: apt install nix-bin) or run nixpilot inside `nix --extra-experimental-features 'nix-command flakes' develop`"
         }
-        "nixos-anywhere" => "run nixpilot inside `nix develop` (the devshell has nixos-anywhere) or `nix profile install nixpkgs#nixos-anywhere`",
+        "nixos-anywhere" => "run nixpilot inside `nix --extra-experimental-features 'nix-command flakes' develop` (the devshell has nixos-anywhere) or `nix --extra-experimental-features 'nix-command flakes' profile install nixpkgs#nixos-anywhere`",
         "ssh" | "ssh-keygen" => "install the OpenSSH client (Debian: apt install openssh-client)",
         _ => "install it or put it on PATH",
     }

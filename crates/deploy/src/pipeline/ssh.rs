@@ -290,7 +290,12 @@ async fn connect_async(config: &SshConfig, check: HostKeyCheck) -> Result<Connec
         ..Default::default()
     };
     let addr = (config.target.host.as_str(), config.target.port.unwrap_or(22));
-    let mut handle = match client::connect(Arc::new(ssh_config), addr, verifier).await {
+    // Resolved here, so a name that does not resolve says how to give the address instead.
+    let addrs: Vec<std::net::SocketAddr> = match tokio::net::lookup_host(addr).await {
+        Ok(found) => found.collect(),
+        Err(io) => return Err(ConnectError::Network(unresolved(config, &io))),
+    };
+    let mut handle = match client::connect(Arc::new(ssh_config), addrs.as_slice(), verifier).await {
         Ok(h) => h,
         Err(e) => {
             let presented = presented.lock().ok().and_then(|p| p.clone()).map(Box::new);
@@ -310,6 +315,17 @@ async fn connect_async(config: &SshConfig, check: HostKeyCheck) -> Result<Connec
     };
     let key_file = login(&mut handle, config).await?;
     Ok(Arc::new(Session { handle, key_file }))
+}
+
+/// The error for a target whose name does not resolve: where the target came from is often a
+/// guess (the host's name), so it names both ways to give the address.
+fn unresolved(config: &SshConfig, io: &std::io::Error) -> String {
+    let host = &config.host_name;
+    format!(
+        "cannot find the address of {} ({io}); give {host}'s address with --target root@ADDRESS, \
+         or as deployment.targetHost in hosts/{host}/deploy.toml",
+        config.target.host
+    )
 }
 
 /// Public-key login: `--identity` if given (through the agent when the file is encrypted and the

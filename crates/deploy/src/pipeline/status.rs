@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::deploy::SYSTEM_PROFILE;
-use super::process::{self, Cmd};
+use super::process;
 use super::repo::HostPlan;
 use super::ssh::Ssh;
 use super::{Cancel, Context, EventSink, PipelineError};
@@ -22,7 +22,8 @@ pub struct HostStatus {
     pub current: Option<String>,
     /// `/run/booted-system`, when it differs from `current` (a reboot would change the kernel).
     pub booted: Option<String>,
-    /// What `nixosConfigurations.<h>…toplevel` evaluates to here (`None` with `--no-eval`).
+    /// What `nixosConfigurations.<h>…toplevel` evaluates to here (`None` with `--no-eval`); the
+    /// error keeps the last lines of Nix's output.
     pub local: Option<Result<String, String>>,
 }
 
@@ -69,7 +70,8 @@ fn status(plan: &HostPlan, opts: &StatusOptions, cx: &Context<'_>) -> HostStatus
         local: None,
     };
     if opts.evaluate {
-        out.local = Some(evaluate(plan, opts, cx).map_err(|e| first_line(&e.to_string())));
+        // Whole, with Nix's last lines: "exit code 1" alone does not say what to fix.
+        out.local = Some(evaluate(plan, opts, cx).map_err(|e| e.to_string()));
     }
     let dir = match tempfile::Builder::new().prefix("nixpilot-ssh-").tempdir() {
         Ok(d) => d,
@@ -116,6 +118,8 @@ fn status(plan: &HostPlan, opts: &StatusOptions, cx: &Context<'_>) -> HostStatus
             } => {
                 format!("HOST KEY MISMATCH: presents {presented}, pinned {expected}")
             }
+            // ssh's own reason (refused, no such name…) rather than "could not connect".
+            PipelineError::SshFailed { tail, .. } if !tail.is_empty() => tail.join("; "),
             e => first_line(&e.to_string()),
         });
     }
@@ -125,12 +129,8 @@ fn status(plan: &HostPlan, opts: &StatusOptions, cx: &Context<'_>) -> HostStatus
 /// `nix eval --raw .#nixosConfigurations.<h>.config.system.build.toplevel.outPath`: the store
 /// path a deploy would build, without building it.
 fn evaluate(plan: &HostPlan, opts: &StatusOptions, cx: &Context<'_>) -> Result<String, PipelineError> {
-    let mut cmd = Cmd::new(
-        "nix",
-        [
-            "--extra-experimental-features".to_string(),
-            "nix-command flakes".into(),
-            "eval".into(),
+    let mut cmd = process::nix([
+            "eval".to_string(),
             "--raw".into(),
             format!(
                 ".#nixosConfigurations.{}.config.system.build.toplevel.outPath",

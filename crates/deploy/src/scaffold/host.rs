@@ -148,6 +148,65 @@ pub fn new_secrets_file(
     Ok(file.serialize()?)
 }
 
+/// Where the host key comes from.
+enum HostKeyPlan {
+    New(HostKey),
+    /// The public half of the key `secrets.yaml` holds (from the `.pub`).
+    Keep([u8; 32]),
+    /// `secrets.yaml` exists but no `.pub` says which key it holds.
+    Bootstrap,
+}
+
+/// What re-running `host add` does with one of the host's existing files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    /// Written anew (with --force): `host add` wrote it and nobody changed it since.
+    Rewritten,
+    /// Changed since `host add` wrote it (or not written by it): never overwritten.
+    Edited,
+    /// Left as it is (the host key, the secrets, the target).
+    Kept(&'static str),
+    /// Already what `host add` would write now.
+    Unchanged,
+}
+
+impl Existing {
+    fn describe(self) -> String {
+        match self {
+            Existing::Rewritten => "--force rewrites it (unedited since host add wrote it)".into(),
+            Existing::Edited => {
+                "edited since host add wrote it: even --force leaves it alone and stops; move it away to have it written anew".into()
+            }
+            Existing::Kept(why) => format!("kept, also with --force: {why}"),
+            Existing::Unchanged => "unchanged: already what host add writes with these options".into(),
+        }
+    }
+}
+
+fn read_text(path: &Path) -> Result<Option<String>, ScaffoldError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ScaffoldError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// `networking.hostId = "…";` of a configuration `host add` wrote: kept when the host is
+/// written again, because a ZFS pool imports only on the hostId it was made with.
+fn written_host_id(text: &str) -> Option<String> {
+    let rest = text.split("networking.hostId = \"").nth(1)?;
+    let id = rest.split('"').next()?;
+    (id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
+}
+
+/// The address `--ipv4` gives, without its prefix length: where nixpilot connects.
+fn ipv4_target(ipv4: &str) -> String {
+    format!("root@{}", ipv4.split('/').next().unwrap_or(ipv4))
+}
+
 pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
     let mut spec = spec(opts)?;
     let root = find_repo(&opts.dir)?;
@@ -157,103 +216,194 @@ pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
         root: root.clone(),
         ..Plan::default()
     };
+    let config_rel = format!("{dir}/configuration.nix");
+    let disko_rel = format!("{dir}/disko.nix");
+    let pub_rel = format!("{dir}/ssh_host_ed25519_key.pub");
+    let plain_rel = format!("{dir}/ssh_host_ed25519_key");
+    let secrets_rel = sops_rules::host_secrets_path(name);
+    let deploy_rel = format!("{dir}/deploy.toml");
+    let old_config = read_text(&root.join(&config_rel))?;
+    let old_disko = read_text(&root.join(&disko_rel))?;
+    let old_pub = read_text(&root.join(&pub_rel))?;
+    let secrets_exist = root.join(&secrets_rel).exists();
+    let mut existing: Vec<(String, Existing)> = Vec::new();
 
     if spec.layout.zfs() && !srvos_supplies_host_id(&root) {
-        spec.host_id = Some(random_host_id()?);
+        spec.host_id = match old_config.as_deref().and_then(written_host_id) {
+            Some(id) => Some(id),
+            None => Some(random_host_id()?),
+        };
     }
     let admins = admin_recipients(&root)?;
-    let key = HostKey::generate(&format!("root@{name}")).map_err(|source| ScaffoldError::HostKey {
-        file: format!("{dir}/ssh_host_ed25519_key"),
-        source,
-    })?;
-    let host_recipient = key.age_recipient().map_err(|e| ScaffoldError::HostKey {
-        file: format!("{dir}/ssh_host_ed25519_key.pub"),
+
+    // The host key: the one the secrets file holds stays (the machine may run with it, and
+    // the file may hold other secrets); a new one only when there is none.
+    let key = if secrets_exist {
+        existing.push((secrets_rel.clone(), Existing::Kept("every secret in it stays as it is")));
+        match old_pub.as_deref().and_then(super::host_key::parse_public_line) {
+            Some(public) => {
+                existing.push((pub_rel.clone(), Existing::Kept("the host key, whose private half is in secrets.yaml")));
+                HostKeyPlan::Keep(public)
+            }
+            // Only bootstrap, which opens the file, can add a key to it.
+            None => HostKeyPlan::Bootstrap,
+        }
+    } else if root.join(&plain_rel).exists() {
+        return Err(ScaffoldError::KeyNeedsBootstrap {
+            host: name.clone(),
+            found: plain_rel,
+            missing: secrets_rel,
+        });
+    } else {
+        if old_pub.is_some() {
+            // No private half anywhere: the key is lost already, a new one loses nothing.
+            existing.push((pub_rel.clone(), Existing::Rewritten));
+        }
+        HostKeyPlan::New(HostKey::generate(&format!("root@{name}")).map_err(|source| ScaffoldError::HostKey {
+            file: format!("{dir}/ssh_host_ed25519_key"),
+            source,
+        })?)
+    };
+    let host_recipient = match &key {
+        HostKeyPlan::New(key) => Some(key.age_recipient()),
+        HostKeyPlan::Keep(public) => Some(crate::secrets::ssh_to_age::ed25519_public_to_recipient(public)),
+        HostKeyPlan::Bootstrap => None,
+    }
+    .transpose()
+    .map_err(|e| ScaffoldError::HostKey {
+        file: pub_rel.clone(),
         source: e.into(),
     })?;
-    let mut recipients = vec![Recipient {
-        key: host_recipient,
-        comment: host_comment(name),
-    }];
+    let mut recipients: Vec<Recipient> = host_recipient
+        .map(|key| Recipient {
+            key,
+            comment: host_comment(name),
+        })
+        .into_iter()
+        .collect();
     recipients.extend(admins);
 
     let sops_path = root.join(".sops.yaml");
-    let sops_text = match std::fs::read_to_string(&sops_path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => {
-            return Err(ScaffoldError::Io {
-                path: sops_path,
-                source,
-            })
-        }
+    let sops_text = read_text(&sops_path)?.unwrap_or_default();
+    let new_sops = match key {
+        HostKeyPlan::Bootstrap => sops_text.clone(),
+        _ => sops_rules::upsert_host_rule(&sops_text, name, &recipients)?,
     };
-    let new_sops = sops_rules::upsert_host_rule(&sops_text, name, &recipients)?;
     let keys: Vec<String> = recipients.iter().map(|r| r.key.clone()).collect();
-    let secrets = new_secrets_file(&root, name, &key, &keys, &new_sops)?;
 
-    plan.add(
-        &format!("{dir}/configuration.nix"),
-        templates::configuration_nix(&spec),
-        0o644,
-        format!("{} host, {}", spec.hardware.name(), spec.system.name()),
-    );
-    plan.add(
-        &format!("{dir}/disko.nix"),
-        templates::disko_nix(&spec),
-        0o644,
-        format!(
-            "{} on {}",
-            spec.layout.name(),
-            spec.disks
-                .iter()
-                .map(|d| d.device.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    );
-    plan.add(
-        &format!("{dir}/ssh_host_ed25519_key.pub"),
-        format!("{}\n", key.public_line()),
-        0o644,
-        "the host's SSH public key",
-    );
-    plan.add(
-        &format!("{dir}/secrets.yaml"),
-        secrets,
-        0o600,
-        format!(
-            "the host's private SSH key, encrypted for the host and {} admin key(s)",
-            recipients.len() - 1
-        ),
-    );
-    let existing: Vec<String> = plan
-        .files
+    // Files rendered from the options: written when missing, rewritten only when unedited.
+    let disks = spec
+        .disks
         .iter()
-        .filter(|f| f.existed)
-        .map(|f| f.path.clone())
-        .collect();
-    if !existing.is_empty() && !opts.force {
-        return Err(ScaffoldError::Exists(existing));
+        .map(|d| d.device.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (rel, old, text, why) in [
+        (
+            &config_rel,
+            &old_config,
+            templates::stamp(templates::configuration_nix(&spec)),
+            format!("{} host, {}", spec.hardware.name(), spec.system.name()),
+        ),
+        (
+            &disko_rel,
+            &old_disko,
+            templates::stamp(templates::disko_nix(&spec)),
+            format!("{} on {disks}", spec.layout.name()),
+        ),
+    ] {
+        match old {
+            None => plan.add(rel, text, 0o644, why),
+            Some(old) if *old == text => {
+                existing.push((rel.clone(), Existing::Unchanged));
+                plan.notes.push(format!("{rel}: unchanged"));
+            }
+            Some(old) if templates::is_unedited(old) => {
+                existing.push((rel.clone(), Existing::Rewritten));
+                plan.add(rel, text, 0o644, format!("{why} (replaces the unedited file host add wrote)"));
+            }
+            Some(_) => existing.push((rel.clone(), Existing::Edited)),
+        }
     }
-    plan.add(
-        ".sops.yaml",
-        new_sops,
-        0o644,
-        format!("creation rule for {dir}/secrets.yaml (host key first, then the admins)"),
-    );
-    // A .sops.yaml that did not change is not rewritten.
-    if sops_text
-        == plan
-            .files
-            .last()
-            .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
-            .unwrap_or_default()
-    {
-        plan.files.pop();
+    match &key {
+        HostKeyPlan::New(key) => {
+            let secrets = new_secrets_file(&root, name, key, &keys, &new_sops)?;
+            plan.add(
+                &pub_rel,
+                format!("{}\n", key.public_line()),
+                0o644,
+                "the host's SSH public key",
+            );
+            plan.add(
+                &secrets_rel,
+                secrets,
+                0o600,
+                format!(
+                    "the host's private SSH key, encrypted for the host and {} admin key(s)",
+                    recipients.len() - 1
+                ),
+            );
+        }
+        HostKeyPlan::Bootstrap => plan.notes.push(format!(
+            "{secrets_rel} exists without {pub_rel}: run `nixpilot bootstrap {name}` next, it makes the host key, \
+             adds it to {secrets_rel} and writes the .sops.yaml rule"
+        )),
+        HostKeyPlan::Keep(_) => {
+            plan.notes.push(format!(
+                "kept {secrets_rel} and {pub_rel}: the host key and every secret stay as they are"
+            ));
+            let file = crate::secrets::SopsFile::read(root.join(&secrets_rel));
+            let mut have = file.as_ref().map(|f| f.recipients()).unwrap_or_default();
+            have.sort();
+            let mut want = keys.clone();
+            want.sort();
+            if have != want {
+                plan.notes.push(format!(
+                    "{secrets_rel} is not encrypted for exactly the recipients of its rule: run `nixpilot bootstrap {name}`"
+                ));
+            }
+        }
+    }
+    if let Some(ipv4) = &spec.ipv4 {
+        let target = ipv4_target(ipv4);
+        if root.join(&deploy_rel).exists() {
+            existing.push((deploy_rel.clone(), Existing::Kept("where deploy connects, as you set it")));
+        } else {
+            plan.add(
+                &deploy_rel,
+                templates::deploy_toml(name, &target, "nixpilot host add --ipv4"),
+                0o644,
+                format!("deployment.targetHost = \"{target}\" (from --ipv4), for install, deploy and status"),
+            );
+        }
+    }
+
+    existing.sort_by(|a, b| a.0.cmp(&b.0));
+    if !existing.is_empty() && !opts.force {
+        return Err(ScaffoldError::HostExists {
+            dir,
+            files: existing.iter().map(|(p, e)| format!("{p}: {}", e.describe())).collect(),
+        });
+    }
+    let edited: Vec<String> = existing
+        .iter()
+        .filter(|(_, e)| *e == Existing::Edited)
+        .map(|(p, _)| p.clone())
+        .collect();
+    if !edited.is_empty() {
+        return Err(ScaffoldError::Edited(edited));
+    }
+    if new_sops != sops_text {
+        plan.add(
+            ".sops.yaml",
+            new_sops,
+            0o644,
+            format!("creation rule for {secrets_rel} (host key first, then the admins)"),
+        );
     }
     for d in spec.disks.iter().filter(|d| d.unstable) {
         plan.notes.push(format!(
-            "{} is a kernel name that can point to another disk after a reboot, and disko wipes it: replace it in {dir}/disko.nix with its /dev/disk/by-id/ path",
+            "{} is a kernel name that can point to another disk after a reboot, and disko wipes it: replace it in {disko_rel} with its /dev/disk/by-id/ path",
             d.device
         ));
     }

@@ -25,6 +25,16 @@ pub enum ScaffoldError {
     Input(#[from] validate::InputError),
     #[error("refusing to overwrite existing files (use --force to replace them):\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     Exists(Vec<String>),
+    #[error("{dir} exists; nothing was written. What --force would do with its files:\n{}", .files.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    HostExists { dir: String, files: Vec<String> },
+    #[error("refusing to overwrite files edited since `host add` wrote them; nothing was written:\n{}\n--force rewrites only files exactly as host add wrote them: move these away to have them written anew, or change them by hand", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Edited(Vec<String>),
+    #[error("{found} exists but {missing} does not: run `nixpilot bootstrap {host}` first (it moves the key into {missing}), then `host add --force` keeps it")]
+    KeyNeedsBootstrap {
+        host: String,
+        found: String,
+        missing: String,
+    },
     #[error(
         "no admin SSH key: {looked} does not exist; make one with `ssh-keygen -t ed25519` or pass --admin-key FILE"
     )]
@@ -168,12 +178,8 @@ impl Plan {
         }
         match git_prepare(&self.root, self.git_init) {
             Ok(true) => {
-                let written: Vec<&str> = self.files.iter().map(|f| f.path.as_str()).collect();
-                if !written.is_empty() {
-                    let mut args = vec!["add", "--"];
-                    args.extend(written);
-                    git(&self.root, &args)?;
-                }
+                let written: Vec<PathBuf> = self.files.iter().map(|f| self.root.join(&f.path)).collect();
+                git_add_files(&self.root, &written)?;
                 for (path, _) in &self.removals {
                     git(
                         &self.root,
@@ -219,11 +225,31 @@ fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), ScaffoldE
 
 struct GitMissing;
 
+/// What `git_add` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitAdded {
+    Added,
+    /// `dir` is not inside a git work tree: nothing to add to.
+    NotARepository,
+    /// No `git` on PATH.
+    NoGit,
+}
+
+/// Settings given to every git nixpilot runs. The repository may come from anyone, and its
+/// `.git/config` must not make nixpilot run a program: no fsmonitor daemon, no hooks
+/// (`post-index-change` runs on `git add`). Filters are avoided by adding files with
+/// `hash-object --no-filters` (see `git_add_files`).
+const GIT_SAFE_CONFIG: [&str; 4] = ["-c", "core.fsmonitor=", "-c", "core.hooksPath=/dev/null"];
+
+fn git_command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.args(GIT_SAFE_CONFIG).arg("-C").arg(dir);
+    cmd
+}
+
 /// Whether `root` is (now) inside a git work tree; runs `git init` when asked to.
 fn git_prepare(root: &Path, init: bool) -> Result<bool, GitMissing> {
-    let inside = Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let inside = git_command(root)
         .args(["rev-parse", "--is-inside-work-tree"])
         .output()
         .map_err(|_| GitMissing)?;
@@ -236,24 +262,82 @@ fn git_prepare(root: &Path, init: bool) -> Result<bool, GitMissing> {
     Ok(git(root, &["init", "--quiet"]).is_ok())
 }
 
-fn git(root: &Path, args: &[&str]) -> Result<(), ScaffoldError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .map_err(|e| ScaffoldError::Git {
-            args: args.join(" "),
-            message: e.to_string(),
-        })?;
+fn git_output(root: &Path, args: &[&str]) -> Result<String, ScaffoldError> {
+    let out = git_command(root).args(args).output().map_err(|e| ScaffoldError::Git {
+        args: args.join(" "),
+        message: e.to_string(),
+    })?;
     if out.status.success() {
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(ScaffoldError::Git {
             args: args.join(" "),
             message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         })
     }
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<(), ScaffoldError> {
+    git_output(root, args).map(drop)
+}
+
+/// `git add` for files nixpilot wrote under `dir` (flakes only see files git tracks), when
+/// `dir` is in a git work tree. Done as `hash-object --no-filters` + `update-index`: `git add`
+/// would run the clean filters a repository's `.gitattributes` and config name.
+pub fn git_add(dir: &Path, files: &[PathBuf]) -> Result<GitAdded, ScaffoldError> {
+    match git_prepare(dir, false) {
+        Ok(true) => {
+            git_add_files(dir, files)?;
+            Ok(GitAdded::Added)
+        }
+        Ok(false) => Ok(GitAdded::NotARepository),
+        Err(GitMissing) => Ok(GitAdded::NoGit),
+    }
+}
+
+fn git_add_files(dir: &Path, files: &[PathBuf]) -> Result<(), ScaffoldError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let top = PathBuf::from(git_output(dir, &["rev-parse", "--show-toplevel"])?.trim_end_matches('\n'));
+    let top = top.canonicalize().map_err(io_err(&top))?;
+    // update-index takes paths from the top of the work tree, whatever the current folder.
+    let mut entries = Vec::new();
+    for file in files {
+        let full = file.canonicalize().map_err(io_err(file))?;
+        let Ok(rel) = full.strip_prefix(&top) else {
+            return Err(ScaffoldError::Git {
+                args: "add".into(),
+                message: format!("{} is outside the work tree {}", file.display(), top.display()),
+            });
+        };
+        let rel = rel.to_str().ok_or_else(|| ScaffoldError::Git {
+            args: "add".into(),
+            message: format!("{}: not a UTF-8 path", file.display()),
+        })?;
+        let executable = full.metadata().map_err(io_err(&full))?.permissions().mode() & 0o111 != 0;
+        entries.push((rel.to_string(), if executable { "100755" } else { "100644" }));
+    }
+    let mut hash = vec!["hash-object", "-w", "--no-filters", "--"];
+    hash.extend(entries.iter().map(|(rel, _)| rel.as_str()));
+    let ids = git_output(&top, &hash)?;
+    let ids: Vec<&str> = ids.lines().collect();
+    if ids.len() != entries.len() {
+        return Err(ScaffoldError::Git {
+            args: "hash-object".into(),
+            message: format!("{} object ids for {} files", ids.len(), entries.len()),
+        });
+    }
+    let cacheinfo: Vec<String> = entries
+        .iter()
+        .zip(&ids)
+        .map(|((rel, mode), id)| format!("{mode},{id},{rel}"))
+        .collect();
+    let mut update = vec!["update-index", "--add"];
+    for c in &cacheinfo {
+        update.extend(["--cacheinfo", c.as_str()]);
+    }
+    git(&top, &update)
 }
 
 /// The flake repository holding `dir` (nearest `flake.nix` at or above it).

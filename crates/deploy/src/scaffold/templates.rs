@@ -485,3 +485,55 @@ mod tests {
         assert!(server_nix("alice").contains("[ \"${flake}/users/alice/authorized_keys\" ]"));
     }
 }
+
+/// How the last line of a file `host add` renders from its options starts; the hash after it
+/// is of the text above it.
+const STAMP: &str = "# host add --force rewrites this file only while it is unedited: sha256 ";
+
+fn text_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `text` with a last line recording its hash, so a later `host add --force` can tell a file
+/// nobody changed (safe to write anew) from one somebody edited (kept, the command refuses).
+pub fn stamp(text: String) -> String {
+    let hash = text_hash(&text);
+    format!("{text}{STAMP}{hash}\n")
+}
+
+/// Whether `text` is a stamped file exactly as `host add` wrote it.
+pub fn is_unedited(text: &str) -> bool {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let start = body.rfind('\n').map_or(0, |i| i + 1);
+    body[start..]
+        .strip_prefix(STAMP)
+        .is_some_and(|hash| hash == text_hash(&text[..start]))
+}
+
+/// `hosts/<h>/deploy.toml` naming where `nixpilot deploy` (and install, status) connect;
+/// `by` is the command that wrote it.
+pub fn deploy_toml(host: &str, target: &str, by: &str) -> String {
+    format!(
+        "# Where `nixpilot deploy {host}` connects (written by `{by}`).\n[deployment]\ntargetHost = \"{target}\"\n"
+    )
+}
+
+#[cfg(test)]
+mod stamp_tests {
+    use super::*;
+
+    #[test]
+    fn a_stamped_text_is_unedited_until_any_byte_changes() {
+        let text = stamp("{\n  networking.hostName = \"web1\";\n}\n".into());
+        assert!(is_unedited(&text));
+        assert!(!is_unedited(&text.replace("web1", "web2")));
+        assert!(!is_unedited(&format!("# mine\n{text}")));
+        assert!(!is_unedited("{ }\n"));
+        assert!(!is_unedited(""));
+    }
+}

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::age_keys::Recipient;
+use crate::scaffold::{git_add, GitAdded};
 use super::atomic::{WriteError, WriteLock};
 use super::config::{self, ConfigError, LoadedConfig};
 use super::edit::{self, EditError, EditSession, SignalGuard};
@@ -48,13 +49,19 @@ impl Context {
 
     /// The file's absolute path with `..` and symlinks of its directory resolved, so a
     /// creation rule matches `../hosts/a/secrets.yaml` as it matches `hosts/a/secrets.yaml`.
+    /// For a new file in folders still to be made, the nearest existing folder is resolved.
     fn absolute(&self, file: &Path) -> PathBuf {
         let joined = self.cwd.join(file);
-        match (joined.parent(), joined.file_name()) {
-            (Some(dir), Some(name)) => match dir.canonicalize() {
-                Ok(dir) => dir.join(name),
-                Err(_) => joined,
-            },
+        let Some(dir) = joined.parent() else { return joined };
+        let mut existing = dir;
+        while !existing.is_dir() {
+            match existing.parent() {
+                Some(up) => existing = up,
+                None => return joined,
+            }
+        }
+        match (existing.canonicalize(), joined.strip_prefix(existing)) {
+            (Ok(real), Ok(rest)) => real.join(rest),
             _ => joined,
         }
     }
@@ -86,6 +93,7 @@ impl Context {
         };
         let rule = cfg.rule_for(&self.absolute(file))?;
         Ok(CreationPlan {
+            repository: cfg.path.parent().map(Path::to_path_buf).unwrap_or_default(),
             recipients: cfg.recipients(rule)?,
             options: cfg.encrypt_options(rule),
             rule: RuleRef {
@@ -114,6 +122,8 @@ impl fmt::Display for RuleRef {
 }
 
 struct CreationPlan {
+    /// The folder of the `.sops.yaml` the rule comes from: new folders are made only below it.
+    repository: PathBuf,
     recipients: Vec<Recipient>,
     options: EncryptOptions,
     rule: RuleRef,
@@ -161,6 +171,11 @@ pub enum CommandError {
     /// The recipients `updatekeys` would change are not the ones the user agreed to.
     KeysChangedSinceAsked {
         file: PathBuf,
+    },
+    /// A new file's folder is missing and lies outside the repository (or is reached by `..`).
+    OutsideRepository {
+        file: PathBuf,
+        repository: PathBuf,
     },
 }
 
@@ -217,6 +232,13 @@ impl fmt::Display for CommandError {
                  nothing was written",
                 file.display()
             )?,
+            CommandError::OutsideRepository { file, repository } => write!(
+                f,
+                "{}: its folder does not exist, and nixpilot makes folders only inside {} (where .sops.yaml is), \
+                 never through `..`",
+                file.display(),
+                repository.display()
+            )?,
         }
         if let Some(hint) = self.hint() {
             write!(f, "\n  hint: {hint}")?;
@@ -262,6 +284,7 @@ impl CommandError {
                 "the temporary plaintext was wiped; on a terminal, `nixpilot secrets edit` offers to return to the editor instead".into()
             }
             CommandError::Password(_) | CommandError::Io { .. } => return None,
+            CommandError::OutsideRepository { .. } => "create the folder yourself if the file belongs there".into(),
             CommandError::SshKey {
                 source: SshToAgeError::NotAPrivateKey,
                 ..
@@ -321,7 +344,7 @@ fn secrets_hint(e: &SecretsError) -> Option<String> {
             source: FormatError::NoMetadata,
             ..
         } => format!(
-            "if this is a plain file, encrypt it with `nixpilot secrets encrypt {{file}}`; if it was encrypted, \
+            "if this is a plain file, encrypt it in place with `nixpilot secrets encrypt --in-place {{file}}`; if it was encrypted, \
              it lost its `sops` metadata: {RESTORE}"
         ),
         SecretsError::Format { .. } => format!("the file is not a complete sops file; {RESTORE}"),
@@ -391,13 +414,49 @@ pub fn generate_password(len: usize) -> Result<Zeroizing<Vec<u8>>, CommandError>
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetOutcome {
     Updated,
-    /// The file did not exist and was created from this rule.
-    Created(RuleRef),
+    /// The file did not exist and was created from this rule (and `git add`ed, as the
+    /// `GitAdded` says).
+    Created(RuleRef, GitAdded),
+}
+
+/// Makes the missing folders above a new `file`, only inside `repository` and only by plain
+/// names (no `..`), so a typo cannot scatter folders elsewhere.
+fn create_parents(ctx: &Context, file: &Path, repository: &Path) -> Result<(), CommandError> {
+    let full = ctx.cwd.join(file);
+    let Some(dir) = full.parent() else { return Ok(()) };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let outside = || CommandError::OutsideRepository {
+        file: file.to_path_buf(),
+        repository: repository.to_path_buf(),
+    };
+    let mut existing = dir;
+    let mut missing = Vec::new();
+    while !existing.is_dir() {
+        missing.push(existing.file_name());
+        existing = existing.parent().ok_or_else(outside)?;
+    }
+    let plain = dir
+        .strip_prefix(existing)
+        .map(|rest| rest.components().all(|c| matches!(c, std::path::Component::Normal(_))))
+        .unwrap_or(false);
+    let existing = existing.canonicalize().map_err(read_error(existing))?;
+    let repository_real = repository.canonicalize().map_err(read_error(repository))?;
+    if !plain || missing.iter().any(Option::is_none) || !existing.starts_with(&repository_real) {
+        return Err(outside());
+    }
+    std::fs::create_dir_all(dir).map_err(read_error(dir))
 }
 
 /// `secrets set FILE KEYPATH`: sets one value, creating maps on the way and the
-/// file itself (from `.sops.yaml`) when it does not exist. A new file needs no key.
+/// file itself (from `.sops.yaml`, with the folders above it) when it does not exist.
+/// A new file needs no key, and is `git add`ed: flakes only see files git tracks.
 pub fn set(ctx: &Context, file: &Path, key_path: &str, value: Zeroizing<Vec<u8>>) -> Result<SetOutcome, CommandError> {
+    if !exists(file)? {
+        let plan = ctx.creation_rule(file)?;
+        create_parents(ctx, file, &plan.repository)?;
+    }
     let lock = lock(file)?;
     let value = value_from_bytes(value);
     if exists(file)? {
@@ -423,7 +482,13 @@ pub fn set(ctx: &Context, file: &Path, key_path: &str, value: Zeroizing<Vec<u8>>
     };
     let sops = SopsFile::encrypt(file, &plain, &plan.recipients, &plan.options)?;
     sops.write(&lock)?;
-    Ok(SetOutcome::Created(plan.rule))
+    drop(lock);
+    let full = ctx.cwd.join(file);
+    let added = git_add(full.parent().unwrap_or(&ctx.cwd), &[full.clone()]).map_err(|e| CommandError::Io {
+        path: full,
+        source: io::Error::other(format!("written, but {e}")),
+    })?;
+    Ok(SetOutcome::Created(plan.rule, added))
 }
 
 /// `secrets get FILE KEYPATH`: what `sops decrypt --extract` prints (no newline added).

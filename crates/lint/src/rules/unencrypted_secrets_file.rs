@@ -24,7 +24,8 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Encrypt it: `nixpilot secrets encrypt FILE` (then rotate any secret that was pushed).
+    /// Encrypt it where it is: `nixpilot secrets encrypt --in-place FILE` (then rotate any
+    /// secret that was pushed).
     pub static UNENCRYPTED_SECRETS_FILE = { name: "unencrypted-secrets-file", group: Secrets, severity: Error, fixable: false };
 }
 
@@ -72,7 +73,7 @@ impl ProjectRule for UnencryptedSecretsFile {
                 }
             };
             cx.report(Diagnostic::new(&UNENCRYPTED_SECRETS_FILE, Span::new(file.path.clone(), range), message).with_fix(Fix {
-                title: format!("Encrypt it with `nixpilot secrets encrypt {}`", file.path),
+                title: format!("Encrypt it in place with `nixpilot secrets encrypt --in-place {}`", file.path),
                 applicability: Applicability::DisplayOnly,
                 edits: Vec::new(),
             }));
