@@ -254,7 +254,9 @@ fn a_five_megabyte_file_is_linted() {
     }
     text.push_str("}\n");
     std::fs::write(dir.path().join("big.nix"), &text).unwrap();
-    let out = nixpilot(dir.path(), &["lint", "--format", "json"]);
+    // What is checked is that a file this size is analysed whole; how long a debug build
+    // takes on a loaded machine is not (the release numbers are in docs/performance.md).
+    let out = nixpilot(dir.path(), &["lint", "--format", "json", "--file-time-limit", "600"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["summary"]["files"], 1);

@@ -12,9 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn vector(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name)
 }
 
 /// A scratch directory with `work/` (the working directory) and a private copy of the
