@@ -111,7 +111,8 @@ fn repository(parent: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("keys")).expect("keys");
     std::fs::write(
         dir.join("keys/admin"),
-        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+        // A real (public test) key: a body that does not decode is a placeholder, not a key.
+        include_str!("vectors/sops-nix/ssh-ed25519-key"),
     )
     .expect("key");
     dir

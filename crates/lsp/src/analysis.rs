@@ -237,23 +237,12 @@ pub struct AnalysisRoot {
     pub is_project: bool,
 }
 
-/// The project of a file: the nearest directory at or above it holding `flake.nix`, else the
-/// nearest holding `nixpilot.toml` or `.git`. A file under none of them (a loose `.nix` file in
-/// `$HOME` or `/`) is analysed alone: only its buffer, nothing read from the disk around it.
+/// The project of a file: the nearest directory above it holding `flake.nix` or
+/// `nixpilot.toml`, as `nixpilot lint FILE` decides it. A file under neither (a loose `.nix` file
+/// in `$HOME` or `/`) is analysed alone: only its buffer, nothing read from the disk around it.
 pub fn analysis_root(path: &Path) -> AnalysisRoot {
-    let ancestors = || path.ancestors().skip(1);
-    let marked = |markers: &[&str]| {
-        ancestors().find(|d| {
-            markers
-                .iter()
-                .any(|m| std::fs::symlink_metadata(d.join(m)).is_ok_and(|meta| !meta.file_type().is_symlink()))
-        })
-    };
-    match marked(&["flake.nix"]).or_else(|| marked(&["nixpilot.toml", ".git"])) {
-        Some(dir) => AnalysisRoot {
-            dir: dir.to_path_buf(),
-            is_project: true,
-        },
+    match nixpilot_lint::vfs::project_root_for_file(path) {
+        Some(dir) => AnalysisRoot { dir, is_project: true },
         None => AnalysisRoot {
             dir: path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
             is_project: false,
