@@ -14,6 +14,10 @@ fn main() -> ExitCode {
     // files; on the pool's marked threads they parse without a thread of their own.
     let _ = nixpilot_lint::parse::install_global_pool();
     let cli = commands::Cli::parse();
+    if cli.command.may_hold_private_keys() {
+        // Only fails on a kernel without prctl; the run is no worse than before then.
+        let _ = nixpilot_deploy::pipeline::process::forbid_dumps();
+    }
     match cli.command.run() {
         Ok(code) => code,
         Err(err) => {
