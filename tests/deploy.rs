@@ -603,7 +603,10 @@ fn a_host_lost_before_the_profile_command_ran_is_not_rolled_back() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("ssh could not connect"), "{stderr}");
-    assert!(!stderr.contains("ROLLBACK") && !stderr.contains("broken configuration"), "{stderr}");
+    assert!(
+        !stderr.contains("ROLLBACK") && !stderr.contains("broken configuration"),
+        "{stderr}"
+    );
     assert!(!w.calls().iter().any(|c| c.contains("nix-env")), "{:?}", w.calls());
     assert_eq!(m.read_state("system"), OLD_SYSTEM);
 }
@@ -636,10 +639,16 @@ fn a_users_ssh_config_neither_loosens_the_pin_of_nix_copy_nor_runs_commands() {
     let accept_any = home.join("accept-any");
     write_exe(
         &accept_any,
-        &format!("#!/bin/sh\necho KnownHostsCommand >> {}\necho \"$1 $2 $3\"\n", ran.display()),
+        &format!(
+            "#!/bin/sh\necho KnownHostsCommand >> {}\necho \"$1 $2 $3\"\n",
+            ran.display()
+        ),
     );
     let proxy = home.join("proxy");
-    write_exe(&proxy, &format!("#!/bin/sh\necho ProxyCommand >> {}\nexit 1\n", ran.display()));
+    write_exe(
+        &proxy,
+        &format!("#!/bin/sh\necho ProxyCommand >> {}\nexit 1\n", ran.display()),
+    );
     let r = ran.display();
     for config in [
         format!(
@@ -877,10 +886,20 @@ fn health_check_urls_are_fetched_as_written_not_globbed() {
     let m = w.machine("web1");
     w.host("web1", &m.host_pub());
     // The local curl is recorded on its way to the real one.
-    let real = String::from_utf8(Command::new("sh").args(["-c", "command -v curl"]).output().unwrap().stdout).unwrap();
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v curl"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     write_exe(
         &w.bin.join("curl"),
-        &format!("#!/bin/sh\nprintf '%s\\n' \"curl $*\" >> \"$LOG\"\nexec {} \"$@\"\n", real.trim()),
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"curl $*\" >> \"$LOG\"\nexec {} \"$@\"\n",
+            real.trim()
+        ),
     );
     let ready = http_server(200, "ready\n");
     // `[` and `{` are curl's glob syntax: globbed, `a[b` is a "bad range" and `{x,y}` two requests.
@@ -900,11 +919,15 @@ fn health_check_urls_are_fetched_as_written_not_globbed() {
     let options = "--silent --show-error --globoff --proto =http,https --max-time 10";
     let calls = w.calls();
     assert!(
-        calls.iter().any(|c| c.starts_with(&format!("curl {options}")) && c.ends_with(&format!("-- {url}"))),
+        calls
+            .iter()
+            .any(|c| c.starts_with(&format!("curl {options}")) && c.ends_with(&format!("-- {url}"))),
         "{calls:?}"
     );
     assert!(
-        calls.iter().any(|c| c.starts_with(&format!("ssh: curl {options}")) && c.ends_with(&format!("-- '{url}'"))),
+        calls
+            .iter()
+            .any(|c| c.starts_with(&format!("ssh: curl {options}")) && c.ends_with(&format!("-- '{url}'"))),
         "{calls:?}"
     );
 }

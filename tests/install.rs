@@ -463,20 +463,27 @@ fn a_disko_device_that_is_not_a_device_path_stops_before_any_connection() {
         assert_failed_saying(
             &out,
             &[
-                &format!("disko.devices.disk.main (hosts/web1/disko.nix:{line}): device `{device}` is not a device path"),
+                &format!(
+                    "disko.devices.disk.main (hosts/web1/disko.nix:{line}): device `{device}` is not a device path"
+                ),
                 "nothing was run",
             ],
         );
         assert!(w.calls().is_empty(), "ran: {:?}", w.calls());
     }
     // A stable name is asked about with `--` before it, quoted as needed.
-    std::fs::write(&disko, original.replace("\"/dev/vda\"", "\"/dev/disk/by-id/virtio-root\"")).unwrap();
+    std::fs::write(
+        &disko,
+        original.replace("\"/dev/vda\"", "\"/dev/disk/by-id/virtio-root\""),
+    )
+    .unwrap();
     std::fs::write(m.state("disk-paths"), "/dev/disk/by-id/virtio-root\n").unwrap();
     std::fs::write(m.state("anywhere-fail"), "").unwrap();
     let out = w.install(&m, &["--accept-rescue-key", &rescue]);
     assert_failed_saying(&out, &["Error: /dev/vda: device is busy"]);
     assert!(
-        w.calls().contains(&"ssh: lsblk -dn -o NAME -- /dev/disk/by-id/virtio-root".to_string()),
+        w.calls()
+            .contains(&"ssh: lsblk -dn -o NAME -- /dev/disk/by-id/virtio-root".to_string()),
         "{:?}",
         w.calls()
     );
@@ -580,7 +587,11 @@ fn signals_during_nixos_anywhere(signals: &[&str], stubborn: bool, code: i32, me
     std::fs::write(&key_file, format!("{AGE_KEY}\n")).unwrap();
     let target = w.target(&m);
     let child = w
-        .command(&w.repo, &["install", "web1", "--target", &target, "--accept-rescue-key", &rescue], Some(&m))
+        .command(
+            &w.repo,
+            &["install", "web1", "--target", &target, "--accept-rescue-key", &rescue],
+            Some(&m),
+        )
         .env("SOPS_AGE_KEY", AGE_KEY)
         .env("SOPS_AGE_KEY_FILE", &key_file)
         .stdout(Stdio::piped())
@@ -597,14 +608,18 @@ fn signals_during_nixos_anywhere(signals: &[&str], stubborn: bool, code: i32, me
     let sleeper = m.read_state("anywhere-sleep-pid");
     // The key is in the private temp dir while nixos-anywhere runs.
     assert!(
-        w.leftovers().iter().any(|p| p.ends_with("etc/ssh/ssh_host_ed25519_key")),
+        w.leftovers()
+            .iter()
+            .any(|p| p.ends_with("etc/ssh/ssh_host_ed25519_key")),
         "{:?}",
         w.leftovers()
     );
     // Not dumpable: its /proc files belong to root (visible when the tests do not run as root).
     if current_user() != "root" {
         use std::os::unix::fs::MetadataExt;
-        let owner = std::fs::metadata(format!("/proc/{}/environ", child.id())).unwrap().uid();
+        let owner = std::fs::metadata(format!("/proc/{}/environ", child.id()))
+            .unwrap()
+            .uid();
         assert_eq!(owner, 0, "nixpilot is dumpable while it holds the host key");
     }
     let pressed = Instant::now();
@@ -620,7 +635,11 @@ fn signals_during_nixos_anywhere(signals: &[&str], stubborn: bool, code: i32, me
             .success());
     }
     let out = child.wait_with_output().unwrap();
-    assert!(pressed.elapsed() < Duration::from_secs(10), "took {:?}", pressed.elapsed());
+    assert!(
+        pressed.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        pressed.elapsed()
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "{stderr}");
     if let Some(message) = message {

@@ -623,8 +623,9 @@ fn rotate_refuses_a_file_whose_key_other_key_types_hold_and_writes_nothing() {
         std::fs::write(&f, &text).expect("write");
         let out = w.run(&["secrets", "rotate", "secrets.yaml"]).fails();
         assert!(
-            out.stderr.contains(&format!("secrets.yaml: its data key is also held by {kinds}, which nixpilot cannot re-wrap"))
-                && out.stderr.contains("nothing was written"),
+            out.stderr.contains(&format!(
+                "secrets.yaml: its data key is also held by {kinds}, which nixpilot cannot re-wrap"
+            )) && out.stderr.contains("nothing was written"),
             "{}",
             out.stderr
         );
@@ -815,7 +816,10 @@ fn a_signal_during_edit_ends_the_editor_and_wipes_the_plaintext() {
         let mut child = w
             .command(&["secrets", "edit", "secrets.yaml"])
             .env("EDITOR", &editor)
-            .env("SOPS_AGE_KEY", "AGE-SECRET-KEY-1D88T3T22862F5SWX0V7M7CG9Q5T9FA90CCN9NVLJRCQATZ3WGL3QMR7CN4")
+            .env(
+                "SOPS_AGE_KEY",
+                "AGE-SECRET-KEY-1D88T3T22862F5SWX0V7M7CG9Q5T9FA90CCN9NVLJRCQATZ3WGL3QMR7CN4",
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

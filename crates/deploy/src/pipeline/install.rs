@@ -227,7 +227,10 @@ impl Step<InstallState> for Preflight {
         // Stable names (/dev/disk/by-id/…) are not in lsblk's list of kernel names: ask lsblk
         // about each path; it fails for one that does not exist.
         for d in devices.iter().filter(|d| !is_kernel_name(d)) {
-            if !rescue.run(&["lsblk", "-dn", "-o", "NAME", "--", d], bound, cx)?.success() {
+            if !rescue
+                .run(&["lsblk", "-dn", "-o", "NAME", "--", d], bound, cx)?
+                .success()
+            {
                 missing.push(d.clone());
             }
         }
@@ -278,9 +281,9 @@ impl Step<InstallState> for Preflight {
 /// something other than a path.
 pub fn check_device_path(device: &str) -> Result<(), String> {
     let safe = |c: char| c.is_ascii_alphanumeric() || "._-+:@/".contains(c);
-    let ok = device
-        .strip_prefix("/dev/")
-        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(safe) && !rest.split('/').any(|p| p.is_empty() || p == ".."));
+    let ok = device.strip_prefix("/dev/").is_some_and(|rest| {
+        !rest.is_empty() && rest.chars().all(safe) && !rest.split('/').any(|p| p.is_empty() || p == "..")
+    });
     if ok {
         Ok(())
     } else {
@@ -881,10 +884,26 @@ mod tests {
 
     #[test]
     fn only_plain_device_paths_pass() {
-        for good in ["/dev/sda", "/dev/nvme0n1", "/dev/disk/by-id/nvme-Samsung_SSD_980_1TB_S64ANS0T", "/dev/disk/by-path/pci-0000:00:1f.2-ata-1"] {
+        for good in [
+            "/dev/sda",
+            "/dev/nvme0n1",
+            "/dev/disk/by-id/nvme-Samsung_SSD_980_1TB_S64ANS0T",
+            "/dev/disk/by-path/pci-0000:00:1f.2-ata-1",
+        ] {
             assert_eq!(check_device_path(good), Ok(()), "{good}");
         }
-        for bad in ["#/dev/nvme9n9", "--help", "/dev/", "/dev/sda #", "/dev/sd a", "/dev/../etc/passwd", "/dev//sda", "dev/sda", "/dev/sda;reboot", "/dev/$(id)"] {
+        for bad in [
+            "#/dev/nvme9n9",
+            "--help",
+            "/dev/",
+            "/dev/sda #",
+            "/dev/sd a",
+            "/dev/../etc/passwd",
+            "/dev//sda",
+            "dev/sda",
+            "/dev/sda;reboot",
+            "/dev/$(id)",
+        ] {
             let e = check_device_path(bad).unwrap_err();
             assert!(e.contains("is not a device path"), "{bad}: {e}");
         }

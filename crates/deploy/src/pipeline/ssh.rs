@@ -119,7 +119,8 @@ impl Target {
         let port = port
             .map(|p| p.parse::<u16>().map_err(|_| format!("`{s}`: `{p}` is not a port")))
             .transpose()?;
-        let valid_host = !host.is_empty() && !host.starts_with('-') && !host.chars().any(|c| c.is_whitespace() || c == '/');
+        let valid_host =
+            !host.is_empty() && !host.starts_with('-') && !host.chars().any(|c| c.is_whitespace() || c == '/');
         if check_user(&user).is_err() || !valid_host {
             return Err(format!(
                 "`{s}` is not a target like root@203.0.113.10 or root@host.example:2222"
@@ -488,20 +489,20 @@ impl Ssh {
         let mut o: Vec<String> = vec!["-F".to_string(), "/dev/null".into()];
         o.extend(
             [
-            "BatchMode=yes".to_string(),
-            "StrictHostKeyChecking=yes".into(),
-            format!(
-                "UserKnownHostsFile={}",
-                self.known_hosts.as_deref().unwrap_or(Path::new("/dev/null")).display()
-            ),
-            "GlobalKnownHostsFile=/dev/null".into(),
-            format!("HostKeyAlias={}", alias(&self.config.host_name)),
-            "HostKeyAlgorithms=ssh-ed25519".into(),
-            "CheckHostIP=no".into(),
-            "UpdateHostKeys=no".into(),
-            format!("ConnectTimeout={}", self.config.connect_timeout.as_secs().max(1)),
-            "ServerAliveInterval=5".into(),
-            "ServerAliveCountMax=6".into(),
+                "BatchMode=yes".to_string(),
+                "StrictHostKeyChecking=yes".into(),
+                format!(
+                    "UserKnownHostsFile={}",
+                    self.known_hosts.as_deref().unwrap_or(Path::new("/dev/null")).display()
+                ),
+                "GlobalKnownHostsFile=/dev/null".into(),
+                format!("HostKeyAlias={}", alias(&self.config.host_name)),
+                "HostKeyAlgorithms=ssh-ed25519".into(),
+                "CheckHostIP=no".into(),
+                "UpdateHostKeys=no".into(),
+                format!("ConnectTimeout={}", self.config.connect_timeout.as_secs().max(1)),
+                "ServerAliveInterval=5".into(),
+                "ServerAliveCountMax=6".into(),
             ]
             .into_iter()
             .flat_map(|opt| ["-o".to_string(), opt]),
