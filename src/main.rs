@@ -19,6 +19,10 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     let cli = commands::Cli::parse_from(args);
+    if cli.command.may_hold_private_keys() {
+        // Only fails on a kernel without prctl; the run is no worse than before then.
+        let _ = nixpilot_deploy::pipeline::process::forbid_dumps();
+    }
     match cli.command.run() {
         Ok(code) => code,
         Err(err) => {

@@ -582,6 +582,111 @@ fn a_connection_lost_during_activation_is_survived_without_a_rollback() {
 }
 
 #[test]
+fn a_host_lost_before_the_profile_command_ran_is_not_rolled_back() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    // `nix copy` takes a while; meanwhile the host goes away (connections and server).
+    write_exe(
+        &w.bin.join("nix"),
+        "#!/bin/sh\necho \"nix $*\" >> \"$LOG\"\ncase \" $* \" in *' build '*) echo /nix/store/11111111111111111111111111111111-nixos-system-web1;;\n\
+         *' copy '*) sleep 2;; esac\n",
+    );
+    let tmpdir = w.tmp.path().join("tmp");
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    let child = w.spawn_deploy(&["web1", "--target", &w.target(&m)], &tmpdir);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !w.calls().iter().any(|c| c.contains(" copy ")) {
+        assert!(Instant::now() < deadline, "nix copy never ran: {:?}", w.calls());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    m.drop_connections();
+    let server = std::fs::read_to_string(m.dir.join("sshd.pid")).unwrap();
+    assert!(Command::new("kill").arg(server.trim()).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ssh could not connect"), "{stderr}");
+    assert!(
+        !stderr.contains("ROLLBACK") && !stderr.contains("broken configuration"),
+        "{stderr}"
+    );
+    assert!(!w.calls().iter().any(|c| c.contains("nix-env")), "{:?}", w.calls());
+    assert_eq!(m.read_state("system"), OLD_SYSTEM);
+}
+
+#[test]
+fn a_users_ssh_config_neither_loosens_the_pin_of_nix_copy_nor_runs_commands() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    // Another server, with another host key, where `nix copy` ends up (a man in the middle).
+    let mitm = w.machine("mitm");
+    let home = w.tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    let ran = w.tmp.path().join("ran");
+    // ssh reads ~/.ssh/config from the passwd entry, not $HOME: the stand-in names it with the
+    // first `-F`, as the default it is; ssh takes the last `-F`. The first `-p` wins.
+    write_exe(
+        &w.bin.join("nix"),
+        &format!(
+            "#!/bin/sh\necho \"nix $*\" >> \"$LOG\"\ncase \" $* \" in *' build '*) echo /nix/store/11111111111111111111111111111111-nixos-system-web1;;\n\
+             *' copy '*) while [ \"$1\" != --to ]; do shift; done\n\
+             ssh -F \"$HOME/.ssh/config\" -p {} $NIX_SSHOPTS \"${{2#ssh-ng://}}\" nix-daemon --stdio < /dev/null || exit 1;; esac\n",
+            mitm.port
+        ),
+    );
+    // Accepts whatever key it is shown, and says that it ran.
+    let accept_any = home.join("accept-any");
+    write_exe(
+        &accept_any,
+        &format!(
+            "#!/bin/sh\necho KnownHostsCommand >> {}\necho \"$1 $2 $3\"\n",
+            ran.display()
+        ),
+    );
+    let proxy = home.join("proxy");
+    write_exe(
+        &proxy,
+        &format!("#!/bin/sh\necho ProxyCommand >> {}\nexit 1\n", ran.display()),
+    );
+    let r = ran.display();
+    for config in [
+        format!(
+            "Match exec \"echo Match-exec >> {r}\"\n  PermitLocalCommand yes\nHost *\n  KnownHostsCommand {} %H %t %K\n  \
+             PermitLocalCommand yes\n  LocalCommand echo LocalCommand >> {r}\n",
+            accept_any.display()
+        ),
+        format!("Host *\n  ProxyCommand {} %h %p\n", proxy.display()),
+    ] {
+        std::fs::write(home.join(".ssh/config"), &config).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_nixpilot"))
+            .args(["deploy", "--identity", &w.identity.display().to_string(), "web1", "--target", &w.target(&m)])
+            .current_dir(&w.repo)
+            .env(
+                "PATH",
+                format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()),
+            )
+            .env("HOME", &home)
+            .env("LOG", &w.log)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{config}\n{stderr}");
+        assert!(stderr.contains("Host key verification failed"), "{config}\n{stderr}");
+        assert!(!ran.exists(), "{config}\nran: {}", std::fs::read_to_string(&ran).unwrap());
+        assert_eq!(m.read_state("system"), OLD_SYSTEM);
+    }
+}
+
+#[test]
 fn the_target_defaults_to_the_host_name_and_unknown_hosts_are_named() {
     let w = World::new();
     let key = w.tmp.path().join("some_host_key");
@@ -776,6 +881,97 @@ fn http_checks_from_deploy_toml_pass_or_roll_the_switch_back() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn health_check_urls_are_fetched_as_written_not_globbed() {
+    if !tools_present() || !common::sshd::which("curl") {
+        assert!(std::env::var_os("CI").is_none(), "curl is needed in CI (.ci/packages)");
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    // The local curl is recorded on its way to the real one.
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v curl"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    write_exe(
+        &w.bin.join("curl"),
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"curl $*\" >> \"$LOG\"\nexec {} \"$@\"\n",
+            real.trim()
+        ),
+    );
+    let ready = http_server(200, "ready\n");
+    // `[` and `{` are curl's glob syntax: globbed, `a[b` is a "bad range" and `{x,y}` two requests.
+    let url = format!("http://127.0.0.1:{ready}/a[b/{{x,y}}");
+    std::fs::write(
+        w.repo.join("hosts/web1/deploy.toml"),
+        format!(
+            "[deployment]\ntargetHost = \"127.0.0.1\"\ntargetUser = \"{}\"\ntargetPort = {}\n\n\
+             [[health.http]]\nurl = \"{url}\"\ntimeout = 2\n\n[[health.http]]\nurl = \"{url}\"\nfrom = \"host\"\ntimeout = 2\n",
+            current_user(),
+            m.port
+        ),
+    )
+    .unwrap();
+    let out = w.deploy(&["web1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let options = "--silent --show-error --globoff --proto =http,https --max-time 10";
+    let calls = w.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with(&format!("curl {options}")) && c.ends_with(&format!("-- {url}"))),
+        "{calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with(&format!("ssh: curl {options}")) && c.ends_with(&format!("-- '{url}'"))),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn a_target_user_from_deploy_toml_is_checked_like_one_from_the_command_line() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine("web1");
+    w.host("web1", &m.host_pub());
+    for user in ["-oProxyCommand=touch x", "root@203.0.113.9", "a b", ""] {
+        std::fs::write(
+            w.repo.join("hosts/web1/deploy.toml"),
+            format!(
+                "[deployment]\ntargetHost = \"127.0.0.1\"\ntargetUser = \"{user}\"\ntargetPort = {}\n",
+                m.port
+            ),
+        )
+        .unwrap();
+        let out = w.deploy(&["web1"]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "hosts/web1/deploy.toml: deployment.targetUser: `{user}` is not a user name"
+            )),
+            "{}",
+            out.stderr
+        );
+        // The same word after `--target` is refused too.
+        std::fs::remove_file(w.repo.join("hosts/web1/deploy.toml")).unwrap();
+        let out = w.deploy(&["web1", &format!("--target={user}@127.0.0.1:{}", m.port)]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains("is not a target like root@"), "{}", out.stderr);
+    }
+    assert!(w.calls().is_empty(), "{:?}", w.calls());
 }
 
 #[test]

@@ -61,13 +61,20 @@ impl World {
             &self.bin.join("nixos-anywhere"),
             r####"#!/bin/sh
 echo "nixos-anywhere $*" >> "$LOG"
+echo $$ > "$MACHINE/state/anywhere-pid"
+env | sed -n 's/^\(SOPS_AGE_[A-Z_]*\)=.*/child-env \1/p' >> "$LOG"
+[ -f "$MACHINE/state/anywhere-ignore-term" ] && trap '' TERM
 while [ $# -gt 0 ]; do
   case "$1" in --extra-files) files=$2; shift 2;; --target-host) target=$2; shift 2;; *) shift;; esac
 done
 (cd "$files" && find . -printf 'extra-files %m %p\n' | sort -k3) >> "$LOG"
 echo "### Gathering machine facts ###"
 echo "### Formatting hard drive with disko ###"
-if [ -f "$MACHINE/state/anywhere-sleep" ]; then sleep "$(cat "$MACHINE/state/anywhere-sleep")"; fi
+if [ -f "$MACHINE/state/anywhere-sleep" ]; then
+  sleep "$(cat "$MACHINE/state/anywhere-sleep")" &
+  echo $! > "$MACHINE/state/anywhere-sleep-pid"
+  wait $!
+fi
 if [ -f "$MACHINE/state/anywhere-fail" ]; then
   echo "+ disko --mode destroy,format,mount"
   echo "Error: /dev/vda: device is busy" >&2
@@ -437,6 +444,52 @@ fn a_disk_the_rescue_system_lacks_stops_before_anything_is_erased() {
 }
 
 #[test]
+fn a_disko_device_that_is_not_a_device_path_stops_before_any_connection() {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine();
+    let rescue = fingerprint(&m.host_pub());
+    let disko = w.repo.join("hosts/web1/disko.nix");
+    let original = std::fs::read_to_string(&disko).unwrap();
+    assert!(original.contains("device = \"/dev/vda\";"), "{original}");
+    let line = original.lines().position(|l| l.contains("device = ")).unwrap() + 1;
+    // `#…` was a comment in the remote shell (lsblk then listed every disk and the check
+    // passed); `--help` an option of lsblk.
+    for device in ["#/dev/nvme9n9", "--help", "/dev/vda #", "/dev/../vda"] {
+        std::fs::write(&disko, original.replace("\"/dev/vda\"", &format!("\"{device}\""))).unwrap();
+        let out = w.install(&m, &["--accept-rescue-key", &rescue]);
+        assert_failed_saying(
+            &out,
+            &[
+                &format!(
+                    "disko.devices.disk.main (hosts/web1/disko.nix:{line}): device `{device}` is not a device path"
+                ),
+                "nothing was run",
+            ],
+        );
+        assert!(w.calls().is_empty(), "ran: {:?}", w.calls());
+    }
+    // A stable name is asked about with `--` before it, quoted as needed.
+    std::fs::write(
+        &disko,
+        original.replace("\"/dev/vda\"", "\"/dev/disk/by-id/virtio-root\""),
+    )
+    .unwrap();
+    std::fs::write(m.state("disk-paths"), "/dev/disk/by-id/virtio-root\n").unwrap();
+    std::fs::write(m.state("anywhere-fail"), "").unwrap();
+    let out = w.install(&m, &["--accept-rescue-key", &rescue]);
+    assert_failed_saying(&out, &["Error: /dev/vda: device is busy"]);
+    assert!(
+        w.calls()
+            .contains(&"ssh: lsblk -dn -o NAME -- /dev/disk/by-id/virtio-root".to_string()),
+        "{:?}",
+        w.calls()
+    );
+}
+
+#[test]
 fn a_failing_nixos_anywhere_is_reported_with_its_last_lines_and_leaves_no_key() {
     if !tools_present() {
         return;
@@ -496,6 +549,133 @@ fn ctrl_c_during_nixos_anywhere_removes_the_decrypted_key() {
     assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
     assert_eq!(w.leftovers(), Vec::<PathBuf>::new());
     w.assert_no_key_in(&key, &stderr, "stderr");
+}
+
+/// A process that is gone (or only a zombie left for its new parent to reap).
+fn process_gone(pid: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(')').next().and_then(|r| r.split_whitespace().next());
+        if matches!(state, None | Some("Z" | "X")) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends `signals` to `install` while nixos-anywhere runs (one that ignores SIGTERM when
+/// `stubborn`), with age keys in the environment, and checks what is left: no decrypted key in
+/// TMPDIR, no nixos-anywhere or its children, no age key variable in their environment.
+fn signals_during_nixos_anywhere(signals: &[&str], stubborn: bool, code: i32, message: Option<&str>) {
+    if !tools_present() {
+        return;
+    }
+    let w = World::new();
+    let m = w.machine();
+    let rescue = fingerprint(&m.host_pub());
+    let key = w.host_private_key();
+    std::fs::write(m.state("anywhere-sleep"), "30").unwrap();
+    if stubborn {
+        std::fs::write(m.state("anywhere-ignore-term"), "").unwrap();
+    }
+    const AGE_KEY: &str = "AGE-SECRET-KEY-1D88T3T22862F5SWX0V7M7CG9Q5T9FA90CCN9NVLJRCQATZ3WGL3QMR7CN4";
+    let key_file = w.home.join("age-keys.txt");
+    std::fs::write(&key_file, format!("{AGE_KEY}\n")).unwrap();
+    let target = w.target(&m);
+    let child = w
+        .command(
+            &w.repo,
+            &["install", "web1", "--target", &target, "--accept-rescue-key", &rescue],
+            Some(&m),
+        )
+        .env("SOPS_AGE_KEY", AGE_KEY)
+        .env("SOPS_AGE_KEY_FILE", &key_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_call(&w, "extra-files 600");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !m.state("anywhere-sleep-pid").exists() {
+        assert!(Instant::now() < deadline, "nixos-anywhere never slept");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let anywhere = m.read_state("anywhere-pid");
+    let sleeper = m.read_state("anywhere-sleep-pid");
+    // The key is in the private temp dir while nixos-anywhere runs.
+    assert!(
+        w.leftovers()
+            .iter()
+            .any(|p| p.ends_with("etc/ssh/ssh_host_ed25519_key")),
+        "{:?}",
+        w.leftovers()
+    );
+    // Not dumpable: its /proc files belong to root (visible when the tests do not run as root).
+    if current_user() != "root" {
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(format!("/proc/{}/environ", child.id()))
+            .unwrap()
+            .uid();
+        assert_eq!(owner, 0, "nixpilot is dumpable while it holds the host key");
+    }
+    let pressed = Instant::now();
+    for (i, signal) in signals.iter().enumerate() {
+        if i > 0 {
+            // The second one comes while the first one's cleanup waits for nixos-anywhere.
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        assert!(Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        pressed.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        pressed.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    if let Some(message) = message {
+        assert!(stderr.contains(message), "{stderr}");
+    }
+    assert_eq!(w.leftovers(), Vec::<PathBuf>::new());
+    assert!(process_gone(&anywhere), "nixos-anywhere ({anywhere}) still runs");
+    assert!(process_gone(&sleeper), "its child ({sleeper}) still runs");
+    w.assert_no_key_in(&key, &stderr, "stderr");
+    let calls = w.calls();
+    assert!(!calls.iter().any(|c| c.starts_with("child-env")), "{calls:?}");
+}
+
+#[test]
+fn sigterm_during_nixos_anywhere_ends_it_and_removes_the_key() {
+    signals_during_nixos_anywhere(&["TERM"], false, 143, Some("interrupted (SIGTERM)"));
+}
+
+#[test]
+fn sighup_during_nixos_anywhere_ends_it_and_removes_the_key() {
+    signals_during_nixos_anywhere(&["HUP"], false, 129, Some("interrupted (SIGHUP)"));
+}
+
+#[test]
+fn sigquit_during_nixos_anywhere_ends_it_and_removes_the_key() {
+    signals_during_nixos_anywhere(&["QUIT"], false, 131, Some("interrupted (SIGQUIT)"));
+}
+
+#[test]
+fn sigint_ends_a_nixos_anywhere_that_ignores_sigterm_after_the_grace_period() {
+    signals_during_nixos_anywhere(&["INT"], true, 130, Some("interrupted (Ctrl-C)"));
+}
+
+#[test]
+fn a_second_ctrl_c_during_the_cleanup_still_ends_nixos_anywhere_and_removes_the_key() {
+    signals_during_nixos_anywhere(&["INT", "INT"], true, 130, None);
 }
 
 #[test]

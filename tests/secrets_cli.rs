@@ -570,13 +570,21 @@ fn updatekeys_rewraps_for_the_rule_and_leaves_values_alone() {
     insta::assert_snapshot!("updatekeys_missing_file", w.mask(&out.stderr));
 }
 
+/// The vector's metadata without its `pgp` entries (the MAC covers the values only).
+fn without_pgp(yaml: &str) -> String {
+    let start = yaml.find("    pgp:\n").expect("pgp entries");
+    let end = yaml.find("    unencrypted_suffix:").expect("after pgp");
+    format!("{}{}", &yaml[..start], &yaml[end..])
+}
+
 #[test]
 fn rotate_re_encrypts_every_value_for_the_same_recipients() {
     let w = World::with_age_key();
     let f = w.vector_copy();
+    std::fs::write(&f, without_pgp(&String::from_utf8(read(&f)).expect("utf8"))).expect("write");
     let before = String::from_utf8(read(&f)).expect("utf8");
     let out = w.run(&["secrets", "rotate", "secrets.yaml"]).ok();
-    insta::assert_snapshot!("rotate_with_pgp_entries", out.stderr);
+    assert_eq!(out.stderr, "nixpilot: rotated the data key of secrets.yaml\n");
     let after = String::from_utf8(read(&f)).expect("utf8");
     let (old, new) = (enc_lines(&before), enc_lines(&after));
     assert_eq!(old.len(), new.len());
@@ -593,6 +601,50 @@ fn rotate_re_encrypts_every_value_for_the_same_recipients() {
         .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &ssh);
     let out = c.output().expect("runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+}
+
+#[test]
+fn rotate_refuses_a_file_whose_key_other_key_types_hold_and_writes_nothing() {
+    let w = World::with_age_key();
+    let f = w.vector_copy();
+    let vector = String::from_utf8(read(&f)).expect("utf8");
+    // The vector's own PGP entries; then a KMS entry, and Vault and Azure ones, without PGP.
+    let kms = without_pgp(&vector).replace(
+        "    kms: []\n",
+        "    kms:\n        - arn: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\n          \
+         created_at: \"2024-01-01T00:00:00Z\"\n          enc: AQICAHhKMSKMSKMS==\n          aws_profile: \"\"\n",
+    );
+    let vault_azure = without_pgp(&vector)
+        .replace(
+            "    hc_vault: []\n",
+            "    hc_vault:\n        - vault_address: http://127.0.0.1:8200\n          engine_path: sops\n          key_name: k\n          \
+             created_at: \"2024-01-01T00:00:00Z\"\n          enc: vault:v1:AAAA\n",
+        )
+        .replace(
+            "    azure_kv: []\n",
+            "    azure_kv:\n        - vault_url: https://v.vault.azure.net\n          name: k\n          version: \"1\"\n          \
+             created_at: \"2024-01-01T00:00:00Z\"\n          enc: AAAA\n",
+        );
+    for (text, kinds) in [
+        (vector.clone(), "pgp (2 entries)"),
+        (kms, "kms (1 entry)"),
+        (vault_azure, "azure_kv (1 entry), hc_vault (1 entry)"),
+    ] {
+        std::fs::write(&f, &text).expect("write");
+        let out = w.run(&["secrets", "rotate", "secrets.yaml"]).fails();
+        assert!(
+            out.stderr.contains(&format!(
+                "secrets.yaml: its data key is also held by {kinds}, which nixpilot cannot re-wrap"
+            )) && out.stderr.contains("nothing was written"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(String::from_utf8(read(&f)).expect("utf8"), text);
+    }
+    std::fs::write(&f, &vector).expect("write");
+    let out = w.run(&["secrets", "rotate", "secrets.yaml"]).fails();
+    insta::assert_snapshot!("rotate_refuses_pgp_entries", out.stderr);
+    assert!(w.tmp_is_empty());
 }
 
 // ---------------------------------------------------------------- encrypt / decrypt
@@ -754,6 +806,64 @@ fn edit_that_fails_leaves_the_file_and_no_plaintext() {
     );
     assert_eq!(read(&f), before);
     assert!(w.tmp_is_empty());
+}
+
+#[test]
+fn a_signal_during_edit_ends_the_editor_and_wipes_the_plaintext() {
+    let w = World::with_age_key();
+    let f = w.vector_copy();
+    let before = read(&f);
+    let pid_file = w.path("home/editor.pid");
+    let env_file = w.path("home/editor.env");
+    for signal in ["TERM", "HUP", "QUIT", "INT"] {
+        let _ = std::fs::remove_file(&pid_file);
+        // An editor that changes the file and stays open (and says what it inherited).
+        let editor = w.editor(&format!(
+            "env | grep ^SOPS_AGE_ > {env}\nsed -i 's/test_value/leaked/' \"$f\"\necho $$ > {pid}\nsleep 30\n",
+            env = env_file.display(),
+            pid = pid_file.display()
+        ));
+        let mut child = w
+            .command(&["secrets", "edit", "secrets.yaml"])
+            .env("EDITOR", &editor)
+            .env(
+                "SOPS_AGE_KEY",
+                "AGE-SECRET-KEY-1D88T3T22862F5SWX0V7M7CG9Q5T9FA90CCN9NVLJRCQATZ3WGL3QMR7CN4",
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn nixpilot");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::fs::read_to_string(&pid_file).map_or(true, |p| p.trim().is_empty()) {
+            assert!(std::time::Instant::now() < deadline, "the editor never started");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let editor_pid = std::fs::read_to_string(&pid_file).expect("pid").trim().to_string();
+        let sent = std::time::Instant::now();
+        // To nixpilot alone (a `kill`, a closed session), not to the editor.
+        let st = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+        let status = child.wait().expect("nixpilot ends");
+        assert!(
+            sent.elapsed() < std::time::Duration::from_secs(10),
+            "{signal}: waited {:?} for the editor",
+            sent.elapsed()
+        );
+        assert_eq!(status.code(), Some(2), "{signal}");
+        assert!(
+            !Path::new(&format!("/proc/{editor_pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{editor_pid}/stat")).is_ok_and(|s| s.contains(") Z")),
+            "{signal}: the editor ({editor_pid}) still runs"
+        );
+        assert_eq!(read(&f), before, "{signal}");
+        assert!(w.tmp_is_empty(), "{signal}: plaintext left in TMPDIR");
+        assert_eq!(std::fs::read_to_string(&env_file).expect("env"), "", "{signal}");
+    }
 }
 
 /// `script` (util-linux) runs the binary on a pseudo-terminal, as a user would.
@@ -991,6 +1101,36 @@ fn a_second_writer_is_refused() {
     assert_eq!(read(&f), before);
     drop(lock);
     w.run(&["secrets", "set", "secrets.yaml", "k", "--generate", "8"]).ok();
+}
+
+#[test]
+fn a_lock_file_committed_as_a_link_is_not_followed() {
+    let w = World::with_age_key();
+    let f = w.vector_copy();
+    let before = read(&f);
+    let lock = w.work(".secrets.yaml.lock");
+    // A link to a file that does not exist yet (it would be created) and to one that does.
+    let missing = w.path("home/created-by-the-lock");
+    let existing = w.path("home/kept");
+    std::fs::write(&existing, "untouched\n").expect("write");
+    for target in [&missing, &existing] {
+        let _ = std::fs::remove_file(&lock);
+        std::os::unix::fs::symlink(target, &lock).expect("symlink");
+        let out = w
+            .run(&["secrets", "set", "secrets.yaml", "k", "--generate", "8"])
+            .fails();
+        assert!(
+            out.stderr.contains(
+                "the lock file .secrets.yaml.lock is a symbolic link or not a regular file; nixpilot does not follow it"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(read(&f), before);
+    }
+    assert!(!missing.exists(), "the link's target was created");
+    assert_eq!(std::fs::read_to_string(&existing).expect("read"), "untouched\n");
+    assert!(std::fs::symlink_metadata(&lock).expect("link").file_type().is_symlink());
 }
 
 // ---------------------------------------------------------------- age CLI interop

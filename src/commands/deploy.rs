@@ -115,7 +115,7 @@ impl DeployArgs {
             return Ok(ExitCode::SUCCESS);
         }
 
-        cancel::install_sigint_handler();
+        cancel::install_signal_handlers();
         let cancel = Cancel::new();
         let sink = progress_sink();
         let results = deploy::deploy_all(&plans, &opts, self.parallel, sink.as_ref(), &cancel);
@@ -159,8 +159,8 @@ impl DeployArgs {
             }
         }
         Ok(if cancel.is_set() {
-            // The shell's code for "stopped by SIGINT", so scripts see an interruption.
-            ExitCode::from(130)
+            // 128 + the signal, as a shell reports it, so scripts see an interruption.
+            ExitCode::from(cancel::exit_code())
         } else if failed == 0 {
             ExitCode::SUCCESS
         } else {

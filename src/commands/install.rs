@@ -69,7 +69,7 @@ impl InstallArgs {
             return Ok(ExitCode::SUCCESS);
         }
 
-        cancel::install_sigint_handler();
+        cancel::install_signal_handlers();
         let cancel = Cancel::new();
         let sink = progress_sink();
         let mut state = InstallState::default();
@@ -99,7 +99,7 @@ impl InstallArgs {
                     if text.starts_with(&own) { text } else { format!("{own}{text}") }
                 );
                 Ok(if matches!(e, PipelineError::Interrupted) || cancel.is_set() {
-                    ExitCode::from(130)
+                    ExitCode::from(cancel::exit_code())
                 } else {
                     ExitCode::from(1)
                 })

@@ -55,6 +55,17 @@ commands! {
     Plan(plan::PlanArgs),
 }
 
+impl Command {
+    /// Whether the command may decrypt, generate or load a private key (age identities, host
+    /// keys, the SSH login key): such a run is made non-dumpable first (`process::forbid_dumps`).
+    pub fn may_hold_private_keys(&self) -> bool {
+        !matches!(
+            self,
+            Command::Lint(_) | Command::Rules(_) | Command::Explain(_) | Command::Hosts(_) | Command::Plan(_)
+        )
+    }
+}
+
 /// nixpilot: lint, secrets and deployment for NixOS flake repositories.
 #[derive(Parser)]
 #[command(name = "nixpilot", version, about, propagate_version = true)]

@@ -202,16 +202,8 @@ impl SecretsArgs {
                 }
             }
             SecretsCommand::Rotate(args) => {
-                let stale_pgp = commands::rotate(&context()?, &args.file).map_err(fail)?;
+                commands::rotate(&context()?, &args.file).map_err(fail)?;
                 eprintln!("nixpilot: rotated the data key of {}", args.file.display());
-                if !stale_pgp.is_empty() {
-                    eprintln!(
-                        "nixpilot: warning: {}: its PGP entries ({}) still hold the old data key and no longer \
-                         open the file; nixpilot speaks age only: remove them with `sops updatekeys`",
-                        args.file.display(),
-                        stale_pgp.join(", ")
-                    );
-                }
                 Ok(ExitCode::SUCCESS)
             }
         }

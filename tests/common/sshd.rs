@@ -164,10 +164,11 @@ esac
         write_exe(
             &bin.join("lsblk"),
             r#"#!/bin/sh
-# lsblk -dn -o NAME [PATH]: the kernel names in $STATE/disks, or whether PATH is one of $STATE/disk-paths
+# lsblk -dn -o NAME [-- PATH]: the kernel names in $STATE/disks, or whether PATH is one of $STATE/disk-paths
 if [ $# -ge 4 ]; then
-  grep -qx "$4" "$STATE/disk-paths" 2>/dev/null && { basename "$4"; exit 0; }
-  echo "lsblk: $4: not a block device" >&2; exit 32
+  for p; do :; done
+  grep -qx -- "$p" "$STATE/disk-paths" 2>/dev/null && { basename -- "$p"; exit 0; }
+  echo "lsblk: $p: not a block device" >&2; exit 32
 fi
 cat "$STATE/disks"
 "#,

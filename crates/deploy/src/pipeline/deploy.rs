@@ -349,12 +349,17 @@ impl Step<DeployState> for SetProfile {
     }
     fn run(&self, state: &mut DeployState, cx: &Context<'_>) -> Result<(), PipelineError> {
         let toplevel = state.toplevel()?.to_string();
-        // Counted as changed before the command returns: a failure half-way is rolled back too.
-        state.profile_changed = true;
-        state
-            .ssh()?
-            .run_ok(&["nix-env", "-p", SYSTEM_PROFILE, "--set", &toplevel], None, cx)?;
-        Ok(())
+        // Counted as changed once the command was sent, before it returns: a failure half-way is
+        // rolled back too, but one before (no connection) changed nothing and needs no rollback.
+        let started = std::sync::atomic::AtomicBool::new(false);
+        let result = state.ssh()?.run_ok_noting_start(
+            &["nix-env", "-p", SYSTEM_PROFILE, "--set", &toplevel],
+            None,
+            cx,
+            &started,
+        );
+        state.profile_changed = started.load(std::sync::atomic::Ordering::SeqCst);
+        result.map(|_| ())
     }
 }
 
@@ -448,11 +453,15 @@ const HTTP_TRY: u64 = 10;
 /// Tries `check` with curl until it passes or its time is up.
 fn http_check(check: &HttpCheck, ssh: &Ssh, cx: &Context<'_>) -> Result<(), PipelineError> {
     let max_time = HTTP_TRY.to_string();
-    // The body, then the status on a line of its own.
+    // The body, then the status on a line of its own. The URL is taken as it is written: no
+    // `[1-9]`/`{a,b}` globbing into several requests, no scheme but HTTP(S), never an option.
     let argv = [
         "curl",
         "--silent",
         "--show-error",
+        "--globoff",
+        "--proto",
+        "=http,https",
         "--max-time",
         &max_time,
         "--write-out",

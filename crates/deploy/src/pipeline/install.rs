@@ -12,6 +12,7 @@ use crate::scaffold::host_key::{parse_public_line, HostKey};
 use crate::scaffold::{templates, Plan};
 use crate::secrets::commands;
 
+use super::cancel::SecretPaths;
 use super::process::{self, Cmd};
 use super::repo::{DiskDevice, HostPlan, Repo};
 use super::ssh::{self, fingerprint_of, ConnectError, HostKeyCheck, PinnedKey, Ssh, SshConfig, Target};
@@ -146,6 +147,17 @@ impl Step<InstallState> for Preflight {
             host: cx.host.clone(),
             message,
         };
+        // Before any connection: a device path goes into remote commands and decides what is erased.
+        for d in &self.disks {
+            if let Some(device) = &d.device {
+                check_device_path(device).map_err(|why| {
+                    err(format!(
+                        "disko.devices.disk.{} ({}): {why}; nothing was run",
+                        d.name, d.defined_at
+                    ))
+                })?;
+            }
+        }
         let presented = ssh::probe_host_key(&self.ssh).map_err(|e| match e {
             ConnectError::HostKey { .. } => err(format!(
                 "{} offers no ssh-ed25519 host key; nixpilot checks rescue systems by their ed25519 key",
@@ -215,7 +227,10 @@ impl Step<InstallState> for Preflight {
         // Stable names (/dev/disk/by-id/…) are not in lsblk's list of kernel names: ask lsblk
         // about each path; it fails for one that does not exist.
         for d in devices.iter().filter(|d| !is_kernel_name(d)) {
-            if !rescue.run(&["lsblk", "-dn", "-o", "NAME", d], bound, cx)?.success() {
+            if !rescue
+                .run(&["lsblk", "-dn", "-o", "NAME", "--", d], bound, cx)?
+                .success()
+            {
                 missing.push(d.clone());
             }
         }
@@ -257,6 +272,25 @@ impl Step<InstallState> for Preflight {
         });
         rescue.disconnect();
         Ok(())
+    }
+}
+
+/// A disko device as the preflight accepts it: an absolute path under `/dev/` of letters,
+/// digits and `._-+:@/` (what kernel names and `/dev/disk/by-*` links use), no `..`. Anything
+/// else (`#/dev/sda`, `--help`, a space) would be read by the remote shell or by lsblk as
+/// something other than a path.
+pub fn check_device_path(device: &str) -> Result<(), String> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "._-+:@/".contains(c);
+    let ok = device.strip_prefix("/dev/").is_some_and(|rest| {
+        !rest.is_empty() && rest.chars().all(safe) && !rest.split('/').any(|p| p.is_empty() || p == "..")
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "device `{}` is not a device path like /dev/sda or /dev/disk/by-id/…",
+            device.escape_debug()
+        ))
     }
 }
 
@@ -307,8 +341,21 @@ impl Step<InstallState> for ExtraFiles {
             .tempdir()
             .map_err(|e| err(format!("cannot make a temporary directory: {e}")))?;
         let root = dir.path().to_path_buf();
+        // Known to a second Ctrl-C too, which removes them if this cleanup is cut short.
+        let mut emergency = SecretPaths::new();
+        for p in [
+            root.join("etc/ssh").join(HOST_KEY_SECRET),
+            root.join("etc/ssh"),
+            root.join("etc"),
+            root.clone(),
+        ] {
+            emergency.add(&p);
+        }
         // Registered before anything secret is written, so every exit path removes it.
-        cx.on_cleanup(move || drop(dir));
+        cx.on_cleanup(move || {
+            drop(dir);
+            drop(emergency);
+        });
         write_tree(&root, &key).map_err(|e| err(format!("cannot write the extra files in {}: {e}", root.display())))?;
         state.extra_files = Some(root);
         Ok(())
@@ -831,6 +878,33 @@ mod tests {
         );
         let none = check_rescue_key("SHA256:abc", None).unwrap_err();
         assert!(none.contains("--accept-rescue-key SHA256:abc"), "{none}");
+    }
+
+    #[test]
+    fn only_plain_device_paths_pass() {
+        for good in [
+            "/dev/sda",
+            "/dev/nvme0n1",
+            "/dev/disk/by-id/nvme-Samsung_SSD_980_1TB_S64ANS0T",
+            "/dev/disk/by-path/pci-0000:00:1f.2-ata-1",
+        ] {
+            assert_eq!(check_device_path(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "#/dev/nvme9n9",
+            "--help",
+            "/dev/",
+            "/dev/sda #",
+            "/dev/sd a",
+            "/dev/../etc/passwd",
+            "/dev//sda",
+            "dev/sda",
+            "/dev/sda;reboot",
+            "/dev/$(id)",
+        ] {
+            let e = check_device_path(bad).unwrap_err();
+            assert!(e.contains("is not a device path"), "{bad}: {e}");
+        }
     }
 
     #[test]

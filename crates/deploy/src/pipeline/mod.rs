@@ -42,7 +42,7 @@ pub enum PipelineError {
     /// ssh itself failed (exit 255): refused login, connection lost, …
     #[error("`{command}`: ssh could not connect, log in or stay connected{}", tail_text(.tail))]
     SshFailed { command: String, tail: Vec<String> },
-    #[error("interrupted (Ctrl-C)")]
+    #[error("interrupted ({})", cancel::stopped_by())]
     Interrupted,
     #[error(
         "{host}: the host at {target} presented another SSH host key than the one pinned in {pinned_file}\n  \

@@ -1,5 +1,6 @@
 //! Local programs, spawned for real from PATH: output streamed line by line as events and kept
 //! for the caller, a timeout, Ctrl-C kills the child, a missing program names what to install.
+//! Children never inherit the age key variables, and the process is kept from being dumped.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
@@ -95,9 +96,12 @@ impl Cmd {
     }
 }
 
-/// Quotes a word for a POSIX shell when it needs it (also used for remote command lines).
+/// Quotes a word for a POSIX shell when it needs it: the one quoting of every argument of a
+/// remote command line (and of the command lines shown). A `#` that starts a word starts a
+/// comment (`#/dev/sda` would vanish from the command), so such a word is quoted.
 pub fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
+        && !s.starts_with('#')
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%^#".contains(c));
     if plain {
@@ -154,6 +158,7 @@ pub fn run(cmd: &Cmd, cx: &Context<'_>) -> Result<Finished, PipelineError> {
     };
     cx.emit(Event::Command { line: cmd.line() });
     let mut command = Command::new(&program);
+    without_age_keys(&mut command);
     command
         .args(&cmd.args)
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
@@ -170,6 +175,8 @@ pub fn run(cmd: &Cmd, cx: &Context<'_>) -> Result<Finished, PipelineError> {
         program: cmd.program.clone(),
         source,
     })?;
+    // Known to a second Ctrl-C, which kills the group if the normal stop below hangs.
+    let _tracked = super::cancel::ChildGroup::track(child.id() as libc::pid_t);
 
     let (tx, rx) = mpsc::channel::<(Stream, String)>();
     let readers: Vec<_> = [
@@ -289,18 +296,136 @@ pub fn run_ok(cmd: &Cmd, cx: &Context<'_>) -> Result<Finished, PipelineError> {
     }
 }
 
-/// Stops the child and everything it started (its process group): SIGTERM, then SIGKILL.
+/// How long a stopped child's group has to exit after SIGTERM before it gets SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// Stops the child and everything it started (its process group): SIGTERM, then SIGKILL for
+/// whatever is left of the group after the grace period (a grandchild that outlived its parent
+/// or ignores SIGTERM included).
 fn kill_group(child: &mut std::process::Child) {
-    let pgid = child.id() as libc::pid_t;
+    let group = child.id() as libc::pid_t;
     // SAFETY: plain kill(2) on the group we created for this child.
-    unsafe { libc::kill(-pgid, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(2);
+    unsafe { libc::kill(-group, libc::SIGTERM) };
+    let deadline = Instant::now() + KILL_GRACE;
+    let mut reaped = false;
     while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
+        reaped = reaped || matches!(child.try_wait(), Ok(Some(_)));
+        // SAFETY: signal 0 only asks whether the group still has a member.
+        if reaped && unsafe { libc::kill(-group, 0) } != 0 {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     // SAFETY: as above.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    unsafe { libc::kill(-group, libc::SIGKILL) };
+    let _ = child.wait();
+}
+
+/// Stops `child` and every process below it (found through `/proc`), for a child that shares
+/// our process group and so cannot be stopped as one (the editor of `secrets edit`, which needs
+/// the terminal: `sh -c` forks the editor rather than exec it). SIGTERM, a grace period, then
+/// SIGKILL for what is left.
+pub fn stop_tree(child: &mut std::process::Child) {
+    let tree = descendants(child.id());
+    for pid in &tree {
+        // SAFETY: kill(2) on processes found below our own child a moment ago.
+        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGTERM) };
+    }
+    let deadline = Instant::now() + KILL_GRACE;
+    let mut reaped = false;
+    while Instant::now() < deadline {
+        reaped = reaped || matches!(child.try_wait(), Ok(Some(_)));
+        if reaped && tree[1..].iter().all(|p| !running(*p)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for pid in tree.iter().filter(|p| running(**p)) {
+        // SAFETY: as above.
+        unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+    }
+    let _ = child.wait();
+}
+
+/// `root` and the processes below it, by their parent pids in `/proc/<pid>/stat`.
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let ppid = stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    tree
+}
+
+/// Whether `pid` runs (a zombie waiting for its parent does not).
+fn running(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rsplit(')').next().and_then(|r| r.split_whitespace().next());
+    !matches!(state, None | Some("Z" | "X"))
+}
+
+/// The variables that hold age keys or say where they are (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`,
+/// `SOPS_AGE_KEY_CMD`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE`, …): nixpilot reads them itself, and no
+/// child (nix, ssh, nixos-anywhere, an editor) has any use for them, so none inherits them.
+pub fn without_age_keys(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if name.as_encoded_bytes().starts_with(b"SOPS_AGE_") {
+            command.env_remove(name);
+        }
+    }
+}
+
+/// Makes the process non-dumpable: no core file (which would hold decrypted keys and secret
+/// values), and /proc/<pid>/mem, environ and ptrace closed to other processes of the same user.
+/// Set once, at the start of every command that may load a private key: keys are decrypted at
+/// several places and may sit in freed memory afterwards, so "while keys are in memory" is the
+/// whole run. Programs it starts are dumpable again (exec resets the flag).
+pub fn forbid_dumps() -> std::io::Result<()> {
+    // SAFETY: prctl(PR_SET_DUMPABLE, 0) only changes this process's flag.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Whether the process may be dumped (`PR_GET_DUMPABLE`); only the process itself can ask.
+pub fn is_dumpable() -> bool {
+    // SAFETY: prctl(PR_GET_DUMPABLE) reads this process's flag.
+    unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) == 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_the_shell_would_read_otherwise_are_quoted() {
+        assert_eq!(shell_quote("/dev/sda"), "/dev/sda");
+        assert_eq!(shell_quote(".#web1"), ".#web1");
+        assert_eq!(shell_quote("#/dev/nvme9n9"), "'#/dev/nvme9n9'");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("$(id)"), "'$(id)'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn a_process_that_forbids_dumps_is_no_longer_dumpable() {
+        // The flag is per process: the test binary gives up its dumps, nothing else changes.
+        forbid_dumps().unwrap();
+        assert!(!is_dumpable());
+    }
 }

@@ -258,6 +258,7 @@ fn parse_deploy_toml(text: &str, path: &Path) -> Result<DeploySettings, String> 
     let Some(host) = d.target_host else { return Ok(settings) };
     let mut target = Target::parse(&host).map_err(|e| format!("{}: deployment.targetHost: {e}", path.display()))?;
     if let Some(u) = d.target_user {
+        super::ssh::check_user(&u).map_err(|e| format!("{}: deployment.targetUser: {e}", path.display()))?;
         target.user = u;
     }
     if d.target_port.is_some() {

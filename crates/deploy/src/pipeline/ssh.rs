@@ -2,6 +2,7 @@
 //! key is checked in the handshake, before authentication, and one connection serves a run.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -72,6 +73,19 @@ impl PinnedKey {
     }
 }
 
+/// A login name as `--target` and `targetUser` may give it: letters, digits, `.`, `_`, `-`, not
+/// first a `-`. It ends up in `user@host` for ssh, nix's store URI and nixos-anywhere, where an
+/// `@`, `:` or `/` would change the host and a leading `-` would be read as an option.
+pub fn check_user(user: &str) -> Result<(), String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    if user.is_empty() || user.len() > 64 || user.starts_with('-') || !user.chars().all(plain) {
+        return Err(format!(
+            "`{user}` is not a user name (letters, digits, `.`, `_`, `-`, not starting with `-`)"
+        ));
+    }
+    Ok(())
+}
+
 /// Where to connect: `user@host` and a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -105,8 +119,9 @@ impl Target {
         let port = port
             .map(|p| p.parse::<u16>().map_err(|_| format!("`{s}`: `{p}` is not a port")))
             .transpose()?;
-        let valid = |w: &str| !w.is_empty() && !w.starts_with('-') && !w.chars().any(|c| c.is_whitespace() || c == '/');
-        if !valid(&user) || !valid(&host) {
+        let valid_host =
+            !host.is_empty() && !host.starts_with('-') && !host.chars().any(|c| c.is_whitespace() || c == '/');
+        if check_user(&user).is_err() || !valid_host {
             return Err(format!(
                 "`{s}` is not a target like root@203.0.113.10 or root@host.example:2222"
             ));
@@ -482,28 +497,32 @@ impl Ssh {
     /// The options for the system `ssh` that `nix copy` runs (through NIX_SSHOPTS): the same pin
     /// as nixpilot's own connections. The key is checked against the alias, not the address, so
     /// the pin holds whatever address or port the host is reached at; only ed25519 is offered, so
-    /// the host cannot pick another key type. Command-line options come before `~/.ssh/config`,
-    /// and OpenSSH keeps the first value, so a user's config cannot loosen them.
+    /// the host cannot pick another key type. `-F /dev/null` first: no `~/.ssh/config` or
+    /// `/etc/ssh/ssh_config` is read, so no `KnownHostsCommand` there can accept another key and
+    /// no `ProxyCommand`, `LocalCommand` or `Match exec` there runs (ssh takes the last `-F`;
+    /// nix adds none after these).
     pub fn options(&self) -> Vec<String> {
-        let mut o: Vec<String> = [
-            "BatchMode=yes".to_string(),
-            "StrictHostKeyChecking=yes".into(),
-            format!(
-                "UserKnownHostsFile={}",
-                self.known_hosts.as_deref().unwrap_or(Path::new("/dev/null")).display()
-            ),
-            "GlobalKnownHostsFile=/dev/null".into(),
-            format!("HostKeyAlias={}", alias(&self.config.host_name)),
-            "HostKeyAlgorithms=ssh-ed25519".into(),
-            "CheckHostIP=no".into(),
-            "UpdateHostKeys=no".into(),
-            format!("ConnectTimeout={}", self.config.connect_timeout.as_secs().max(1)),
-            "ServerAliveInterval=5".into(),
-            "ServerAliveCountMax=6".into(),
-        ]
-        .into_iter()
-        .flat_map(|opt| ["-o".to_string(), opt])
-        .collect();
+        let mut o: Vec<String> = vec!["-F".to_string(), "/dev/null".into()];
+        o.extend(
+            [
+                "BatchMode=yes".to_string(),
+                "StrictHostKeyChecking=yes".into(),
+                format!(
+                    "UserKnownHostsFile={}",
+                    self.known_hosts.as_deref().unwrap_or(Path::new("/dev/null")).display()
+                ),
+                "GlobalKnownHostsFile=/dev/null".into(),
+                format!("HostKeyAlias={}", alias(&self.config.host_name)),
+                "HostKeyAlgorithms=ssh-ed25519".into(),
+                "CheckHostIP=no".into(),
+                "UpdateHostKeys=no".into(),
+                format!("ConnectTimeout={}", self.config.connect_timeout.as_secs().max(1)),
+                "ServerAliveInterval=5".into(),
+                "ServerAliveCountMax=6".into(),
+            ]
+            .into_iter()
+            .flat_map(|opt| ["-o".to_string(), opt]),
+        );
         // The key nixpilot logged in with, so ssh uses the same one.
         let used = self
             .connection
@@ -577,7 +596,7 @@ impl Ssh {
     /// non-zero exit is not an error here; a lost connection is `SshFailed`, a command still
     /// running after `timeout` is `TimedOut`, Ctrl-C is `Interrupted`.
     pub fn run(&self, argv: &[&str], timeout: Option<Duration>, cx: &Context<'_>) -> Result<Finished, PipelineError> {
-        self.run_inner(argv, timeout, cx, false)
+        self.run_inner(argv, timeout, cx, false, None)
     }
 
     /// `run` without streaming the output as events (it is still returned).
@@ -587,7 +606,20 @@ impl Ssh {
         timeout: Option<Duration>,
         cx: &Context<'_>,
     ) -> Result<Finished, PipelineError> {
-        self.run_inner(argv, timeout, cx, true)
+        self.run_inner(argv, timeout, cx, true, None)
+    }
+
+    /// `run_ok` that sets `started` once the command was sent to the host: a failure before
+    /// that (no connection, no session) ran nothing there; one after may have changed it.
+    pub fn run_ok_noting_start(
+        &self,
+        argv: &[&str],
+        timeout: Option<Duration>,
+        cx: &Context<'_>,
+        started: &AtomicBool,
+    ) -> Result<Finished, PipelineError> {
+        let out = self.run_inner(argv, timeout, cx, false, Some(started))?;
+        self.ok_or_failed(argv, out)
     }
 
     fn run_inner(
@@ -596,6 +628,7 @@ impl Ssh {
         timeout: Option<Duration>,
         cx: &Context<'_>,
         quiet: bool,
+        started: Option<&AtomicBool>,
     ) -> Result<Finished, PipelineError> {
         let remote = argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
         let line = format!("ssh {} {remote}", self.config.target);
@@ -608,7 +641,7 @@ impl Ssh {
         let result = runtime().block_on(async {
             let work = async {
                 let connection = self.connection().await?;
-                exec(&connection, &remote, &line, cx, quiet, &mut out).await
+                exec(&connection, &remote, &line, cx, quiet, started, &mut out).await
             };
             match timeout {
                 Some(t) => match tokio::time::timeout(t, work).await {
@@ -642,6 +675,10 @@ impl Ssh {
         cx: &Context<'_>,
     ) -> Result<Finished, PipelineError> {
         let out = self.run(argv, timeout, cx)?;
+        self.ok_or_failed(argv, out)
+    }
+
+    fn ok_or_failed(&self, argv: &[&str], out: Finished) -> Result<Finished, PipelineError> {
         if out.success() {
             Ok(out)
         } else {
@@ -708,6 +745,7 @@ async fn exec(
     line: &str,
     cx: &Context<'_>,
     quiet: bool,
+    started: Option<&AtomicBool>,
     out: &mut Finished,
 ) -> Result<(), PipelineError> {
     let lost = |why: String| PipelineError::SshFailed {
@@ -719,6 +757,10 @@ async fn exec(
         .channel_open_session()
         .await
         .map_err(|e| lost(format!("cannot open a session: {e}")))?;
+    // From here the host may run the command, even if the request seems to fail.
+    if let Some(started) = started {
+        started.store(true, Ordering::SeqCst);
+    }
     channel
         .exec(true, remote)
         .await

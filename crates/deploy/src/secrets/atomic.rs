@@ -1,9 +1,10 @@
 //! Safe writes of secret files: a lock file stops two writers on one file, and
 //! the new contents go to a temp file in the same directory, fsynced, then renamed.
+//! Neither follows a symbolic link: a repository may carry one where they are made.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use fs4::fs_std::FileExt;
@@ -17,6 +18,11 @@ pub enum WriteError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is being written by another process (lock file {lock})")]
     Locked { path: PathBuf, lock: PathBuf },
+    #[error(
+        "the lock file {lock} is a symbolic link or not a regular file; nixpilot does not follow it \
+         (it could point outside the repository). Remove it and try again"
+    )]
+    NotAFile { lock: PathBuf },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
@@ -49,13 +55,24 @@ impl WriteLock {
     pub fn acquire(target: &Path) -> Result<WriteLock, WriteError> {
         let lock_path = lock_path_for(target);
         loop {
+            // O_NOFOLLOW: a committed `.<name>.lock` link must not make us create or touch
+            // its target; O_NONBLOCK: a FIFO there must not hang the open.
             let file = OpenOptions::new()
                 .create(true)
                 .truncate(false)
                 .write(true)
                 .mode_0600()
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
                 .open(&lock_path)
-                .map_err(io_err(&lock_path))?;
+                .map_err(|e| match e.raw_os_error() {
+                    Some(libc::ELOOP | libc::ENXIO) => WriteError::NotAFile {
+                        lock: lock_path.clone(),
+                    },
+                    _ => io_err(&lock_path)(e),
+                })?;
+            if !file.metadata().map_err(io_err(&lock_path))?.is_file() {
+                return Err(WriteError::NotAFile { lock: lock_path });
+            }
             let got = FileExt::try_lock_exclusive(&file).map_err(io_err(&lock_path))?;
             if !got {
                 return Err(WriteError::Locked {
@@ -98,7 +115,6 @@ trait Mode0600 {
 
 impl Mode0600 for OpenOptions {
     fn mode_0600(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
         self.mode(0o600)
     }
 }
@@ -127,7 +143,9 @@ pub fn write_atomic_with(lock: &WriteLock, fill: impl FnOnce(&mut File) -> io::R
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     remove_stale_temps(&dir, &name);
-    // tempfile creates the file 0600, so secrets never sit in a readable file.
+    // tempfile creates the file 0600 with O_CREAT | O_EXCL, which never follows a symbolic
+    // link (an existing name, link or not, is skipped for another random one), so secrets
+    // never sit in a readable file or outside this directory.
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")

@@ -677,13 +677,13 @@ pub fn updatekeys(ctx: &Context, file: &Path, consented: &KeysDiff) -> Result<Up
 }
 
 /// `secrets rotate FILE`: a new data key, every value re-encrypted, same age
-/// recipients. Returns the PGP fingerprints of the file: their entries cannot be
-/// re-wrapped here and keep the old data key, so they no longer open the file.
-pub fn rotate(ctx: &Context, file: &Path) -> Result<Vec<String>, CommandError> {
+/// recipients. A file whose key is also held by PGP, KMS or Vault entries is refused
+/// unchanged: those cannot be re-wrapped here and would keep the old data key.
+pub fn rotate(ctx: &Context, file: &Path) -> Result<(), CommandError> {
     let (lock, mut sops) = read_locked(ctx, file)?;
     sops.rotate(&ctx.identities())?;
     sops.write(&lock)?;
-    Ok(sops.metadata().pgp_fingerprints())
+    Ok(())
 }
 
 /// How `edit` behaves around the editor.

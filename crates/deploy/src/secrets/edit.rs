@@ -131,18 +131,37 @@ impl EditSession {
     }
 
     /// Runs `editor FILE` through `sh -c` (so `EDITOR="code --wait"` works, as in git)
-    /// and waits for it.
+    /// and waits for it. A caught signal ends the editor (SIGTERM, then SIGKILL), so the
+    /// plaintext is wiped now rather than whenever someone closes an editor left running.
     pub fn run_editor(&self, editor: &str, signals: &SignalGuard) -> Result<(), EditError> {
-        let status = Command::new("sh")
+        let mut command = Command::new("sh");
+        crate::pipeline::process::without_age_keys(&mut command);
+        let mut child = command
             .arg("-c")
             .arg(format!("{editor} \"$@\""))
             .arg(editor)
             .arg(&self.file)
-            .status()
+            .spawn()
             .map_err(|source| EditError::Spawn {
                 editor: editor.to_string(),
                 source,
             })?;
+        let status = loop {
+            if signals.interrupted() {
+                crate::pipeline::process::stop_tree(&mut child);
+                return Err(EditError::Interrupted);
+            }
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(source) => {
+                    return Err(EditError::Spawn {
+                        editor: editor.to_string(),
+                        source,
+                    })
+                }
+            }
+        };
         if signals.interrupted() {
             return Err(EditError::Interrupted);
         }

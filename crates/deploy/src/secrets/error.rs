@@ -47,6 +47,13 @@ pub enum SecretsError {
     Empty { file: PathBuf },
     #[error("{file}: no recipients given; a sops file needs at least one")]
     NoRecipients { file: PathBuf },
+    #[error(
+        "{file}: its data key is also held by {}, which nixpilot cannot re-wrap (it speaks age only); \
+         a rotation would leave them on the old key, so nothing was written. Rotate with Go `sops rotate --in-place`, \
+         or drop those keys from the file first (`sops updatekeys` after removing them from .sops.yaml)",
+        kinds.join(", ")
+    )]
+    CannotRewrap { file: PathBuf, kinds: Vec<String> },
     #[error("{file}: wrapping the data key failed: {source}")]
     Wrap { file: PathBuf, source: AgeError },
     #[error(transparent)]

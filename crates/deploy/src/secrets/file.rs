@@ -413,9 +413,18 @@ impl SopsFile {
     }
 
     /// A new data key: every value re-encrypted, the key wrapped again for
-    /// the current recipients.
+    /// the current recipients. Refused, before anything changes, when the data key is also
+    /// wrapped for keys other than age: those entries would keep the old key. (The file is
+    /// opened first, so a tampered or unreadable file is reported as such.)
     pub fn rotate(&mut self, ids: &Identities) -> Result<(), SecretsError> {
         let opened = self.open(ids)?;
+        let foreign = self.foreign_key_entries();
+        if !foreign.is_empty() {
+            return Err(SecretsError::CannotRewrap {
+                file: self.path.clone(),
+                kinds: foreign,
+            });
+        }
         let recipients = self
             .recipients()
             .iter()
@@ -429,6 +438,22 @@ impl SopsFile {
         };
         self.wrap_for(&fresh.key, &recipients, &[])?;
         self.store(&fresh)
+    }
+
+    /// The key types besides age that hold the data key (`pgp`, `kms`, …), with how many
+    /// entries each has; nixpilot can decrypt with none of them, so it cannot re-wrap them.
+    pub fn foreign_key_entries(&self) -> Vec<String> {
+        ["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"]
+            .into_iter()
+            .filter_map(|kind| match self.doc.metadata.raw.get(kind) {
+                Some(Value::List(entries)) if !entries.is_empty() => Some(format!(
+                    "{kind} ({} {})",
+                    entries.len(),
+                    if entries.len() == 1 { "entry" } else { "entries" }
+                )),
+                _ => None,
+            })
+            .collect()
     }
 
     fn wrap_for(&mut self, key: &DataKey, recipients: &[Recipient], keep: &[AgeEntry]) -> Result<(), SecretsError> {
