@@ -510,8 +510,15 @@ fn set_follows_key_aliases_in_flow_lists_and_anchored_key_lists() {
     );
     for dir in ["flow", "block"] {
         std::fs::create_dir_all(w.work(dir)).expect("mkdir");
-        w.run(&["secrets", "set", &format!("{dir}/secrets.yaml"), "token", "--generate", "12"])
-            .ok();
+        w.run(&[
+            "secrets",
+            "set",
+            &format!("{dir}/secrets.yaml"),
+            "token",
+            "--generate",
+            "12",
+        ])
+        .ok();
     }
     let flow = String::from_utf8(read(&w.work("flow/secrets.yaml"))).expect("utf8");
     assert!(flow.contains(AGE_RECIPIENT) && flow.contains(&r2), "{flow}");

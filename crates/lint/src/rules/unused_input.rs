@@ -408,17 +408,13 @@ impl Uses {
 fn binds_flake_self(node: &SyntaxNode) -> bool {
     for lambda in node.ancestors().filter_map(ast::Lambda::cast) {
         match lambda.param() {
-            Some(ast::Param::Pattern(p)) => {
-                if p.pat_entries().any(|e| e.ident().is_some_and(|i| i.syntax().text() == "self")) {
-                    return true;
-                }
+            Some(ast::Param::Pattern(p))
+                if p.pat_entries().any(|e| e.ident().is_some_and(|i| i.syntax().text() == "self")) =>
+            {
+                return true
             }
-            Some(ast::Param::IdentParam(p)) => {
-                if p.ident().is_some_and(|i| i.syntax().text() == "self") {
-                    return false;
-                }
-            }
-            None => {}
+            Some(ast::Param::IdentParam(p)) if p.ident().is_some_and(|i| i.syntax().text() == "self") => return false,
+            _ => {}
         }
     }
     false

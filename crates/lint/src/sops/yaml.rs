@@ -106,13 +106,17 @@ fn indent_of(line: &str) -> usize {
 /// Length of the anchor or alias name at the start of `s`: go-yaml's scanner takes letters,
 /// digits, `-` and `_` only, so `&hosts:` anchors an empty key rather than naming `hosts:`.
 fn anchor_name_len(s: &str) -> usize {
-    s.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_').count()
+    s.bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        .count()
 }
 
 /// Whether the text after an anchor or alias name may follow it (go-yaml: a blank, the end,
 /// or one of `?:,]}%@` and a backquote).
 fn ends_anchor_name(rest: &str) -> bool {
-    rest.chars().next().is_none_or(|c| YAML_SPACE.contains(&c) || "?:,]}%@`".contains(c))
+    rest.chars()
+        .next()
+        .is_none_or(|c| YAML_SPACE.contains(&c) || "?:,]}%@`".contains(c))
 }
 
 /// A scalar used as a mapping key, as text (keys are strings in the tree).
@@ -273,7 +277,9 @@ impl Parser {
         if let Some(rest) = content.strip_prefix('*') {
             let n = anchor_name_len(rest);
             let after = rest[n..].trim_start_matches(YAML_SPACE);
-            let value = after.strip_prefix(':').filter(|v| v.is_empty() || v.starts_with(YAML_SPACE));
+            let value = after
+                .strip_prefix(':')
+                .filter(|v| v.is_empty() || v.starts_with(YAML_SPACE));
             let (Some(value), None) = (value, &anchor) else {
                 return err(line_no, "expected a `key: value` line");
             };
@@ -296,7 +302,11 @@ impl Parser {
             raw_key.to_string()
         };
         if let Some(name) = anchor {
-            let value = if raw_key.starts_with(['"', '\'']) { Value::Str(key.clone()) } else { resolve_plain(raw_key) };
+            let value = if raw_key.starts_with(['"', '\'']) {
+                Value::Str(key.clone())
+            } else {
+                resolve_plain(raw_key)
+            };
             self.anchors.insert(name, value);
         }
         Ok((key, content[colon + 1..].to_string()))
@@ -842,7 +852,10 @@ impl FlowParser<'_> {
         let rest = std::str::from_utf8(&self.s[self.i + 1..]).unwrap_or("");
         let n = anchor_name_len(rest);
         if n == 0 || !ends_anchor_name(&rest[n..]) {
-            return err(self.line_no, "an anchor or alias name may only hold letters, digits, `-` and `_`");
+            return err(
+                self.line_no,
+                "an anchor or alias name may only hold letters, digits, `-` and `_`",
+            );
         }
         self.i += 1 + n;
         Ok(rest[..n].to_string())
@@ -1721,18 +1734,26 @@ mod tests {
         let docs = parse(text).expect("parses");
         let m = &docs[0];
         assert_eq!(m.get("flow"), Some(&Value::List(vec![s("age1"), s("xv"), s("xv")])));
-        let Some(Value::Map(fm)) = m.get("fm") else { panic!("fm is a map") };
+        let Some(Value::Map(fm)) = m.get("fm") else {
+            panic!("fm is a map")
+        };
         assert_eq!(fm.get("k"), Some(&s("age1")));
         assert_eq!(fm.get("age1"), Some(&s("v2")));
         assert_eq!(fm.get("yk"), Some(&s("yv")));
         assert_eq!(m.get("ref"), Some(&s("yk")));
         assert_eq!(m.get("empty"), Some(&Value::List(vec![Value::Null, Value::Null])));
-        let Some(Value::Map(nested)) = m.get("nested") else { panic!("nested is a map") };
+        let Some(Value::Map(nested)) = m.get("nested") else {
+            panic!("nested is a map")
+        };
         assert_eq!(nested.get("age"), Some(&Value::List(vec![s("age1")])));
         // `- &hosts:` anchors an empty key whose value is the nested list; `*alice` still works.
         let docs = parse("keys:\n  - &hosts:\n    - &alice age1a\nr: *alice\nh: {*hosts : x}\n").expect("parses");
-        let Some(Value::List(keys)) = docs[0].get("keys") else { panic!("keys is a list") };
-        let Value::Map(group) = &keys[0] else { panic!("an anchored-key mapping") };
+        let Some(Value::List(keys)) = docs[0].get("keys") else {
+            panic!("keys is a list")
+        };
+        let Value::Map(group) = &keys[0] else {
+            panic!("an anchored-key mapping")
+        };
         assert_eq!(group.get(""), Some(&Value::List(vec![s("age1a")])));
         assert_eq!(docs[0].get("r"), Some(&s("age1a")));
         // Block keys: anchored and aliased.
@@ -1741,7 +1762,12 @@ mod tests {
         let docs = parse("&k key: 1\nother: *k\n").expect("parses");
         assert_eq!(docs[0].get("other"), Some(&s("key")));
         // go-yaml's errors: undefined aliases, names with other characters, collections as keys.
-        for bad in ["a: [*nobody]\n", "a: [&a.b x]\n", "a: &x [1]\nb: {*x : 1}\n", "*nobody: 1\n"] {
+        for bad in [
+            "a: [*nobody]\n",
+            "a: [&a.b x]\n",
+            "a: &x [1]\nb: {*x : 1}\n",
+            "*nobody: 1\n",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
