@@ -367,6 +367,44 @@ fn hostile_secrets_inputs_give_diagnostics_naming_the_file() {
 }
 
 #[test]
+fn human_output_does_not_print_private_key_bodies_again() {
+    // A key written inline (as in a YAML value) and an age identity share their line with
+    // other text: the snippet shows the line with the key's data replaced by `*`.
+    let body = [
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+        "QyNTUxOQAAACDzuRZUtPy1CUGDorllu51lql1E8WLtk4Is5UDK8orGIwAAAIiZU7sRmVO7",
+        "EQAAAAtzc2gtZWQyNTUxOQAAACDzuRZUtPy1CUGDorllu51lql1E8WLtk4Is5UDK8orGIw",
+        "AAAECQWteEK4Zpi3cTUEUSdHZp++zx3deKvVhJAvik5ZmMvPO5FlS0/LUJQYOiuWW7nWWq",
+        "XUTxYu2TgizlQMryisYjAAAAAAECAwQF",
+    ];
+    let identity = "AGE-SECRET-KEY-1A7GD83RE0E2NKPJM0H20GALWRGLPHE7FU9D6Y4M6U7T9HH687L7Q0CTZTW";
+    let dir = copy_to_temp(&example("demo"));
+    let root = dir.path();
+    let inline = format!(
+        "deploy_key: \"-----BEGIN OPENSSH PRIVATE KEY-----\\n{}\\n-----END OPENSSH PRIVATE KEY-----\\n\"\nrunner_identity: {identity} # for the CI runner\n",
+        body.join("\\n")
+    );
+    std::fs::write(root.join("ci-runner.yaml"), inline).unwrap();
+    let human = nixpilot(root, &["lint", "--color", "never"]);
+    assert!(human.stdout.contains("private-key-in-repo"), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("deploy_key: \"-----BEGIN OPENSSH PRIVATE KEY-----\\n****"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("runner_identity: AGE-SECRET-KEY-1****"),
+        "{}",
+        human.stdout
+    );
+    for secret in body.iter().copied().chain([&identity["AGE-SECRET-KEY-1".len()..]]) {
+        assert!(!human.stdout.contains(secret), "{secret} printed:\n{}", human.stdout);
+    }
+}
+
+#[test]
 fn progress_is_shown_on_a_terminal_only() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flake.nix"), "{ }\n").unwrap();

@@ -496,6 +496,42 @@ fn set_creates_a_new_file_from_the_creation_rule_without_any_key() {
     assert!(!w.work("other.yaml").exists());
 }
 
+#[test]
+fn set_follows_key_aliases_in_flow_lists_and_anchored_key_lists() {
+    // `.sops.yaml` as public repositories write it: keys named once (some grouped under an
+    // anchored empty key), then listed by alias in flow or block style.
+    let w = World::new();
+    let (key2, r2) = new_age_key(&w, "second.txt");
+    w.write(
+        ".sops.yaml",
+        &format!(
+            "keys:\n  - &people:\n    - &admin {AGE_RECIPIENT}\n  - &web {r2}\ncreation_rules:\n  - path_regex: ^flow/\n    key_groups:\n      - age: [*admin, *web]\n  - path_regex: ^block/\n    key_groups:\n    - age:\n      - *web\n"
+        ),
+    );
+    for dir in ["flow", "block"] {
+        std::fs::create_dir_all(w.work(dir)).expect("mkdir");
+        w.run(&[
+            "secrets",
+            "set",
+            &format!("{dir}/secrets.yaml"),
+            "token",
+            "--generate",
+            "12",
+        ])
+        .ok();
+    }
+    let flow = String::from_utf8(read(&w.work("flow/secrets.yaml"))).expect("utf8");
+    assert!(flow.contains(AGE_RECIPIENT) && flow.contains(&r2), "{flow}");
+    let block = String::from_utf8(read(&w.work("block/secrets.yaml"))).expect("utf8");
+    assert!(block.contains(&r2) && !block.contains(AGE_RECIPIENT), "{block}");
+    let out = w.run_with(
+        &["secrets", "get", "flow/secrets.yaml", "token"],
+        b"",
+        &[("SOPS_AGE_KEY_FILE", &key2)],
+    );
+    assert_eq!(out.ok().stdout.len(), 12);
+}
+
 // ---------------------------------------------------------------- updatekeys / rotate
 
 #[test]

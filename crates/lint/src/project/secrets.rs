@@ -28,7 +28,11 @@ pub struct SopsConfigFile {
 pub enum SecretsContent {
     /// A sops file: its recipients and the `/`-joined paths of its keys.
     Encrypted {
+        /// Every group's recipients together (see `age_key_groups`).
         age_recipients: Vec<String>,
+        /// The recipients of each key group (one group unless sops split the key, Shamir).
+        age_key_groups: Vec<Vec<String>>,
+        shamir_threshold: Option<i64>,
         key_paths: Vec<String>,
         plaintext_values: Vec<String>,
     },
@@ -71,6 +75,8 @@ pub struct PrivateKeyFinding {
     pub kind: &'static str,
     /// Whether git tracks the file (`None`: not a git checkout, or unknown).
     pub tracked: Option<bool>,
+    /// Whether the key is encrypted with a passphrase (see `passphrase_protected`).
+    pub protected: bool,
 }
 
 /// The secrets model.
@@ -185,7 +191,9 @@ fn read_content(text: &SourceFile, format: Format) -> SecretsContent {
                 rules.as_ref().is_none_or(|r| r.should_encrypt(&keys, &[], false))
             });
             SecretsContent::Encrypted {
-                age_recipients: doc.metadata.age_entries().into_iter().map(|e| e.recipient).collect(),
+                age_recipients: doc.metadata.age_key_groups().concat(),
+                age_key_groups: doc.metadata.age_key_groups(),
+                shamir_threshold: doc.metadata.shamir_threshold(),
                 key_paths,
                 plaintext_values,
             }
@@ -320,7 +328,7 @@ impl Secrets {
         } in scanned
         {
             if !keys.is_empty() {
-                keep(&text, other_files);
+                keep(&without_key_bodies(&text, &keys), other_files);
                 secrets.private_keys.extend(keys);
             }
             let may_be_sops = data_file && text.text.contains("sops") && text.text.contains("mac");
@@ -427,6 +435,7 @@ fn scan_private_keys(text: &SourceFile, source: &dyn FileSource, out: &mut Vec<P
                 range: TextRange::new(TextSize::from(start as u32), TextSize::from(end as u32)),
                 kind,
                 tracked: source.is_tracked(&text.path),
+                protected: passphrase_protected(marker, &body[end..]),
             });
             from = end;
             if armour.is_some() {
@@ -434,4 +443,79 @@ fn scan_private_keys(text: &SourceFile, source: &dyn FileSource, out: &mut Vec<P
             }
         }
     }
+}
+
+/// Whether the key whose armour opens with `marker` (the rest of the text is `after`) needs a
+/// passphrase: PKCS#8 `ENCRYPTED PRIVATE KEY`, a traditional PEM `Proc-Type: 4,ENCRYPTED`
+/// header, or an `openssh-key-v1` key whose cipher is not `none`. (A passphrase-protected age
+/// identity is an age-encrypted file, which is never reported.)
+fn passphrase_protected(marker: &str, after: &str) -> bool {
+    let block = &after[..after.find("-----END").unwrap_or(after.len())];
+    match marker {
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----" => true,
+        "-----BEGIN OPENSSH PRIVATE KEY-----" => openssh_cipher(block).is_some_and(|c| c != b"none"),
+        m if m.starts_with("-----BEGIN ") => block.contains("Proc-Type: 4,ENCRYPTED"),
+        _ => false,
+    }
+}
+
+/// The cipher name in the header of an `openssh-key-v1` body, written on lines or inline with
+/// `\n` escapes: its first 64 base64 letters hold the magic, the length and the name.
+fn openssh_cipher(block: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let mut letters = String::new();
+    let mut rest = block;
+    while letters.len() < 64 {
+        let c = rest.chars().next()?;
+        if let Some(after) = rest.strip_prefix("\\n") {
+            rest = after;
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '+' || c == '/' {
+            letters.push(c);
+        } else if !(c.is_whitespace() || c == '"' || c == '#') {
+            return None;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    let header = base64::engine::general_purpose::STANDARD.decode(&letters).ok()?;
+    let rest = header.strip_prefix(b"openssh-key-v1\0")?;
+    let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    rest.get(4..4 + len).map(<[u8]>::to_vec)
+}
+
+/// The text of a file holding private keys as renderers show it: each key's base64 (and an age
+/// identity's data) replaced by `*`, so a snippet of a line that holds a key inline does not
+/// print the key again in a terminal or CI log. Offsets, lines and columns stay the same.
+fn without_key_bodies(text: &SourceFile, keys: &[PrivateKeyFinding]) -> SourceFile {
+    let mut bytes = text.text.as_bytes().to_vec();
+    for key in keys {
+        let (start, end) = (usize::from(key.range.start()), usize::from(key.range.end()));
+        let body = if text.text[start..end].starts_with("AGE-SECRET-KEY-1") {
+            start + "AGE-SECRET-KEY-1".len()..end
+        } else {
+            let tail = &text.text[end..];
+            end..end + tail.find("-----END").unwrap_or(tail.len())
+        };
+        let mut i = body.start;
+        while i < body.end {
+            // Keep `\n` escapes of keys written inline: the line stays readable.
+            if bytes[i] == b'\\' {
+                i += 2;
+                continue;
+            }
+            let run = bytes[i..body.end]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+                .count();
+            // Short words are armour headers (`Proc-Type`, `ENCRYPTED`), not key data.
+            if run >= 16 {
+                bytes[i..i + run].fill(b'*');
+            }
+            i += run.max(1);
+        }
+    }
+    let mut shown = SourceFile::new(text.path.clone(), String::from_utf8_lossy(&bytes).into_owned());
+    shown.invalid_utf8_at = text.invalid_utf8_at;
+    shown
 }

@@ -9,6 +9,9 @@ crate::declare_rule! {
     /// Reports secrets files that no creation rule of `.sops.yaml` matches (first match wins,
     /// `path_regex` relative to the directory of `.sops.yaml`), secrets files in a repository
     /// without `.sops.yaml`, and a `.sops.yaml` that cannot be read (bad YAML, bad regex).
+    /// In a flake that uses clan-core, sops files under `sops/` and `vars/` are clan's own:
+    /// clan keeps their recipients in `sops/users`/`sops/machines` and re-keys them with
+    /// `clan secrets`/`clan vars`, not through `.sops.yaml`, so they are not reported.
     ///
     /// ## Why is this bad?
     /// The file still decrypts, but nobody can re-key it: `sops updatekeys` and
@@ -47,7 +50,12 @@ impl ProjectRule for NoSopsRule {
             }
         }
         let mut bad_regex_reported = false;
+        let clan = project.flake.as_ref().is_some_and(|f| f.inputs.iter().any(is_clan_core));
         for file in secrets.files.values() {
+            let clan_managed = clan && (file.path.starts_with("sops/") || file.path.starts_with("vars/"));
+            if clan_managed && matches!(file.rule, None | Some(RuleMatch::NoMatch)) {
+                continue;
+            }
             let span = Span::new(file.path.clone(), project.line_range(&file.path, 1));
             let message = match &file.rule {
                 None => format!("`{}` is a sops file but the repository has no `.sops.yaml`: it cannot be re-keyed", file.path),
@@ -72,4 +80,13 @@ impl ProjectRule for NoSopsRule {
             cx.report(Diagnostic::new(&NO_SOPS_RULE, span, message));
         }
     }
+}
+
+/// clan-core by name or by where it comes from (its own forge or the GitHub mirror).
+fn is_clan_core(input: &crate::project::flake::FlakeInput) -> bool {
+    input.name == "clan-core"
+        || input
+            .url
+            .as_deref()
+            .is_some_and(|u| u.contains("git.clan.lol/clan/clan-core") || u.contains("clan-lol/clan-core"))
 }

@@ -11,6 +11,11 @@ crate::declare_rule! {
     /// file is only lying in the working tree. A block counts only when its body decodes as
     /// the key it claims to be (`openssh-key-v1`, a DER structure, a bech32 age identity with
     /// a valid checksum): placeholders in documentation (`<your key here>`, `...`) are not keys.
+    /// A key protected by a passphrase (an OpenSSH key
+    /// with a cipher, PEM `Proc-Type: 4,ENCRYPTED`, PKCS#8 `ENCRYPTED PRIVATE KEY`) is a
+    /// warning with its own message: it is not compromised by the repository alone, but anyone
+    /// with the repository can try passphrases offline, for as long as history exists. The
+    /// snippet under the message shows the key's armour with its body replaced by `*`.
     ///
     /// ## Why is this bad?
     /// A host key or an admin's age key in git history is compromised for good: anyone with
@@ -46,14 +51,15 @@ impl ProjectRule for PrivateKeyInRepo {
                 None => ("secrets/secrets.yaml".to_string(), file.rsplit('/').next().unwrap_or(file).replace('.', "_")),
             };
             let tracked = finding.tracked == Some(true);
+            let state = match (finding.protected, tracked) {
+                (true, _) => " (protected by a passphrase, which can be guessed offline: keep it out of the repository)",
+                (false, true) => " and git tracks it: treat the key as compromised",
+                (false, false) => " (not tracked by git yet: keep it that way)",
+            };
             let mut d = Diagnostic::new(
                 &PRIVATE_KEY_IN_REPO,
                 Span::new(file.clone(), finding.range),
-                format!(
-                    "{} is stored in `{file}`{}",
-                    finding.kind,
-                    if tracked { " and git tracks it: treat the key as compromised" } else { " (not tracked by git yet: keep it that way)" }
-                ),
+                format!("{} is stored in `{file}`{state}", finding.kind),
             )
             .with_fix(Fix {
                 title: format!(
@@ -62,7 +68,7 @@ impl ProjectRule for PrivateKeyInRepo {
                 applicability: Applicability::DisplayOnly,
                 edits: Vec::new(),
             });
-            if !tracked {
+            if !tracked || finding.protected {
                 d.severity = Severity::Warning;
             }
             cx.report(d);

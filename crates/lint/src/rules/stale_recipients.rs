@@ -10,7 +10,9 @@ crate::declare_rule! {
     /// Compares the age recipients in each sops file's metadata with those of the
     /// `.sops.yaml` creation rule that matches it, and reports any difference (a missing host
     /// key is reported by `secrets-not-encrypted-for-host` and `sops-rule-missing-host-key`
-    /// instead).
+    /// instead). With several key groups (Shamir), each group of the file is compared with the
+    /// rule's group at the same place, and the file's threshold with the rule's
+    /// `shamir_threshold` (by default the number of groups, as sops does).
     ///
     /// ## Why is this bad?
     /// A recipient in the rule but not in the file cannot decrypt it yet (a new admin or
@@ -38,12 +40,18 @@ impl ProjectRule for StaleRecipients {
         let secrets = &project.secrets;
         let Some(config) = secrets.config.as_ref().and_then(|c| c.parsed.as_ref().ok()) else { return };
         for file in secrets.files.values() {
-            let (Some(RuleMatch::Rule(i)), SecretsContent::Encrypted { age_recipients, .. }) = (&file.rule, &file.content)
+            let (
+                Some(RuleMatch::Rule(i)),
+                SecretsContent::Encrypted {
+                    age_key_groups,
+                    shamir_threshold,
+                    ..
+                },
+            ) = (&file.rule, &file.content)
             else {
                 continue;
             };
             let rule = &config.creation_rules[*i];
-            let wanted: Vec<&String> = rule.key_groups.iter().flat_map(|g| g.age.iter()).collect();
             // Host keys missing from the file have their own rule.
             let host_keys: Vec<&String> = project
                 .layout
@@ -56,18 +64,40 @@ impl ProjectRule for StaleRecipients {
             let host_ssh = |w: &str| {
                 secrets.host_keys.values().any(|k| k.public_key.split_whitespace().nth(1).is_some_and(|m| w.contains(m)))
             };
-            let missing: Vec<&&String> =
-                wanted.iter().filter(|w| !age_recipients.contains(w) && !host_keys.contains(w) && !host_ssh(w)).collect();
-            let extra: Vec<&String> = age_recipients.iter().filter(|r| !wanted.contains(r) && !host_keys.contains(r)).collect();
-            if missing.is_empty() && extra.is_empty() {
-                continue;
-            }
+            let differences = |wanted: &[String], have: &[String]| {
+                let missing: Vec<&String> =
+                    wanted.iter().filter(|w| !have.contains(w) && !host_keys.contains(w) && !host_ssh(w)).collect();
+                let extra: Vec<&String> = have.iter().filter(|r| !wanted.contains(r) && !host_keys.contains(r)).collect();
+                let mut parts = Vec::new();
+                if !missing.is_empty() {
+                    parts.push(format!("not yet encrypted for {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")));
+                }
+                if !extra.is_empty() {
+                    parts.push(format!("still encrypted for {} (no longer in the rule)", extra.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")));
+                }
+                parts
+            };
+            let wanted_groups: Vec<Vec<String>> = rule.key_groups.iter().map(|g| g.age.clone()).collect();
             let mut parts = Vec::new();
-            if !missing.is_empty() {
-                parts.push(format!("not yet encrypted for {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")));
+            if wanted_groups.len() <= 1 && age_key_groups.len() <= 1 {
+                let wanted = wanted_groups.concat();
+                parts = differences(&wanted, &age_key_groups.concat());
+            } else {
+                // Several key groups: sops splits the data key, one share per group, so each
+                // group is compared with the rule's group at the same place, and the threshold too.
+                for g in 0..wanted_groups.len().max(age_key_groups.len()) {
+                    let (wanted, have) = (wanted_groups.get(g).map_or(&[][..], |w| w), age_key_groups.get(g).map_or(&[][..], |h| h));
+                    parts.extend(differences(wanted, have).into_iter().map(|p| format!("key group {}: {p}", g + 1)));
+                }
+                // sops's default threshold is the number of groups.
+                let wanted_threshold = rule.shamir_threshold.filter(|t| *t > 0).unwrap_or(wanted_groups.len() as i64);
+                let threshold = shamir_threshold.unwrap_or(age_key_groups.len() as i64);
+                if wanted_threshold != threshold {
+                    parts.push(format!("its Shamir threshold is {threshold}, the rule's is {wanted_threshold}"));
+                }
             }
-            if !extra.is_empty() {
-                parts.push(format!("still encrypted for {} (no longer in the rule)", extra.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")));
+            if parts.is_empty() {
+                continue;
             }
             cx.report(
                 Diagnostic::new(

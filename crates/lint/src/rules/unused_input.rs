@@ -22,7 +22,12 @@ crate::declare_rule! {
     /// `home-manager`, …) count as used. When `inputs` is handed as a whole to code
     /// nixpilot cannot see (`lib.mapAttrs f inputs`, `specialArgs = inputs`, a flake-parts
     /// module from another flake, `lock.nodes` of a `flake.lock` read by hand), nothing is
-    /// reported.
+    /// reported. The same goes for the flake's `self` passed whole to a function
+    /// (`clan-core.lib.clan { inherit self; }`, `mkFlake { self = self; }`, `f self`): the
+    /// function can read any input as `self.inputs.<name>` (clan takes its nixpkgs from
+    /// `self.inputs.nixpkgs`), so an input that looks unused may not be. `self` handed to
+    /// code whose uses are visible (module arguments, `import`, `nixosSystem`, flake-parts)
+    /// and `self.<output>` selections keep the rule on.
     ///
     /// ## Why is this bad?
     /// Every input is fetched by `nix flake lock`/`update` and kept in `flake.lock`, slows
@@ -240,6 +245,10 @@ impl Uses {
     fn bare_ident(&mut self, node: &SyntaxNode, is_inputs: &dyn Fn(&str) -> bool) {
         let text = node.text().to_string();
         let Some(parent) = node.parent() else { return };
+        if text == "self" {
+            self.flake_self_use(node, &parent);
+            return;
+        }
         if parent.kind() == SyntaxKind::NODE_INHERIT {
             // `inherit inputs;` / `inherit (self) inputs;`: passes a value named `inputs`.
             if text == "inputs" && !self.visible_destination(&parent) {
@@ -308,6 +317,37 @@ impl Uses {
         }
     }
 
+    /// The flake's `self` handed whole to a function (`lib.clan { inherit self; }`,
+    /// `mkFlake { self = self; }`, `f self`) that is not known to show its uses here: it may
+    /// read any input through `self.inputs`.
+    fn flake_self_use(&mut self, node: &SyntaxNode, parent: &SyntaxNode) {
+        if !binds_flake_self(node) {
+            return;
+        }
+        match parent.kind() {
+            SyntaxKind::NODE_INHERIT | SyntaxKind::NODE_ATTRPATH_VALUE => {
+                let Some(set) = parent.parent().filter(|p| p.kind() == SyntaxKind::NODE_ATTR_SET) else {
+                    return;
+                };
+                let is_argument = set
+                    .parent()
+                    .and_then(ast::Apply::cast)
+                    .and_then(|apply| apply.argument())
+                    .is_some_and(|arg| arg.syntax() == &set);
+                if is_argument && !self.visible_destination(parent) {
+                    self.wholesale = true;
+                }
+            }
+            SyntaxKind::NODE_APPLY => {
+                let Some(apply) = ast::Apply::cast(parent.clone()) else { return };
+                if apply.argument().is_some_and(|arg| arg.syntax() == node) && !self.visible_callee(&apply) {
+                    self.wholesale = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Whether the attribute set holding `entry` (an `inherit` or `inputs = …`) goes to code
     /// whose uses of `inputs` are in this repository: module arguments, `import`, blueprint,
     /// flake-parts, `nixosSystem` and friends.
@@ -335,25 +375,47 @@ impl Uses {
                 if apply.argument().is_none_or(|a| a.syntax() != &set) {
                     return false;
                 }
-                // `import ./x.nix { … }`: the function is the head of the application chain.
-                let mut function = apply.lambda();
-                while let Some(ast::Expr::Apply(inner)) = function.as_ref().map(strip_parens) {
-                    function = inner.lambda();
-                }
-                let Some(path) = function.and_then(|f| select_path(&f)) else {
-                    return false;
-                };
-                let Some(last) = path.last() else { return false };
-                if last == "blueprint" || VISIBLE_CALLEES.contains(&last.as_str()) {
-                    return true;
-                }
-                if last == "mkFlake" && path.iter().any(|p| p == "flake-parts") {
-                    self.flake_parts = true;
-                    return true;
-                }
-                false
+                self.visible_callee(&apply)
             }
             _ => false,
         }
     }
+
+    /// Whether the function `apply` calls hands its argument on to code in this repository.
+    fn visible_callee(&mut self, apply: &ast::Apply) -> bool {
+        // `import ./x.nix { … }`: the function is the head of the application chain.
+        let mut function = apply.lambda();
+        while let Some(ast::Expr::Apply(inner)) = function.as_ref().map(strip_parens) {
+            function = inner.lambda();
+        }
+        let Some(path) = function.and_then(|f| select_path(&f)) else {
+            return false;
+        };
+        let Some(last) = path.last() else { return false };
+        if last == "blueprint" || VISIBLE_CALLEES.contains(&last.as_str()) {
+            return true;
+        }
+        if last == "mkFlake" && path.iter().any(|p| p == "flake-parts") {
+            self.flake_parts = true;
+            return true;
+        }
+        false
+    }
+}
+
+/// Whether `self` at `node` is the flake's own: bound by a `{ self, … }` pattern (`outputs`, a
+/// flake-parts or module function), not by an overlay's `self: super:`.
+fn binds_flake_self(node: &SyntaxNode) -> bool {
+    for lambda in node.ancestors().filter_map(ast::Lambda::cast) {
+        match lambda.param() {
+            Some(ast::Param::Pattern(p))
+                if p.pat_entries().any(|e| e.ident().is_some_and(|i| i.syntax().text() == "self")) =>
+            {
+                return true
+            }
+            Some(ast::Param::IdentParam(p)) if p.ident().is_some_and(|i| i.syntax().text() == "self") => return false,
+            _ => {}
+        }
+    }
+    false
 }

@@ -151,6 +151,31 @@ impl Metadata {
             .collect()
     }
 
+    /// The age recipients of each key group: `key_groups[].age` when sops wrote several
+    /// groups (Shamir), else the one group of the top-level `age` list.
+    pub fn age_key_groups(&self) -> Vec<Vec<String>> {
+        let recipients = |m: &Metadata| m.age_entries().into_iter().map(|e| e.recipient).collect();
+        match self.raw.get("key_groups") {
+            Some(Value::List(groups)) if !groups.is_empty() => groups
+                .iter()
+                .filter_map(|g| match g {
+                    Value::Map(m) => Some(recipients(&Metadata { raw: m.clone() })),
+                    _ => None,
+                })
+                .collect(),
+            _ => vec![recipients(self)],
+        }
+    }
+
+    /// `shamir_threshold`, written by sops only with several key groups.
+    pub fn shamir_threshold(&self) -> Option<i64> {
+        match self.raw.get("shamir_threshold") {
+            Some(Value::Int(n)) => Some(*n),
+            Some(Value::Str(s)) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
     /// Fingerprints of the `pgp` entries (kept, never used to decrypt).
     pub fn pgp_fingerprints(&self) -> Vec<String> {
         let Some(Value::List(list)) = self.raw.get("pgp") else {

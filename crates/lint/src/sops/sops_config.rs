@@ -189,6 +189,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn aliases_in_flow_lists_and_anchored_key_lists() {
+        let flow = "keys:\n  - &admin age1admin\n  - &web age1web\ncreation_rules:\n  - path_regex: ^secrets/\n    key_groups:\n      - age: [*admin, *web]\n  - key_groups: [{age: [*admin]}]\n";
+        let config = parse(flow).unwrap();
+        assert_eq!(config.creation_rules[0].key_groups[0].age, ["age1admin", "age1web"]);
+        assert_eq!(config.creation_rules[1].key_groups[0].age, ["age1admin"]);
+        let grouped = "keys:\n  - &people:\n    - &alice age1alice\n  - &hosts:\n    - &web age1web\ncreation_rules:\n  - key_groups:\n    - age:\n      - *alice\n      - *web\n";
+        let config = parse(grouped).unwrap();
+        assert_eq!(config.creation_rules[0].key_groups[0].age, ["age1alice", "age1web"]);
+    }
+
+    #[test]
     fn zero_to_odoo_style_rules() {
         let text = "creation_rules:\n  - path_regex: ^hosts/odoo1/secrets.yaml$\n    key_groups:\n      - age:\n        - age1ngrn   # host\n        - age1jrh8   # admin\n        - age1ngrn\n  - path_regex: \\.env$\n    age: age1a, age1b\n    encrypted_regex: ^pass\n  - pgp: ABC\nstores:\n  yaml:\n    indent: 2\n";
         let cfg = parse(text).expect("parses");

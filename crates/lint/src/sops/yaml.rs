@@ -3,7 +3,8 @@
 //!
 //! The reader covers what secrets files use: block mappings and sequences,
 //! plain/quoted/literal/folded scalars, flow collections, comments and several
-//! documents. Anchors, aliases, tags and complex keys are rejected with an error
+//! documents, with anchors and aliases on values and keys in block and flow context
+//! (as `.sops.yaml` files use them). Tags and complex keys are rejected with an error
 //! rather than guessed at. Errors name a line, never the text on it.
 
 use super::tree::{Comment, Map, MapItem, Value};
@@ -102,6 +103,33 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
+/// Length of the anchor or alias name at the start of `s`: go-yaml's scanner takes letters,
+/// digits, `-` and `_` only, so `&hosts:` anchors an empty key rather than naming `hosts:`.
+fn anchor_name_len(s: &str) -> usize {
+    s.bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        .count()
+}
+
+/// Whether the text after an anchor or alias name may follow it (go-yaml: a blank, the end,
+/// or one of `?:,]}%@` and a backquote).
+fn ends_anchor_name(rest: &str) -> bool {
+    rest.chars()
+        .next()
+        .is_none_or(|c| YAML_SPACE.contains(&c) || "?:,]}%@`".contains(c))
+}
+
+/// A scalar used as a mapping key, as text (keys are strings in the tree).
+fn key_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Null => Some(String::new()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Int(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn is_seq_entry(content: &str) -> bool {
     content == "-" || content.starts_with("- ") || content.starts_with("-\t")
 }
@@ -109,6 +137,14 @@ fn is_seq_entry(content: &str) -> bool {
 impl Parser {
     fn line_no(&self, idx: usize) -> usize {
         idx + self.offset
+    }
+
+    /// The value `*name` stands for, wherever the alias is written.
+    fn alias(&self, name: &str, line_no: usize) -> Result<Value, YamlError> {
+        match self.anchors.get(name) {
+            Some(v) => Ok(v.clone()),
+            None => err(line_no, format!("alias `*{name}` names no anchor defined before it")),
+        }
     }
 
     /// Moves past blank and comment lines, queueing comments; returns the
@@ -219,12 +255,38 @@ impl Parser {
         Ok(map)
     }
 
-    fn key(&self, content: &str, line_no: usize) -> Result<(String, String), YamlError> {
+    fn key(&mut self, content: &str, line_no: usize) -> Result<(String, String), YamlError> {
         if content.starts_with("? ") || content == "?" {
             return err(line_no, "complex mapping keys are not supported");
         }
-        if content.starts_with('&') || content.starts_with('*') || content.starts_with('!') {
-            return err(line_no, "anchors, aliases and tags are not supported");
+        // `&name key:` anchors the key (`- &hosts:` anchors an empty one, as go-yaml reads it).
+        let (anchor, content) = match content.strip_prefix('&') {
+            Some(rest) => {
+                let n = anchor_name_len(rest);
+                if n == 0 || !ends_anchor_name(&rest[n..]) {
+                    return err(line_no, "an anchor name may only hold letters, digits, `-` and `_`");
+                }
+                (Some(rest[..n].to_string()), rest[n..].trim_start_matches(YAML_SPACE))
+            }
+            None => (None, content),
+        };
+        if content.starts_with('!') {
+            return err(line_no, "tags are not supported");
+        }
+        // `*name: value`: the anchored scalar is the key.
+        if let Some(rest) = content.strip_prefix('*') {
+            let n = anchor_name_len(rest);
+            let after = rest[n..].trim_start_matches(YAML_SPACE);
+            let value = after
+                .strip_prefix(':')
+                .filter(|v| v.is_empty() || v.starts_with(YAML_SPACE));
+            let (Some(value), None) = (value, &anchor) else {
+                return err(line_no, "expected a `key: value` line");
+            };
+            let Some(key) = key_text(&self.alias(&rest[..n], line_no)?) else {
+                return err(line_no, "complex mapping keys are not supported");
+            };
+            return Ok((key, value.to_string()));
         }
         let Some(colon) = find_mapping_colon(content) else {
             return err(line_no, "expected a `key: value` line");
@@ -239,6 +301,14 @@ impl Parser {
         } else {
             raw_key.to_string()
         };
+        if let Some(name) = anchor {
+            let value = if raw_key.starts_with(['"', '\'']) {
+                Value::Str(key.clone())
+            } else {
+                resolve_plain(raw_key)
+            };
+            self.anchors.insert(name, value);
+        }
         Ok((key, content[colon + 1..].to_string()))
     }
 
@@ -301,6 +371,7 @@ impl Parser {
                     s: text.as_bytes(),
                     i: 0,
                     line_no,
+                    doc: self,
                 };
                 let v = fp.node()?;
                 fp.ws();
@@ -321,10 +392,7 @@ impl Parser {
             b'*' => {
                 let (text, comment) = split_plain_comment(rest);
                 let name = text.trim_end_matches(YAML_SPACE)[1..].to_string();
-                match self.anchors.get(&name) {
-                    Some(v) => Ok((v.clone(), comment.map(str::to_string))),
-                    None => err(line_no, format!("alias `*{name}` names no anchor defined before it")),
-                }
+                Ok((self.alias(&name, line_no)?, comment.map(str::to_string)))
             }
             b'!' => err(line_no, "tags are not supported"),
             b'@' | b'`' => err(line_no, "a plain value cannot start with `@` or a backquote"),
@@ -774,9 +842,25 @@ struct FlowParser<'a> {
     s: &'a [u8],
     i: usize,
     line_no: usize,
+    /// The document's parser: anchors and aliases in flow context share its anchors.
+    doc: &'a mut Parser,
 }
 
 impl FlowParser<'_> {
+    /// The name after the `&` or `*` at the current position.
+    fn anchor_name(&mut self) -> Result<String, YamlError> {
+        let rest = std::str::from_utf8(&self.s[self.i + 1..]).unwrap_or("");
+        let n = anchor_name_len(rest);
+        if n == 0 || !ends_anchor_name(&rest[n..]) {
+            return err(
+                self.line_no,
+                "an anchor or alias name may only hold letters, digits, `-` and `_`",
+            );
+        }
+        self.i += 1 + n;
+        Ok(rest[..n].to_string())
+    }
+
     fn ws(&mut self) {
         while self.i < self.s.len() && (self.s[self.i] == b' ' || self.s[self.i] == b'\t') {
             self.i += 1;
@@ -813,12 +897,8 @@ impl FlowParser<'_> {
                         self.i += 1;
                         return Ok(Value::Map(map));
                     }
-                    let key = match self.node()? {
-                        Value::Str(s) => s,
-                        Value::Null => String::new(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Int(n) => n.to_string(),
-                        _ => return err(self.line_no, "unsupported flow mapping key"),
+                    let Some(key) = key_text(&self.node()?) else {
+                        return err(self.line_no, "unsupported flow mapping key");
                     };
                     self.ws();
                     let value = if self.s.get(self.i) == Some(&b':') {
@@ -838,6 +918,24 @@ impl FlowParser<'_> {
                         _ => return err(self.line_no, "malformed flow mapping"),
                     }
                 }
+            }
+            // `[&admin age1…, *admin]`, `{ age: *admin }`, `{ *k : v }`: go-yaml reads anchors and
+            // aliases in flow collections as in block ones.
+            Some(b'&') => {
+                let name = self.anchor_name()?;
+                self.ws();
+                let empty = match self.s.get(self.i) {
+                    None | Some(b',' | b']' | b'}') => true,
+                    Some(b':') => matches!(self.s.get(self.i + 1), None | Some(b' ' | b',' | b']' | b'}')),
+                    _ => false,
+                };
+                let value = if empty { Value::Null } else { self.node()? };
+                self.doc.anchors.insert(name, value.clone());
+                Ok(value)
+            }
+            Some(b'*') => {
+                let name = self.anchor_name()?;
+                self.doc.alias(&name, self.line_no)
             }
             Some(b'"') | Some(b'\'') => {
                 let rest = std::str::from_utf8(&self.s[self.i..]).unwrap_or("");
@@ -1627,6 +1725,51 @@ mod tests {
             matches!(aliased[0].get("b"), Some(Value::Int(1))),
             "an alias reads the anchored value"
         );
+    }
+
+    #[test]
+    fn anchors_and_aliases_in_flow_collections_and_on_keys() {
+        // Each read as go-yaml (Go sops 3.11) reads it.
+        let text = "a: &alice age1\nflow: [*alice, &x xv, *x]\nfm: {k: *alice, *alice : v2, &y yk: yv}\nref: *y\nempty: [&e, *e]\nnested: {age: [*alice]}\n";
+        let docs = parse(text).expect("parses");
+        let m = &docs[0];
+        assert_eq!(m.get("flow"), Some(&Value::List(vec![s("age1"), s("xv"), s("xv")])));
+        let Some(Value::Map(fm)) = m.get("fm") else {
+            panic!("fm is a map")
+        };
+        assert_eq!(fm.get("k"), Some(&s("age1")));
+        assert_eq!(fm.get("age1"), Some(&s("v2")));
+        assert_eq!(fm.get("yk"), Some(&s("yv")));
+        assert_eq!(m.get("ref"), Some(&s("yk")));
+        assert_eq!(m.get("empty"), Some(&Value::List(vec![Value::Null, Value::Null])));
+        let Some(Value::Map(nested)) = m.get("nested") else {
+            panic!("nested is a map")
+        };
+        assert_eq!(nested.get("age"), Some(&Value::List(vec![s("age1")])));
+        // `- &hosts:` anchors an empty key whose value is the nested list; `*alice` still works.
+        let docs = parse("keys:\n  - &hosts:\n    - &alice age1a\nr: *alice\nh: {*hosts : x}\n").expect("parses");
+        let Some(Value::List(keys)) = docs[0].get("keys") else {
+            panic!("keys is a list")
+        };
+        let Value::Map(group) = &keys[0] else {
+            panic!("an anchored-key mapping")
+        };
+        assert_eq!(group.get(""), Some(&Value::List(vec![s("age1a")])));
+        assert_eq!(docs[0].get("r"), Some(&s("age1a")));
+        // Block keys: anchored and aliased.
+        let docs = parse("&k key: 1\n*k : 2\n").unwrap_err();
+        assert_eq!(docs.line, 2, "a key defined twice through its alias");
+        let docs = parse("&k key: 1\nother: *k\n").expect("parses");
+        assert_eq!(docs[0].get("other"), Some(&s("key")));
+        // go-yaml's errors: undefined aliases, names with other characters, collections as keys.
+        for bad in [
+            "a: [*nobody]\n",
+            "a: [&a.b x]\n",
+            "a: &x [1]\nb: {*x : 1}\n",
+            "*nobody: 1\n",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
