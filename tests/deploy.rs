@@ -963,7 +963,10 @@ fn status(w: &World, args: &[&str], env: &[(&str, &str)]) -> common::Output {
 fn unreachable_target(w: &World, name: &str) {
     std::fs::write(
         w.repo.join("hosts").join(name).join("deploy.toml"),
-        format!("[deployment]\ntargetHost = \"root@127.0.0.1:{}\"\n", common::sshd::free_port()),
+        format!(
+            "[deployment]\ntargetHost = \"root@127.0.0.1:{}\"\n",
+            common::sshd::free_port()
+        ),
     )
     .unwrap();
 }
@@ -979,7 +982,10 @@ fn a_host_named_twice_gets_one_pipeline_and_no_host_at_all_points_at_all() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let plans: Vec<&str> = out.stdout.lines().filter(|l| l.contains(" -> ")).collect();
     assert_eq!(plans.len(), 2, "{}", out.stdout);
-    assert!(plans[0].starts_with("web1 -> ") && plans[1].starts_with("web2 -> "), "{plans:?}");
+    assert!(
+        plans[0].starts_with("web1 -> ") && plans[1].starts_with("web2 -> "),
+        "{plans:?}"
+    );
 
     unreachable_target(&w, "web1");
     let out = status(&w, &["web1", "web1", "--json", "--no-eval"], &[]);
@@ -1008,13 +1014,21 @@ fn status_shows_why_nix_could_not_evaluate_a_host() {
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("eval failed"), "{}", out.stdout);
     for line in nix_says.lines().filter(|l| !l.trim().is_empty()) {
-        assert!(out.stderr.contains(line.trim()), "Nix's `{line}` is not shown:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(line.trim()),
+            "Nix's `{line}` is not shown:\n{}",
+            out.stderr
+        );
     }
     // The flags that let a stock Nix evaluate flakes came first, as two words (the stand-in
     // refuses anything else).
     let out = status(&w, &["web1", "--json"], &[]);
     let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(rows[0]["local"], "/nix/store/11111111111111111111111111111111-nixos-system-web1", "{}", out.stderr);
+    assert_eq!(
+        rows[0]["local"], "/nix/store/11111111111111111111111111111111-nixos-system-web1",
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -1027,7 +1041,11 @@ fn a_target_that_does_not_resolve_says_how_to_give_the_address() {
     let fqdn = format!("{}example", format!("{}.", "a".repeat(60)).repeat(5));
     let config = w.repo.join("hosts/web1/configuration.nix");
     let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, text.replace("{\n", &format!("{{\n  networking.fqdn = \"{fqdn}\";\n"))).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("{\n", &format!("{{\n  networking.fqdn = \"{fqdn}\";\n")),
+    )
+    .unwrap();
     let out = status(&w, &["web1", "--no-eval"], &[]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let row = out.stdout.lines().find(|l| l.starts_with("web1")).unwrap_or_default();

@@ -666,7 +666,14 @@ fn host_add_force_keeps_every_secret_and_refuses_to_overwrite_edited_files() {
     let with_key = [("SOPS_AGE_SSH_PRIVATE_KEY_FILE", admin_key.as_str())];
     w.run_in(
         &w.repo,
-        &["secrets", "set", "hosts/web1/secrets.yaml", "restic/password", "--generate", "24"],
+        &[
+            "secrets",
+            "set",
+            "hosts/web1/secrets.yaml",
+            "restic/password",
+            "--generate",
+            "24",
+        ],
         &with_key,
     )
     .ok();
@@ -692,7 +699,12 @@ fn host_add_force_keeps_every_secret_and_refuses_to_overwrite_edited_files() {
     let after = w.snapshot();
     assert_eq!(get("restic/password"), password, "host add --force lost a secret");
     assert_eq!(get("ssh_host_ed25519_key"), host_key);
-    for kept in ["hosts/web1/secrets.yaml", "hosts/web1/ssh_host_ed25519_key.pub", "hosts/web1/deploy.toml", ".sops.yaml"] {
+    for kept in [
+        "hosts/web1/secrets.yaml",
+        "hosts/web1/ssh_host_ed25519_key.pub",
+        "hosts/web1/deploy.toml",
+        ".sops.yaml",
+    ] {
         assert_eq!(after[kept], before[kept], "{kept} changed");
     }
     let disko = String::from_utf8_lossy(&after["hosts/web1/disko.nix"]).into_owned();
@@ -706,7 +718,10 @@ fn host_add_force_keeps_every_secret_and_refuses_to_overwrite_edited_files() {
     );
     std::fs::write(&config, &edited).expect("edit");
     let edited_state = w.snapshot();
-    insta::assert_snapshot!("host_add_force_over_an_edited_file", add("vdc", &["--force"]).fails().stderr);
+    insta::assert_snapshot!(
+        "host_add_force_over_an_edited_file",
+        add("vdc", &["--force"]).fails().stderr
+    );
     assert_eq!(w.snapshot(), edited_state, "a refused host add wrote something");
     assert_eq!(get("restic/password"), password);
 }
@@ -718,7 +733,10 @@ fn host_add_records_the_ipv4_address_as_the_deploy_target() {
     let out = w.add_odoo1().ok().stdout;
     assert!(out.contains("created hosts/odoo1/deploy.toml"), "{out}");
     let toml = std::fs::read_to_string(w.repo.join("hosts/odoo1/deploy.toml")).expect("deploy.toml");
-    assert!(toml.contains("[deployment]\ntargetHost = \"root@203.0.113.10\"\n"), "{toml}");
+    assert!(
+        toml.contains("[deployment]\ntargetHost = \"root@203.0.113.10\"\n"),
+        "{toml}"
+    );
     // install, deploy and status take it from there (no --target, no lookup of the host name).
     let plan = w.run(&["deploy", "odoo1", "--dry-run"]).ok().stdout;
     assert!(

@@ -1229,14 +1229,20 @@ fn git(w: &World, args: &[&str]) -> String {
         .env("HOME", w.path("home"))
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 fn set_makes_the_missing_folders_inside_the_repository_and_git_adds_the_new_file() {
     let w = World::with_age_key();
-    w.sops_yaml(&format!("  - path_regex: ^secrets/.*\\.yaml$\n    age: {AGE_RECIPIENT}\n"));
+    w.sops_yaml(&format!(
+        "  - path_regex: ^secrets/.*\\.yaml$\n    age: {AGE_RECIPIENT}\n"
+    ));
     git(&w, &["init", "--quiet"]);
     // A repository whose config would run a program on `git add`: a filter, an fsmonitor and
     // a post-index-change hook, each leaving a mark.
@@ -1255,25 +1261,56 @@ fn set_makes_the_missing_folders_inside_the_repository_and_git_adds_the_new_file
     w.write(".gitattributes", "* filter=trap\n");
 
     let out = w
-        .run_with(&["secrets", "set", "secrets/mail/shared.yaml", "smtp/password", "--value-stdin"], b"s3cret", &[])
+        .run_with(
+            &[
+                "secrets",
+                "set",
+                "secrets/mail/shared.yaml",
+                "smtp/password",
+                "--value-stdin",
+            ],
+            b"s3cret",
+            &[],
+        )
         .ok();
-    assert!(out.stderr.contains("created secrets/mail/shared.yaml"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("created secrets/mail/shared.yaml"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("ran git add on it"), "{}", out.stderr);
-    assert!(!mark.exists(), "git ran a program from the repository's config: {:?}", std::fs::read_to_string(&mark));
+    assert!(
+        !mark.exists(),
+        "git ran a program from the repository's config: {:?}",
+        std::fs::read_to_string(&mark)
+    );
     assert_eq!(git(&w, &["ls-files", "--", "secrets"]), "secrets/mail/shared.yaml\n");
     // What git holds is the file as written (no filter ran over it).
     let staged = git(&w, &["show", ":secrets/mail/shared.yaml"]);
     assert_eq!(staged.as_bytes(), read(&w.work("secrets/mail/shared.yaml")));
-    assert_eq!(w.run(&["secrets", "get", "secrets/mail/shared.yaml", "smtp/password"]).ok().stdout, b"s3cret");
+    assert_eq!(
+        w.run(&["secrets", "get", "secrets/mail/shared.yaml", "smtp/password"])
+            .ok()
+            .stdout,
+        b"s3cret"
+    );
 
     // Folders are made only inside the repository, never through `..`.
     let out = w
-        .run_with(&["secrets", "set", "../outside/new.yaml", "k", "--value-stdin"], b"v", &[])
+        .run_with(
+            &["secrets", "set", "../outside/new.yaml", "k", "--value-stdin"],
+            b"v",
+            &[],
+        )
         .fails();
     assert!(!w.path("outside").exists(), "{}", out.stderr);
     w.sops_yaml(&format!("  - age: {AGE_RECIPIENT}\n"));
     let out = w
-        .run_with(&["secrets", "set", "../outside/new.yaml", "k", "--value-stdin"], b"v", &[])
+        .run_with(
+            &["secrets", "set", "../outside/new.yaml", "k", "--value-stdin"],
+            b"v",
+            &[],
+        )
         .fails();
     assert!(!w.path("outside").exists(), "{}", out.stderr);
     insta::assert_snapshot!("set_outside_the_repository", w.mask(&out.stderr));
@@ -1283,7 +1320,9 @@ fn set_makes_the_missing_folders_inside_the_repository_and_git_adds_the_new_file
 fn the_lint_advice_for_a_plaintext_secrets_file_encrypts_it_in_place() {
     let w = World::with_age_key();
     w.write("flake.nix", "{\n  outputs = _: { };\n}\n");
-    w.sops_yaml(&format!("  - path_regex: ^secrets/.*\\.yaml$\n    age: {AGE_RECIPIENT}\n"));
+    w.sops_yaml(&format!(
+        "  - path_regex: ^secrets/.*\\.yaml$\n    age: {AGE_RECIPIENT}\n"
+    ));
     let plain = "db_password: hunter2\n";
     let file = w.write("secrets/app.yaml", plain);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
@@ -1308,5 +1347,8 @@ fn the_lint_advice_for_a_plaintext_secrets_file_encrypts_it_in_place() {
     w.run(&words[1..]).ok();
     assert!(lint(&w).is_empty(), "the file is still in the clear after `{command}`");
     assert_eq!(mode(&file), 0o600);
-    assert_eq!(w.run(&["secrets", "decrypt", "secrets/app.yaml"]).ok().stdout, plain.as_bytes());
+    assert_eq!(
+        w.run(&["secrets", "decrypt", "secrets/app.yaml"]).ok().stdout,
+        plain.as_bytes()
+    );
 }

@@ -260,12 +260,11 @@ struct Build {
 impl Build {
     fn cmd(&self) -> Cmd {
         let mut cmd = process::nix([
-                "build".to_string(),
-                format!(".#nixosConfigurations.{}.config.system.build.toplevel", self.host),
-                "--no-link".into(),
-                "--print-out-paths".into(),
-            ],
-        );
+            "build".to_string(),
+            format!(".#nixosConfigurations.{}.config.system.build.toplevel", self.host),
+            "--no-link".into(),
+            "--print-out-paths".into(),
+        ]);
         cmd.dir = Some(self.repo.clone());
         cmd
     }
@@ -301,12 +300,11 @@ struct Copy {
 impl Copy {
     fn cmd(&self, toplevel: &str, ssh: Option<&Ssh>) -> Cmd {
         let mut cmd = process::nix([
-                "copy".to_string(),
-                "--to".into(),
-                format!("ssh-ng://{}", self.target.user_host()),
-                toplevel.into(),
-            ],
-        );
+            "copy".to_string(),
+            "--to".into(),
+            format!("ssh-ng://{}", self.target.user_host()),
+            toplevel.into(),
+        ]);
         if let Some(ssh) = ssh {
             // nix's ssh store runs `ssh $NIX_SSHOPTS`: the same pinned options (split on
             // spaces by nix, so the temp dir path must not contain any; tempfile's does not).

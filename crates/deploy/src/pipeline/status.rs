@@ -130,14 +130,13 @@ fn status(plan: &HostPlan, opts: &StatusOptions, cx: &Context<'_>) -> HostStatus
 /// path a deploy would build, without building it.
 fn evaluate(plan: &HostPlan, opts: &StatusOptions, cx: &Context<'_>) -> Result<String, PipelineError> {
     let mut cmd = process::nix([
-            "eval".to_string(),
-            "--raw".into(),
-            format!(
-                ".#nixosConfigurations.{}.config.system.build.toplevel.outPath",
-                plan.name
-            ),
-        ],
-    );
+        "eval".to_string(),
+        "--raw".into(),
+        format!(
+            ".#nixosConfigurations.{}.config.system.build.toplevel.outPath",
+            plan.name
+        ),
+    ]);
     cmd.dir = Some(opts.repo.clone());
     let out = process::run_ok(&cmd, cx)?;
     out.stdout

@@ -242,7 +242,10 @@ pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
         existing.push((secrets_rel.clone(), Existing::Kept("every secret in it stays as it is")));
         match old_pub.as_deref().and_then(super::host_key::parse_public_line) {
             Some(public) => {
-                existing.push((pub_rel.clone(), Existing::Kept("the host key, whose private half is in secrets.yaml")));
+                existing.push((
+                    pub_rel.clone(),
+                    Existing::Kept("the host key, whose private half is in secrets.yaml"),
+                ));
                 HostKeyPlan::Keep(public)
             }
             // Only bootstrap, which opens the file, can add a key to it.
@@ -259,10 +262,12 @@ pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
             // No private half anywhere: the key is lost already, a new one loses nothing.
             existing.push((pub_rel.clone(), Existing::Rewritten));
         }
-        HostKeyPlan::New(HostKey::generate(&format!("root@{name}")).map_err(|source| ScaffoldError::HostKey {
-            file: format!("{dir}/ssh_host_ed25519_key"),
-            source,
-        })?)
+        HostKeyPlan::New(
+            HostKey::generate(&format!("root@{name}")).map_err(|source| ScaffoldError::HostKey {
+                file: format!("{dir}/ssh_host_ed25519_key"),
+                source,
+            })?,
+        )
     };
     let host_recipient = match &key {
         HostKeyPlan::New(key) => Some(key.age_recipient()),
@@ -320,7 +325,12 @@ pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
             }
             Some(old) if templates::is_unedited(old) => {
                 existing.push((rel.clone(), Existing::Rewritten));
-                plan.add(rel, text, 0o644, format!("{why} (replaces the unedited file host add wrote)"));
+                plan.add(
+                    rel,
+                    text,
+                    0o644,
+                    format!("{why} (replaces the unedited file host add wrote)"),
+                );
             }
             Some(_) => existing.push((rel.clone(), Existing::Edited)),
         }
@@ -367,7 +377,10 @@ pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
     if let Some(ipv4) = &spec.ipv4 {
         let target = ipv4_target(ipv4);
         if root.join(&deploy_rel).exists() {
-            existing.push((deploy_rel.clone(), Existing::Kept("where deploy connects, as you set it")));
+            existing.push((
+                deploy_rel.clone(),
+                Existing::Kept("where deploy connects, as you set it"),
+            ));
         } else {
             plan.add(
                 &deploy_rel,

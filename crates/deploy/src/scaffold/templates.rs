@@ -518,9 +518,7 @@ pub fn is_unedited(text: &str) -> bool {
 /// `hosts/<h>/deploy.toml` naming where `nixpilot deploy` (and install, status) connect;
 /// `by` is the command that wrote it.
 pub fn deploy_toml(host: &str, target: &str, by: &str) -> String {
-    format!(
-        "# Where `nixpilot deploy {host}` connects (written by `{by}`).\n[deployment]\ntargetHost = \"{target}\"\n"
-    )
+    format!("# Where `nixpilot deploy {host}` connects (written by `{by}`).\n[deployment]\ntargetHost = \"{target}\"\n")
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::age_keys::Recipient;
-use crate::scaffold::{git_add, GitAdded};
 use super::atomic::{WriteError, WriteLock};
 use super::config::{self, ConfigError, LoadedConfig};
 use super::edit::{self, EditError, EditSession, SignalGuard};
@@ -23,6 +22,7 @@ use super::format::{keypath, Format, FormatError, Map, Value};
 use super::identity::{Identities, IdentityEnv};
 use super::password::{self, PasswordError};
 use super::ssh_to_age::{self, SshToAgeError};
+use crate::scaffold::{git_add, GitAdded};
 
 /// What the operations read from their surroundings, passed in so tests
 /// (and the language server) choose it.
