@@ -743,6 +743,11 @@ fn host_add_records_the_ipv4_address_as_the_deploy_target() {
         plan.starts_with("odoo1 -> root@203.0.113.10 (target from hosts/odoo1/deploy.toml)"),
         "{plan}"
     );
+    let plan = w.run(&["plan", "install", "odoo1"]).ok().stdout;
+    assert!(
+        plan.starts_with("odoo1 -> root@203.0.113.10 (target from hosts/odoo1/deploy.toml)"),
+        "{plan}"
+    );
     // Without --ipv4 there is nothing to record, and the next step says to give --target.
     let out = w.run(&["host", "add", "web1", "--disks", "vda"]).ok().stdout;
     assert!(!w.repo.join("hosts/web1/deploy.toml").exists());

@@ -484,10 +484,11 @@ pub fn set(ctx: &Context, file: &Path, key_path: &str, value: Zeroizing<Vec<u8>>
     sops.write(&lock)?;
     drop(lock);
     let full = ctx.cwd.join(file);
-    let added = git_add(full.parent().unwrap_or(&ctx.cwd), &[full.clone()]).map_err(|e| CommandError::Io {
-        path: full,
-        source: io::Error::other(format!("written, but {e}")),
-    })?;
+    let added =
+        git_add(full.parent().unwrap_or(&ctx.cwd), std::slice::from_ref(&full)).map_err(|e| CommandError::Io {
+            path: full,
+            source: io::Error::other(format!("written, but {e}")),
+        })?;
     Ok(SetOutcome::Created(plan.rule, added))
 }
 
