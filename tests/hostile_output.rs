@@ -377,3 +377,45 @@ fn a_path_regex_too_big_to_compile_is_reported_at_its_line() {
         set.stderr
     );
 }
+
+/// `k{i}` follows `k{i-1}` and then ten inputs of node `n` that each follow `k{i-1}` again:
+/// every chain ends, after 10³⁰ steps; and `c0` … `c99` follow one another in a cycle.
+fn branching_follows_lock() -> String {
+    let mut root = serde_json::Map::new();
+    root.insert("k0".into(), json!("n"));
+    for i in 1..30 {
+        let mut path = vec![format!("k{}", i - 1)];
+        path.extend(std::iter::repeat_n(format!("t{}", i - 1), 10));
+        root.insert(format!("k{i}"), json!(path));
+    }
+    for i in 0..100 {
+        root.insert(format!("c{i}"), json!([format!("c{}", (i + 1) % 100)]));
+    }
+    let n_inputs: serde_json::Map<String, serde_json::Value> =
+        (0..30).map(|i| (format!("t{i}"), json!([format!("k{i}")]))).collect();
+    let locked = json!({"type": "github", "owner": "o", "repo": "r", "rev": "0".repeat(40), "lastModified": 1,
+                        "narHash": "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="});
+    json!({
+        "nodes": {
+            "root": {"inputs": root},
+            "n": {"inputs": n_inputs, "locked": locked, "original": {"type": "github", "owner": "o", "repo": "r"}}
+        },
+        "root": "root",
+        "version": 7
+    })
+    .to_string()
+}
+
+#[test]
+fn a_lock_file_whose_follows_branch_or_cycle_is_linted_in_bounded_time() {
+    let dir = repo("");
+    let inputs: String = ["k29", "k28", "c0", "c50"]
+        .iter()
+        .map(|i| format!("    {i}.url = \"github:o/r\";\n    {i}.inputs.nixpkgs.follows = \"k0\";\n"))
+        .collect();
+    write(dir.path(), "flake.nix", &format!("{{\n  inputs = {{\n{inputs}  }};\n  outputs = _: {{ }};\n}}\n"));
+    write(dir.path(), "flake.lock", &branching_follows_lock());
+    let run = watched(dir.path(), &["lint", "."], b"");
+    run.within(256, 60);
+    assert!(run.code.is_some_and(|c| c < 2), "{}\n{}", run.stdout, run.stderr);
+}
