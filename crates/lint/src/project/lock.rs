@@ -492,7 +492,11 @@ mod tests {
         assert_eq!(lock.resolve(&["k2".into()]), Some("n"), "short chains still resolve");
         let started = std::time::Instant::now();
         assert_eq!(lock.resolve(&["k29".into()]), None);
-        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

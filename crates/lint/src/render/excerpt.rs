@@ -125,7 +125,11 @@ impl<'s> Excerpt<'s> {
                     .reduce(|x, y| x.start.min(y.start)..x.end.max(y.end))
                     .unwrap_or(0..0);
                 let long = content.char_indices().nth(MAX_SHOWN_COLUMNS).is_some();
-                let shown = if long { window(content, interest) } else { 0..content.len() };
+                let shown = if long {
+                    window(content, interest)
+                } else {
+                    0..content.len()
+                };
                 let prefix = if shown.start > 0 { ELLIPSIS.len() } else { 0 };
                 if prefix > 0 {
                     text.push_str(ELLIPSIS);
@@ -158,7 +162,9 @@ impl<'s> Excerpt<'s> {
     /// Where a byte offset of the source is in the excerpt: offsets left of a window take its
     /// `...`, offsets right of it the `...` after it.
     pub fn offset(&self, source_offset: usize) -> usize {
-        let line = self.source.line_index((source_offset.min(self.source.text.len()) as u32).into());
+        let line = self
+            .source
+            .line_index((source_offset.min(self.source.text.len()) as u32).into());
         let Some(i) = line.checked_sub(self.first_line).filter(|i| *i < self.windows.len()) else {
             return 0;
         };

@@ -46,7 +46,11 @@ impl Renderer for Human {
                     .zip(&ranges)
                     .filter_map(|(path, ranges)| {
                         let source = report.file(path)?;
-                        Some(Excerpt::new(format!("{}{}", report.display_prefix, path), source, ranges))
+                        Some(Excerpt::new(
+                            format!("{}{}", report.display_prefix, path),
+                            source,
+                            ranges,
+                        ))
                     })
                     .collect(),
             );

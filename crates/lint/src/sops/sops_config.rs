@@ -195,7 +195,9 @@ fn path_regex_key_lines(text: &str) -> Vec<usize> {
         .enumerate()
         .filter(|(_, line)| {
             let item = line.trim_start_matches(' ');
-            let item = item.strip_prefix("- ").map_or(item, |rest| rest.trim_start_matches(' '));
+            let item = item
+                .strip_prefix("- ")
+                .map_or(item, |rest| rest.trim_start_matches(' '));
             item.strip_prefix("path_regex")
                 .is_some_and(|rest| rest.trim_start_matches(' ').starts_with(':'))
         })
@@ -306,7 +308,10 @@ mod tests {
         let text = "creation_rules:\n  - path_regex: ^hosts/a/\n    age: age1a\n  # a comment\n  - path_regex : (a{1000}){1000}\n    age: age1b\n  - path_regex: '(unclosed'\n";
         let cfg = parse(text).expect("parses");
         let rules = &cfg.creation_rules;
-        assert_eq!(rules.iter().map(|r| r.path_regex_line).collect::<Vec<_>>(), [Some(2), Some(5), Some(7)]);
+        assert_eq!(
+            rules.iter().map(|r| r.path_regex_line).collect::<Vec<_>>(),
+            [Some(2), Some(5), Some(7)]
+        );
         assert!(rules[0].path_matcher.as_ref().is_some_and(|m| m.compiled().is_ok()));
         let started = std::time::Instant::now();
         assert_eq!(cfg.rule_for("hosts/a/secrets.yaml"), RuleMatch::Rule(0));
@@ -318,11 +323,15 @@ mod tests {
         }
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         let mut unlimited = usize::MAX;
-        let reason = PathRegex::compile(&format!("({}", "x".repeat(100_000)), &mut unlimited).0.unwrap_err();
+        let reason = PathRegex::compile(&format!("({}", "x".repeat(100_000)), &mut unlimited)
+            .0
+            .unwrap_err();
         assert_eq!(reason, "unclosed group", "one line, without the pattern");
         // What a real pattern may need still compiles; many heavy ones together do not.
         let mut budget = PATH_REGEXES_TOTAL_LIMIT;
-        assert!(PathRegex::compile(r"^hosts/\w{1,40}/secrets\.yaml$", &mut budget).0.is_ok());
+        assert!(PathRegex::compile(r"^hosts/\w{1,40}/secrets\.yaml$", &mut budget)
+            .0
+            .is_ok());
         assert!(budget >= PATH_REGEXES_TOTAL_LIMIT - REGEX_SIZE_LIMIT);
         let mut budget = 3 << 20;
         let heavy = r"^\w{1,40}$";

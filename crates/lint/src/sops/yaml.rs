@@ -227,7 +227,10 @@ impl Parser<'_> {
         if self.depth + anchored.height > MAX_DEPTH + 1 {
             return err(
                 line_no,
-                format!("alias `*{}` nests values deeper than {MAX_DEPTH} levels", shown_name(name)),
+                format!(
+                    "alias `*{}` nests values deeper than {MAX_DEPTH} levels",
+                    shown_name(name)
+                ),
             );
         }
         let budget = &mut *self.budget;
@@ -1837,7 +1840,11 @@ mod tests {
         let e = parse(&bomb).expect_err("refused");
         assert!(e.message.starts_with("excessive aliasing: "), "{e}");
         assert!(e.message.contains("more than"), "{e}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
         // Split over documents, the bomb still shares one budget.
         let spread = format!("{}---\n{}", alias_bomb().replace("a8:", "x8:"), alias_bomb());
         assert!(parse(&spread).unwrap_err().message.starts_with("excessive aliasing"));
@@ -1852,7 +1859,12 @@ mod tests {
         // Within budget: a long string aliased a few times.
         let mut text = format!("big: &big \"{}\"\nuses:\n", "x".repeat(100_000));
         text.push_str(&"  - *big\n".repeat(10));
-        assert_eq!(parse(&text).expect("parses")[0].get("uses").map(|u| matches!(u, Value::List(l) if l.len() == 10)), Some(true));
+        assert_eq!(
+            parse(&text).expect("parses")[0]
+                .get("uses")
+                .map(|u| matches!(u, Value::List(l) if l.len() == 10)),
+            Some(true)
+        );
     }
 
     #[test]
@@ -1864,19 +1876,25 @@ mod tests {
         }
         text.push_str("creation_rules:\n");
         for r in 0..400 {
-            text.push_str(&format!("  - path_regex: ^hosts/h{r}/\n    key_groups:\n      - age:\n"));
+            text.push_str(&format!(
+                "  - path_regex: ^hosts/h{r}/\n    key_groups:\n      - age:\n"
+            ));
             for k in 0..50 {
                 text.push_str(&format!("          - *k{k}\n"));
             }
         }
         let docs = parse(&text).expect("parses");
-        let Some(Value::List(rules)) = docs[0].get("creation_rules") else { panic!("rules") };
+        let Some(Value::List(rules)) = docs[0].get("creation_rules") else {
+            panic!("rules")
+        };
         assert_eq!(rules.len(), 400);
     }
 
     #[test]
     fn nesting_is_bounded_in_every_form() {
-        let deep_block: String = (0..MAX_DEPTH + 10).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let deep_block: String = (0..MAX_DEPTH + 10)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         let deep_flow = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
         let deep_dashes = format!("a:\n{}x\n", "- ".repeat(100_000));
         for text in [&deep_block, &deep_flow, &deep_dashes] {
