@@ -248,6 +248,8 @@ impl<'a> Files<'a> for Excerpts<'_> {
 }
 
 #[cfg(test)]
+// A diagnostic's label ranges, here often one.
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
 
