@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
-
 use super::age_keys::Recipient;
 use super::file::{EncryptOptions, DEFAULT_YAML_INDENT};
 use super::format::sops_config::{self, CreationRule, SopsConfig, SopsConfigError};
@@ -15,8 +13,13 @@ pub enum ConfigError {
     Parse { file: PathBuf, source: SopsConfigError },
     #[error("{file}: cannot read: {source}")]
     Io { file: PathBuf, source: std::io::Error },
-    #[error("{file}: creation rule {rule}: invalid path_regex: {reason}")]
-    Regex { file: PathBuf, rule: usize, reason: String },
+    #[error("{file}{}: creation rule {rule}: invalid path_regex: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Regex {
+        file: PathBuf,
+        rule: usize,
+        line: Option<usize>,
+        reason: String,
+    },
     #[error("{config}: no creation rule matches {target}")]
     NoMatch { config: PathBuf, target: String },
     #[error("{config}: creation rule {rule} has {groups} key groups; Shamir splitting is not supported yet")]
@@ -99,13 +102,14 @@ impl LoadedConfig {
     pub fn rule_for(&self, target: &Path) -> Result<&CreationRule, ConfigError> {
         let s = self.match_path(target);
         for rule in &self.config.creation_rules {
-            let Some(re) = &rule.path_regex else {
+            let Some(matcher) = &rule.path_matcher else {
                 return Ok(rule);
             };
-            let re = Regex::new(re).map_err(|e| ConfigError::Regex {
+            let re = matcher.compiled().map_err(|reason| ConfigError::Regex {
                 file: self.path.clone(),
                 rule: rule.index,
-                reason: e.to_string(),
+                line: rule.path_regex_line,
+                reason: reason.to_string(),
             })?;
             if re.is_match(&s) {
                 return Ok(rule);

@@ -64,6 +64,11 @@ pub struct LockError {
 /// Follows chains longer than this are taken as cycles (Nix rejects those too).
 const MAX_FOLLOWS_DEPTH: usize = 64;
 
+/// Input steps one resolution may take. A follows path whose segments are follows again
+/// branches at every level: ten segments over 30 levels are 10³⁰ steps although each chain
+/// ends. Real locks take a few steps.
+const MAX_RESOLVE_STEPS: usize = 10_000;
+
 impl Lock {
     pub fn parse(file: &SourceFile) -> Result<Lock, LockError> {
         let error = |line: usize, message: String| LockError {
@@ -163,23 +168,27 @@ impl Lock {
     /// The node key an input path from the root leads to (`["sops-nix", "nixpkgs"]`),
     /// following `follows` paths. `None` when the path leads nowhere (or into a cycle).
     pub fn resolve(&self, path: &[String]) -> Option<&str> {
-        self.resolve_from(&self.root, path, 0)
+        self.resolve_from(&self.root, path, 0, &mut 0)
     }
 
     /// The node key that input `name` of node `node` leads to.
     pub fn input_node(&self, node: &str, name: &str) -> Option<&str> {
-        self.resolve_from(node, std::slice::from_ref(&name.to_string()), 0)
+        self.resolve_from(node, std::slice::from_ref(&name.to_string()), 0, &mut 0)
     }
 
-    fn resolve_from(&self, start: &str, path: &[String], depth: usize) -> Option<&str> {
+    fn resolve_from(&self, start: &str, path: &[String], depth: usize, steps: &mut usize) -> Option<&str> {
         if depth > MAX_FOLLOWS_DEPTH {
             return None;
         }
         let mut current = self.nodes.get_key_value(start)?.0.as_str();
         for segment in path {
+            *steps += 1;
+            if *steps > MAX_RESOLVE_STEPS {
+                return None;
+            }
             current = match self.nodes.get(current)?.inputs.get(segment)? {
                 LockInput::Node(key) => self.nodes.get_key_value(key)?.0.as_str(),
-                LockInput::Follows(target) => self.resolve_from(&self.root, target, depth + 1)?,
+                LockInput::Follows(target) => self.resolve_from(&self.root, target, depth + 1, steps)?,
             };
         }
         Some(current)
@@ -461,6 +470,33 @@ mod tests {
     fn follows_cycles_end() {
         let lock = parse(r#"{"nodes":{"root":{"inputs":{"a":["b"],"b":["a"]}}},"root":"root","version":7}"#).unwrap();
         assert_eq!(lock.resolve(&["a".into()]), None);
+    }
+
+    #[test]
+    fn follows_that_branch_at_every_level_end_quickly() {
+        // `k{i}` follows `k{i-1}` and then ten inputs of node `n` that each follow `k{i-1}`
+        // again: every chain ends, but there are 10^30 of them.
+        let mut root = vec![r#""k0":"n""#.to_string()];
+        for i in 1..30 {
+            let mut path = vec![format!("\"k{}\"", i - 1)];
+            path.extend(std::iter::repeat_n(format!("\"t{}\"", i - 1), 10));
+            root.push(format!("\"k{i}\":[{}]", path.join(",")));
+        }
+        let n_inputs: Vec<String> = (0..30).map(|i| format!("\"t{i}\":[\"k{i}\"]")).collect();
+        let text = format!(
+            r#"{{"nodes":{{"root":{{"inputs":{{{}}}}},"n":{{"inputs":{{{}}}}}}},"root":"root","version":7}}"#,
+            root.join(","),
+            n_inputs.join(",")
+        );
+        let lock = parse(&text).unwrap();
+        assert_eq!(lock.resolve(&["k2".into()]), Some("n"), "short chains still resolve");
+        let started = std::time::Instant::now();
+        assert_eq!(lock.resolve(&["k29".into()]), None);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceFile;
 
+mod excerpt;
 pub mod github;
 pub mod human;
 pub mod json;

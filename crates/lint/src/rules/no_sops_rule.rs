@@ -68,10 +68,20 @@ impl ProjectRule for NoSopsRule {
                         continue;
                     }
                     let config = secrets.config.as_ref().map(|c| c.file.clone()).unwrap_or_else(|| ".sops.yaml".into());
+                    let line = secrets
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.parsed.as_ref().ok())
+                        .and_then(|p| p.creation_rules.get(*rule))
+                        .and_then(|r| r.path_regex_line);
+                    let range = match line {
+                        Some(line) => project.line_range(&config, line),
+                        None => project.find_text(".sops.yaml", "path_regex"),
+                    };
                     cx.report(Diagnostic::new(
                         &NO_SOPS_RULE,
-                        Span::new(config, project.find_text(".sops.yaml", "path_regex")),
-                        format!("creation rule {} has a `path_regex` that is not a valid regex: {reason}", rule + 1),
+                        Span::new(config, range),
+                        format!("creation rule {} has a `path_regex` that cannot be used: {reason}", rule + 1),
                     ));
                     continue;
                 }

@@ -18,7 +18,7 @@ impl EncryptionRules {
     pub fn new(rule: &CryptRule, mac_only_encrypted: bool) -> Result<EncryptionRules, regex::Error> {
         let regex = match rule.kind {
             CryptRuleKind::UnencryptedSuffix | CryptRuleKind::EncryptedSuffix => None,
-            _ => Some(Regex::new(&rule.pattern)?),
+            _ => Some(super::sops_config::bounded_regex(&rule.pattern)?),
         };
         Ok(EncryptionRules {
             kind: rule.kind,

@@ -11,6 +11,10 @@ pub enum JsonError {
     Syntax(String),
     #[error("sops only supports JSON files with a top-level object")]
     NotAnObject,
+    /// serde_json stops at 128 levels, as the YAML reader does (`yaml::MAX_DEPTH`): every
+    /// reader and writer of the tree recurses.
+    #[error("invalid JSON: values nested deeper than 128 levels at line {line} column {column}")]
+    TooDeep { line: usize, column: usize },
     #[error("binary file wrapper has no string `data` key")]
     NoData,
 }
@@ -70,8 +74,17 @@ impl<'de> Visitor<'de> for NodeVisitor {
 }
 
 pub fn parse(text: &str) -> Result<Map, JsonError> {
-    let node: Node = serde_json::from_str(text)
-        .map_err(|e| JsonError::Syntax(format!("line {} column {}", e.line(), e.column())))?;
+    let node: Node = serde_json::from_str(text).map_err(|e| {
+        // The only message looked at: others may quote the input.
+        if e.to_string().starts_with("recursion limit exceeded") {
+            JsonError::TooDeep {
+                line: e.line(),
+                column: e.column(),
+            }
+        } else {
+            JsonError::Syntax(format!("line {} column {}", e.line(), e.column()))
+        }
+    })?;
     match node.0 {
         Value::Map(m) => Ok(m),
         _ => Err(JsonError::NotAnObject),
@@ -195,6 +208,16 @@ fn string(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_bounded_and_said_so() {
+        let deep = format!("{{\"a\": {}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = parse(&deep).expect_err("too deep");
+        assert!(matches!(e, JsonError::TooDeep { line: 1, .. }), "{e}");
+        assert!(e.to_string().contains("nested deeper than 128 levels"), "{e}");
+        let fine = format!("{{\"a\": {}1{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(parse(&fine).is_ok());
+    }
 
     #[test]
     fn keeps_order_and_writes_like_sops() {

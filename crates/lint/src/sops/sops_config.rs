@@ -23,11 +23,103 @@ pub struct KeyGroup {
     pub unsupported: Vec<String>,
 }
 
+/// What one compiled regex from a repository may cost (its compiled program): regex's own
+/// default, which patterns such as `\w{1,40}` need. A hostile pattern past it (`(a{1000}){1000}`)
+/// is an error, like a syntax error, instead of seconds and gigabytes of compiling.
+pub const REGEX_SIZE_LIMIT: usize = 10 << 20;
+
+/// What the `path_regex`es of one `.sops.yaml` may cost together: without it, ten thousand
+/// rules each just under `REGEX_SIZE_LIMIT` would hold 100 GB.
+pub const PATH_REGEXES_TOTAL_LIMIT: usize = 256 << 20;
+
+/// Sizes a regex is tried at, smallest first; it is charged the first that fits. Most
+/// patterns fit the first, so hundreds of rules cost little of the total.
+const REGEX_SIZE_TIERS: [usize; 3] = [64 << 10, 1 << 20, REGEX_SIZE_LIMIT];
+
+/// The lazy DFA's cache per regex (regex's default).
+const REGEX_DFA_LIMIT: usize = 2 << 20;
+
+fn regex_within(pattern: &str, size: usize) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(size)
+        .dfa_size_limit(REGEX_DFA_LIMIT)
+        .build()
+}
+
+/// Compiles a regex written in a repository (`encrypted_regex`, …) within `REGEX_SIZE_LIMIT`.
+pub fn bounded_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex_within(pattern, REGEX_SIZE_LIMIT)
+}
+
+/// Why a repository's regex does not compile, in one line: regex's own message repeats
+/// the pattern (which may be megabytes long) with a caret under it.
+pub fn regex_error_reason(e: &regex::Error) -> String {
+    match e {
+        regex::Error::CompiledTooBig(limit) => format!("it compiles to more than {limit} bytes"),
+        regex::Error::Syntax(text) => text
+            .lines()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or("invalid syntax")
+            .to_string(),
+        other => other.to_string().lines().next().unwrap_or("invalid").to_string(),
+    }
+}
+
+/// A creation rule's `path_regex`, compiled once when `.sops.yaml` is read: it is matched
+/// against every file of the tree, and compiling per match cost seconds per lint.
+#[derive(Debug, Clone)]
+pub struct PathRegex(Result<regex::Regex, String>);
+
+impl PathRegex {
+    /// Compiles `pattern`, charging what it takes to `budget` (see `REGEX_SIZE_TIERS`).
+    fn compile(pattern: &str, budget: &mut usize) -> PathRegex {
+        for size in REGEX_SIZE_TIERS {
+            if size > *budget {
+                return PathRegex(Err(format!(
+                    "the path_regexes before it already take the {} MiB all of them may",
+                    PATH_REGEXES_TOTAL_LIMIT >> 20
+                )));
+            }
+            match regex_within(pattern, size) {
+                Ok(re) => {
+                    *budget -= size;
+                    return PathRegex(Ok(re));
+                }
+                Err(regex::Error::CompiledTooBig(_)) if size < REGEX_SIZE_LIMIT => continue,
+                Err(e) => return PathRegex(Err(regex_error_reason(&e))),
+            }
+        }
+        PathRegex(Err(format!("it compiles to more than {REGEX_SIZE_LIMIT} bytes")))
+    }
+
+    /// The compiled regex, or why the pattern does not compile.
+    pub fn compiled(&self) -> Result<&regex::Regex, &str> {
+        self.0.as_ref().map_err(String::as_str)
+    }
+}
+
+/// Equal when compiled from the same pattern (the rules compare by what they say).
+impl PartialEq for PathRegex {
+    fn eq(&self, other: &PathRegex) -> bool {
+        match (&self.0, &other.0) {
+            (Ok(a), Ok(b)) => a.as_str() == b.as_str(),
+            (Err(a), Err(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for PathRegex {}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreationRule {
     /// Position in the file (0-based), for messages.
     pub index: usize,
     pub path_regex: Option<String>,
+    /// `path_regex` compiled.
+    pub path_matcher: Option<PathRegex>,
+    /// The 1-based line of `.sops.yaml` where `path_regex` is written, when it can be told.
+    pub path_regex_line: Option<usize>,
     pub key_groups: Vec<KeyGroup>,
     pub shamir_threshold: Option<i64>,
     pub crypt_rule: Option<CryptRule>,
@@ -95,6 +187,24 @@ fn group_from(m: &Map) -> KeyGroup {
     g
 }
 
+/// The lines (1-based) that write a `path_regex` key in block style, in order: the n-th
+/// rule with a `path_regex` is written on the n-th of them. A file that writes them
+/// otherwise (flow style, aliases) gets lines that may be off, so only messages use them.
+fn path_regex_key_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let item = line.trim_start_matches(' ');
+            let item = item
+                .strip_prefix("- ")
+                .map_or(item, |rest| rest.trim_start_matches(' '));
+            item.strip_prefix("path_regex")
+                .is_some_and(|rest| rest.trim_start_matches(' ').starts_with(':'))
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
 pub fn parse(text: &str) -> Result<SopsConfig, SopsConfigError> {
     let docs = super::yaml::parse(text)?;
     let Some(root) = docs.into_iter().next() else {
@@ -121,6 +231,8 @@ pub fn parse(text: &str) -> Result<SopsConfig, SopsConfigError> {
         Some(Value::List(l)) => l,
         Some(_) => return Err(SopsConfigError::Shape("creation_rules must be a list".into())),
     };
+    let mut path_regex_lines = path_regex_key_lines(text).into_iter();
+    let mut regex_budget = PATH_REGEXES_TOTAL_LIMIT;
     for (index, r) in rules.iter().filter(|v| !matches!(v, Value::Comment(_))).enumerate() {
         let Value::Map(m) = r else {
             return Err(SopsConfigError::Shape(format!(
@@ -160,9 +272,12 @@ pub fn parse(text: &str) -> Result<SopsConfig, SopsConfigError> {
                 fields: set.iter().map(|r| r.kind.key()).collect(),
             });
         }
+        let path_regex = m.get("path_regex").and_then(Value::as_str).map(str::to_string);
         cfg.creation_rules.push(CreationRule {
             index,
-            path_regex: m.get("path_regex").and_then(Value::as_str).map(str::to_string),
+            path_matcher: path_regex.as_deref().map(|p| PathRegex::compile(p, &mut regex_budget)),
+            path_regex_line: path_regex.as_ref().and_then(|_| path_regex_lines.next()),
+            path_regex,
             key_groups,
             shamir_threshold: match m.get("shamir_threshold") {
                 Some(Value::Int(n)) => Some(*n),
@@ -200,6 +315,44 @@ mod tests {
     }
 
     #[test]
+    fn path_regexes_are_compiled_once_within_a_size_limit() {
+        let text = "creation_rules:\n  - path_regex: ^hosts/a/\n    age: age1a\n  # a comment\n  - path_regex : (a{1000}){1000}\n    age: age1b\n  - path_regex: '(unclosed'\n";
+        let cfg = parse(text).expect("parses");
+        let rules = &cfg.creation_rules;
+        assert_eq!(
+            rules.iter().map(|r| r.path_regex_line).collect::<Vec<_>>(),
+            [Some(2), Some(5), Some(7)]
+        );
+        assert!(rules[0].path_matcher.as_ref().is_some_and(|m| m.compiled().is_ok()));
+        let started = std::time::Instant::now();
+        assert_eq!(cfg.rule_for("hosts/a/secrets.yaml"), RuleMatch::Rule(0));
+        match cfg.rule_for("other.yaml") {
+            RuleMatch::BadRegex { rule: 1, reason } => {
+                assert!(reason.starts_with("it compiles to more than"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let mut unlimited = usize::MAX;
+        let reason = PathRegex::compile(&format!("({}", "x".repeat(100_000)), &mut unlimited)
+            .0
+            .unwrap_err();
+        assert_eq!(reason, "unclosed group", "one line, without the pattern");
+        // What a real pattern may need still compiles; many heavy ones together do not.
+        let mut budget = PATH_REGEXES_TOTAL_LIMIT;
+        assert!(PathRegex::compile(r"^hosts/\w{1,40}/secrets\.yaml$", &mut budget)
+            .0
+            .is_ok());
+        assert!(budget >= PATH_REGEXES_TOTAL_LIMIT - REGEX_SIZE_LIMIT);
+        let mut budget = 3 << 20;
+        let heavy = r"^\w{1,40}$";
+        assert!(PathRegex::compile(heavy, &mut budget).0.is_err(), "over the total");
+        let mut budget = PATH_REGEXES_TOTAL_LIMIT;
+        let light = (0..5000).filter(|i| PathRegex::compile(&format!("^hosts/h{i}/"), &mut budget).0.is_ok());
+        assert_eq!(light.count(), 4096, "light rules are charged 64 KiB each");
+    }
+
+    #[test]
     fn zero_to_odoo_style_rules() {
         let text = "creation_rules:\n  - path_regex: ^hosts/odoo1/secrets.yaml$\n    key_groups:\n      - age:\n        - age1ngrn   # host\n        - age1jrh8   # admin\n        - age1ngrn\n  - path_regex: \\.env$\n    age: age1a, age1b\n    encrypted_regex: ^pass\n  - pgp: ABC\nstores:\n  yaml:\n    indent: 2\n";
         let cfg = parse(text).expect("parses");
@@ -226,7 +379,8 @@ pub enum RuleMatch {
     /// Index into `creation_rules` of the first rule that matches.
     Rule(usize),
     NoMatch,
-    /// A `path_regex` before any match does not compile (sops fails the same way).
+    /// A `path_regex` before any match does not compile (sops fails the same way), or would
+    /// compile past `REGEX_SIZE_LIMIT`.
     BadRegex {
         rule: usize,
         reason: String,
@@ -239,16 +393,16 @@ impl SopsConfig {
     /// the regex is unanchored unless written with `^…$` (Go RE2 `MatchString`).
     pub fn rule_for(&self, path: &str) -> RuleMatch {
         for (i, rule) in self.creation_rules.iter().enumerate() {
-            let Some(pattern) = &rule.path_regex else {
+            let Some(matcher) = &rule.path_matcher else {
                 return RuleMatch::Rule(i);
             };
-            match regex::Regex::new(pattern) {
+            match matcher.compiled() {
                 Ok(re) if re.is_match(path) => return RuleMatch::Rule(i),
                 Ok(_) => {}
-                Err(e) => {
+                Err(reason) => {
                     return RuleMatch::BadRegex {
                         rule: i,
-                        reason: e.to_string(),
+                        reason: reason.to_string(),
                     }
                 }
             }

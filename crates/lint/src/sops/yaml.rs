@@ -4,8 +4,9 @@
 //! The reader covers what secrets files use: block mappings and sequences,
 //! plain/quoted/literal/folded scalars, flow collections, comments and several
 //! documents, with anchors and aliases on values and keys in block and flow context
-//! (as `.sops.yaml` files use them). Tags and complex keys are rejected with an error
-//! rather than guessed at. Errors name a line, never the text on it.
+//! (as `.sops.yaml` files use them), read back within an expansion budget, so a few
+//! hundred bytes of nested aliases cannot ask for gigabytes. Tags and complex keys
+//! are rejected with an error rather than guessed at. Errors name a line, never the text on it.
 
 use super::tree::{Comment, Map, MapItem, Value};
 
@@ -18,6 +19,88 @@ const YAML_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
 pub struct YamlError {
     pub line: usize,
     pub message: String,
+}
+
+/// Past this many nested values (collections, anchors and values on their own line) a
+/// document is refused: every reader and writer of the tree recurses, and real secrets
+/// files nest a handful of levels. JSON files stop at the same depth (serde_json's limit).
+pub const MAX_DEPTH: usize = 128;
+
+/// Documents up to this many decoded nodes may take almost all of them from aliases; from
+/// here on the share allowed to aliases falls, reaching a tenth at `ALIAS_SHARE_LARGE_DOC`.
+/// The same shape of bound as go-yaml v3's (what sops itself reads with), so a file sops
+/// accepts is accepted here, while expansion stays near 400,000 nodes at most.
+const ALIAS_SHARE_SMALL_DOC: usize = 400_000;
+const ALIAS_SHARE_LARGE_DOC: usize = 4_000_000;
+
+/// Aliases copy their strings here (go-yaml shares them), so the bytes copied are bounded
+/// too: sixteen times the document, at least 1 MiB and at most 64 MiB.
+fn alias_byte_budget(document_len: usize) -> usize {
+    document_len.saturating_mul(16).clamp(1 << 20, 64 << 20)
+}
+
+/// The share of decoded nodes that may come from alias expansion.
+fn allowed_alias_share(decoded: usize) -> f64 {
+    if decoded <= ALIAS_SHARE_SMALL_DOC {
+        0.99
+    } else if decoded >= ALIAS_SHARE_LARGE_DOC {
+        0.10
+    } else {
+        let along = (decoded - ALIAS_SHARE_SMALL_DOC) as f64 / (ALIAS_SHARE_LARGE_DOC - ALIAS_SHARE_SMALL_DOC) as f64;
+        0.99 - 0.89 * along
+    }
+}
+
+/// How much the nodes read so far cost, across every document of a file (a file of many
+/// small bombs is one big one).
+#[derive(Default)]
+struct ExpansionBudget {
+    /// Nodes decoded, those copied by aliases included.
+    decoded: usize,
+    /// Nodes copied by aliases.
+    aliased: usize,
+    /// Bytes of strings copied by aliases, and how many may be.
+    aliased_bytes: usize,
+    byte_limit: usize,
+}
+
+type Anchors = std::collections::HashMap<String, Anchored>;
+
+/// What an anchor names, with its weight measured once.
+struct Anchored {
+    value: Value,
+    nodes: usize,
+    bytes: usize,
+    height: usize,
+}
+
+/// Nodes, string bytes and height of a value (its height is bounded by `MAX_DEPTH`).
+fn weigh(v: &Value) -> (usize, usize, usize) {
+    match v {
+        Value::Map(m) => m.0.iter().fold((1, 0, 1), |(n, b, h), item| match item {
+            MapItem::Pair(k, v) => {
+                let (vn, vb, vh) = weigh(v);
+                (n + vn, b + k.len() + vb, h.max(vh + 1))
+            }
+            MapItem::Comment(c) => (n, b + c.text.len(), h),
+        }),
+        Value::List(l) => l.iter().fold((1, 0, 1), |(n, b, h), v| {
+            let (vn, vb, vh) = weigh(v);
+            (n + vn, b + vb, h.max(vh + 1))
+        }),
+        Value::Str(s) => (1, s.len(), 1),
+        Value::Bytes(s) => (1, s.len(), 1),
+        Value::Comment(c) => (1, c.text.len(), 1),
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => (1, 0, 1),
+    }
+}
+
+/// An anchor name as messages show it: a hostile one can be megabytes long.
+fn shown_name(name: &str) -> String {
+    match name.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_string(),
+    }
 }
 
 fn err<T>(line: usize, message: impl Into<String>) -> Result<T, YamlError> {
@@ -66,6 +149,10 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
         current.push(line.to_string());
     }
     let mut out = Vec::new();
+    let mut budget = ExpansionBudget {
+        byte_limit: alias_byte_budget(text.len()),
+        ..ExpansionBudget::default()
+    };
     for (lines, start) in docs.into_iter().zip(starts) {
         let mut p = Parser {
             lines,
@@ -73,6 +160,8 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
             offset: start,
             pending: Vec::new(),
             anchors: std::collections::HashMap::new(),
+            depth: 0,
+            budget: &mut budget,
         };
         out.push(p.document()?);
     }
@@ -88,7 +177,7 @@ pub fn parse(text: &str) -> Result<Vec<Map>, YamlError> {
     Ok(out)
 }
 
-struct Parser {
+struct Parser<'b> {
     lines: Vec<String>,
     pos: usize,
     offset: usize,
@@ -96,7 +185,10 @@ struct Parser {
     pending: Vec<(Comment, usize)>,
     /// Values named with `&name` so far; `*name` reads them back (as `.sops.yaml` files
     /// commonly do for keys: `- &admin age1…` … `- *admin`). Writing never produces them.
-    anchors: std::collections::HashMap<String, Value>,
+    anchors: Anchors,
+    /// Values being read inside one another (see `MAX_DEPTH`).
+    depth: usize,
+    budget: &'b mut ExpansionBudget,
 }
 
 fn indent_of(line: &str) -> usize {
@@ -130,21 +222,98 @@ fn key_text(v: &Value) -> Option<String> {
     }
 }
 
+/// Records what `&name` names, weighed once for the expansion budget.
+fn define_anchor(anchors: &mut Anchors, name: String, value: Value) {
+    let (nodes, bytes, height) = weigh(&value);
+    anchors.insert(
+        name,
+        Anchored {
+            value,
+            nodes,
+            bytes,
+            height,
+        },
+    );
+}
+
+/// The value `*name` stands for, read at nesting `depth`, unless copying it would pass the
+/// expansion budget. Block and flow aliases share this, and so one budget.
+fn expand_alias(
+    anchors: &Anchors,
+    budget: &mut ExpansionBudget,
+    depth: usize,
+    name: &str,
+    line_no: usize,
+) -> Result<Value, YamlError> {
+    let Some(anchored) = anchors.get(name) else {
+        return err(
+            line_no,
+            format!("alias `*{}` names no anchor defined before it", shown_name(name)),
+        );
+    };
+    if depth + anchored.height > MAX_DEPTH + 1 {
+        return err(
+            line_no,
+            format!(
+                "alias `*{}` nests values deeper than {MAX_DEPTH} levels",
+                shown_name(name)
+            ),
+        );
+    }
+    // The alias node itself was counted when entered.
+    budget.decoded += anchored.nodes - 1;
+    budget.aliased += anchored.nodes;
+    budget.aliased_bytes += anchored.bytes;
+    let allowed = (allowed_alias_share(budget.decoded) * budget.decoded as f64) as usize;
+    if budget.aliased > 100 && budget.decoded > 1000 && budget.aliased > allowed {
+        return err(
+            line_no,
+            format!(
+                "excessive aliasing: with `*{}` the aliases expand to more than {allowed} nodes",
+                shown_name(name)
+            ),
+        );
+    }
+    if budget.aliased_bytes > budget.byte_limit {
+        return err(
+            line_no,
+            format!(
+                "excessive aliasing: with `*{}` the aliases expand to more than {} bytes",
+                shown_name(name),
+                budget.byte_limit
+            ),
+        );
+    }
+    Ok(anchored.value.clone())
+}
+
 fn is_seq_entry(content: &str) -> bool {
     content == "-" || content.starts_with("- ") || content.starts_with("-\t")
 }
 
-impl Parser {
+impl Parser<'_> {
     fn line_no(&self, idx: usize) -> usize {
         idx + self.offset
     }
 
-    /// The value `*name` stands for, wherever the alias is written.
-    fn alias(&self, name: &str, line_no: usize) -> Result<Value, YamlError> {
-        match self.anchors.get(name) {
-            Some(v) => Ok(v.clone()),
-            None => err(line_no, format!("alias `*{name}` names no anchor defined before it")),
+    /// Counts one more node read at `line_no`, nested one level deeper; `leave` undoes the
+    /// nesting.
+    fn enter(&mut self, line_no: usize) -> Result<(), YamlError> {
+        self.depth += 1;
+        self.budget.decoded += 1;
+        if self.depth > MAX_DEPTH {
+            return err(line_no, format!("values nested deeper than {MAX_DEPTH} levels"));
         }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// The value `*name` stands for, within the expansion budget.
+    fn expand_alias(&mut self, name: &str, line_no: usize) -> Result<Value, YamlError> {
+        expand_alias(&self.anchors, self.budget, self.depth, name, line_no)
     }
 
     /// Moves past blank and comment lines, queueing comments; returns the
@@ -283,7 +452,7 @@ impl Parser {
             let (Some(value), None) = (value, &anchor) else {
                 return err(line_no, "expected a `key: value` line");
             };
-            let Some(key) = key_text(&self.alias(&rest[..n], line_no)?) else {
+            let Some(key) = key_text(&self.expand_alias(&rest[..n], line_no)?) else {
                 return err(line_no, "complex mapping keys are not supported");
             };
             return Ok((key, value.to_string()));
@@ -307,7 +476,7 @@ impl Parser {
             } else {
                 resolve_plain(raw_key)
             };
-            self.anchors.insert(name, value);
+            define_anchor(&mut self.anchors, name, value);
         }
         Ok((key, content[colon + 1..].to_string()))
     }
@@ -316,6 +485,19 @@ impl Parser {
     /// `- `); `parent` is the indent of the line's key or dash. Returns the value
     /// and a comment found on the same line.
     fn value(
+        &mut self,
+        rest: &str,
+        parent: usize,
+        idx: usize,
+        in_mapping: bool,
+    ) -> Result<(Value, Option<String>), YamlError> {
+        self.enter(self.line_no(idx))?;
+        let value = self.value_inner(rest, parent, idx, in_mapping);
+        self.leave();
+        value
+    }
+
+    fn value_inner(
         &mut self,
         rest: &str,
         parent: usize,
@@ -371,9 +553,14 @@ impl Parser {
                     s: text.as_bytes(),
                     i: 0,
                     line_no,
-                    doc: self,
+                    depth: self.depth,
+                    nodes: 0,
+                    anchors: &mut self.anchors,
+                    budget: &mut *self.budget,
                 };
-                let v = fp.node()?;
+                let v = fp.node();
+                fp.budget.decoded += fp.nodes;
+                let v = v?;
                 fp.ws();
                 let tail = text[fp.i..].to_string();
                 let _ = last_idx;
@@ -386,13 +573,14 @@ impl Parser {
                     return err(line_no, "an anchor needs a name after `&`");
                 }
                 let (v, c) = self.value(rest[end..].trim_start_matches(YAML_SPACE), parent, idx, in_mapping)?;
-                self.anchors.insert(name, v.clone());
+                define_anchor(&mut self.anchors, name, v.clone());
                 Ok((v, c))
             }
             b'*' => {
                 let (text, comment) = split_plain_comment(rest);
                 let name = text.trim_end_matches(YAML_SPACE)[1..].to_string();
-                Ok((self.alias(&name, line_no)?, comment.map(str::to_string)))
+                let value = self.expand_alias(&name, line_no)?;
+                Ok((value, comment.map(str::to_string)))
             }
             b'!' => err(line_no, "tags are not supported"),
             b'@' | b'`' => err(line_no, "a plain value cannot start with `@` or a backquote"),
@@ -474,14 +662,17 @@ impl Parser {
                     // Re-read the item as a block starting at the column after `- `.
                     self.lines[idx] = format!("{}{}", " ".repeat(col), rest);
                     self.pos = idx;
-                    if nested_seq {
-                        list.push(Value::List(self.sequence(col, false)?));
+                    self.enter(self.line_no(idx))?;
+                    let item = if nested_seq {
+                        self.sequence(col, false).map(Value::List)
                     } else {
                         // Comments on the item's first line stay inside the
                         // item's mapping (as in sops's tree); the emitter
                         // writes them before the dash.
-                        list.push(Value::Map(self.mapping(col)?));
-                    }
+                        self.mapping(col).map(Value::Map)
+                    };
+                    self.leave();
+                    list.push(item?);
                     continue;
                 }
             }
@@ -842,8 +1033,13 @@ struct FlowParser<'a> {
     s: &'a [u8],
     i: usize,
     line_no: usize,
-    /// The document's parser: anchors and aliases in flow context share its anchors.
-    doc: &'a mut Parser,
+    /// Nesting so far, counting the block values around the collection.
+    depth: usize,
+    /// Nodes read, for the expansion budget.
+    nodes: usize,
+    /// The document's anchors and budget: anchors and aliases in flow context share them.
+    anchors: &'a mut Anchors,
+    budget: &'a mut ExpansionBudget,
 }
 
 impl FlowParser<'_> {
@@ -868,6 +1064,17 @@ impl FlowParser<'_> {
     }
 
     fn node(&mut self) -> Result<Value, YamlError> {
+        self.nodes += 1;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return err(self.line_no, format!("values nested deeper than {MAX_DEPTH} levels"));
+        }
+        let node = self.node_inner();
+        self.depth -= 1;
+        node
+    }
+
+    fn node_inner(&mut self) -> Result<Value, YamlError> {
         self.ws();
         match self.s.get(self.i) {
             Some(b'[') => {
@@ -930,12 +1137,14 @@ impl FlowParser<'_> {
                     _ => false,
                 };
                 let value = if empty { Value::Null } else { self.node()? };
-                self.doc.anchors.insert(name, value.clone());
+                define_anchor(self.anchors, name, value.clone());
                 Ok(value)
             }
             Some(b'*') => {
                 let name = self.anchor_name()?;
-                self.doc.alias(&name, self.line_no)
+                // Nodes read so far in this collection count before the alias is weighed.
+                self.budget.decoded += std::mem::take(&mut self.nodes);
+                expand_alias(self.anchors, self.budget, self.depth, &name, self.line_no)
             }
             Some(b'"') | Some(b'\'') => {
                 let rest = std::str::from_utf8(&self.s[self.i..]).unwrap_or("");
@@ -1727,49 +1936,96 @@ mod tests {
         );
     }
 
-    #[test]
-    fn anchors_and_aliases_in_flow_collections_and_on_keys() {
-        // Each read as go-yaml (Go sops 3.11) reads it.
-        let text = "a: &alice age1\nflow: [*alice, &x xv, *x]\nfm: {k: *alice, *alice : v2, &y yk: yv}\nref: *y\nempty: [&e, *e]\nnested: {age: [*alice]}\n";
-        let docs = parse(text).expect("parses");
-        let m = &docs[0];
-        assert_eq!(m.get("flow"), Some(&Value::List(vec![s("age1"), s("xv"), s("xv")])));
-        let Some(Value::Map(fm)) = m.get("fm") else {
-            panic!("fm is a map")
-        };
-        assert_eq!(fm.get("k"), Some(&s("age1")));
-        assert_eq!(fm.get("age1"), Some(&s("v2")));
-        assert_eq!(fm.get("yk"), Some(&s("yv")));
-        assert_eq!(m.get("ref"), Some(&s("yk")));
-        assert_eq!(m.get("empty"), Some(&Value::List(vec![Value::Null, Value::Null])));
-        let Some(Value::Map(nested)) = m.get("nested") else {
-            panic!("nested is a map")
-        };
-        assert_eq!(nested.get("age"), Some(&Value::List(vec![s("age1")])));
-        // `- &hosts:` anchors an empty key whose value is the nested list; `*alice` still works.
-        let docs = parse("keys:\n  - &hosts:\n    - &alice age1a\nr: *alice\nh: {*hosts : x}\n").expect("parses");
-        let Some(Value::List(keys)) = docs[0].get("keys") else {
-            panic!("keys is a list")
-        };
-        let Value::Map(group) = &keys[0] else {
-            panic!("an anchored-key mapping")
-        };
-        assert_eq!(group.get(""), Some(&Value::List(vec![s("age1a")])));
-        assert_eq!(docs[0].get("r"), Some(&s("age1a")));
-        // Block keys: anchored and aliased.
-        let docs = parse("&k key: 1\n*k : 2\n").unwrap_err();
-        assert_eq!(docs.line, 2, "a key defined twice through its alias");
-        let docs = parse("&k key: 1\nother: *k\n").expect("parses");
-        assert_eq!(docs[0].get("other"), Some(&s("key")));
-        // go-yaml's errors: undefined aliases, names with other characters, collections as keys.
-        for bad in [
-            "a: [*nobody]\n",
-            "a: [&a.b x]\n",
-            "a: &x [1]\nb: {*x : 1}\n",
-            "*nobody: 1\n",
-        ] {
-            assert!(parse(bad).is_err(), "{bad:?}");
+    /// Nine levels of nine aliases of the level before: under a kilobyte, 9⁹ nodes expanded.
+    fn alias_bomb() -> String {
+        let mut text = String::from("a0: &a0\n");
+        text.push_str(&"  - lol\n".repeat(9));
+        for level in 1..9 {
+            text.push_str(&format!("a{level}: &a{level}\n"));
+            text.push_str(&format!("  - *a{}\n", level - 1).repeat(9));
         }
+        text
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_as_excessive_aliasing() {
+        let bomb = alias_bomb();
+        assert!(bomb.len() < 1000, "{}", bomb.len());
+        let started = std::time::Instant::now();
+        let e = parse(&bomb).expect_err("refused");
+        assert!(e.message.starts_with("excessive aliasing: "), "{e}");
+        assert!(e.message.contains("more than"), "{e}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // Split over documents, the bomb still shares one budget.
+        let spread = format!("{}---\n{}", alias_bomb().replace("a8:", "x8:"), alias_bomb());
+        assert!(parse(&spread).unwrap_err().message.starts_with("excessive aliasing"));
+    }
+
+    #[test]
+    fn aliases_copying_long_strings_are_bounded_in_bytes() {
+        let mut text = format!("big: &big \"{}\"\nuses:\n", "x".repeat(100_000));
+        text.push_str(&"  - *big\n".repeat(200));
+        let e = parse(&text).expect_err("refused");
+        assert!(e.message.contains("bytes"), "{e}");
+        // Within budget: a long string aliased a few times.
+        let mut text = format!("big: &big \"{}\"\nuses:\n", "x".repeat(100_000));
+        text.push_str(&"  - *big\n".repeat(10));
+        assert_eq!(
+            parse(&text).expect("parses")[0]
+                .get("uses")
+                .map(|u| matches!(u, Value::List(l) if l.len() == 10)),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn ordinary_aliases_stay_within_budget() {
+        // A large `.sops.yaml`: 50 keys used by 400 rules each.
+        let mut text = String::from("keys:\n");
+        for k in 0..50 {
+            text.push_str(&format!("  - &k{k} age1{k:058}\n"));
+        }
+        text.push_str("creation_rules:\n");
+        for r in 0..400 {
+            text.push_str(&format!(
+                "  - path_regex: ^hosts/h{r}/\n    key_groups:\n      - age:\n"
+            ));
+            for k in 0..50 {
+                text.push_str(&format!("          - *k{k}\n"));
+            }
+        }
+        let docs = parse(&text).expect("parses");
+        let Some(Value::List(rules)) = docs[0].get("creation_rules") else {
+            panic!("rules")
+        };
+        assert_eq!(rules.len(), 400);
+    }
+
+    #[test]
+    fn nesting_is_bounded_in_every_form() {
+        let deep_block: String = (0..MAX_DEPTH + 10)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        let deep_flow = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let deep_dashes = format!("a:\n{}x\n", "- ".repeat(100_000));
+        for text in [&deep_block, &deep_flow, &deep_dashes] {
+            let e = parse(text).expect_err("too deep");
+            assert!(e.message.contains("nested deeper than 128 levels"), "{e}");
+        }
+        // Aliases cannot stack depth either: each level nests the one before.
+        let mut text = String::from("l0: &l0 [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]\n");
+        for level in 1..100 {
+            text.push_str(&format!("l{level}: &l{level}\n  -\n    - *l{}\n", level - 1));
+        }
+        let e = parse(&text).expect_err("too deep");
+        assert!(e.message.contains("deeper than 128"), "{e}");
+        // What real files nest is fine.
+        let nested: String = (0..40).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect();
+        assert!(parse(&format!("{nested}{}v: 1\n", "  ".repeat(40))).is_ok());
     }
 
     #[test]
@@ -1857,4 +2113,49 @@ mod tests {
         }
         assert!(checked > 50, "{checked}");
     }
+    #[test]
+    fn anchors_and_aliases_in_flow_collections_and_on_keys() {
+        // Each read as go-yaml (Go sops 3.11) reads it.
+        let text = "a: &alice age1\nflow: [*alice, &x xv, *x]\nfm: {k: *alice, *alice : v2, &y yk: yv}\nref: *y\nempty: [&e, *e]\nnested: {age: [*alice]}\n";
+        let docs = parse(text).expect("parses");
+        let m = &docs[0];
+        assert_eq!(m.get("flow"), Some(&Value::List(vec![s("age1"), s("xv"), s("xv")])));
+        let Some(Value::Map(fm)) = m.get("fm") else {
+            panic!("fm is a map")
+        };
+        assert_eq!(fm.get("k"), Some(&s("age1")));
+        assert_eq!(fm.get("age1"), Some(&s("v2")));
+        assert_eq!(fm.get("yk"), Some(&s("yv")));
+        assert_eq!(m.get("ref"), Some(&s("yk")));
+        assert_eq!(m.get("empty"), Some(&Value::List(vec![Value::Null, Value::Null])));
+        let Some(Value::Map(nested)) = m.get("nested") else {
+            panic!("nested is a map")
+        };
+        assert_eq!(nested.get("age"), Some(&Value::List(vec![s("age1")])));
+        // `- &hosts:` anchors an empty key whose value is the nested list; `*alice` still works.
+        let docs = parse("keys:\n  - &hosts:\n    - &alice age1a\nr: *alice\nh: {*hosts : x}\n").expect("parses");
+        let Some(Value::List(keys)) = docs[0].get("keys") else {
+            panic!("keys is a list")
+        };
+        let Value::Map(group) = &keys[0] else {
+            panic!("an anchored-key mapping")
+        };
+        assert_eq!(group.get(""), Some(&Value::List(vec![s("age1a")])));
+        assert_eq!(docs[0].get("r"), Some(&s("age1a")));
+        // Block keys: anchored and aliased.
+        let docs = parse("&k key: 1\n*k : 2\n").unwrap_err();
+        assert_eq!(docs.line, 2, "a key defined twice through its alias");
+        let docs = parse("&k key: 1\nother: *k\n").expect("parses");
+        assert_eq!(docs[0].get("other"), Some(&s("key")));
+        // go-yaml's errors: undefined aliases, names with other characters, collections as keys.
+        for bad in [
+            "a: [*nobody]\n",
+            "a: [&a.b x]\n",
+            "a: &x [1]\nb: {*x : 1}\n",
+            "*nobody: 1\n",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
 }
