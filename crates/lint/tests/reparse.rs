@@ -148,3 +148,23 @@ fn edits_outside_any_binding_or_in_broken_files_parse_in_full() {
         .reparse(SourceFile::new("f.nix", "{ a = 12; b = }"), 7, 7)
         .is_none());
 }
+
+#[test]
+fn deleting_the_line_break_after_a_line_comment_joins_what_follows_to_it() {
+    // `# a` ends at its line break: blanks without one make the next comment (or code) part of
+    // it, which no single-token splice can express.
+    let text = "let\n  # a\n  # b\n  x = 1;\nin\nx\n";
+    let old = ParsedFile::parse(SourceFile::new("f.nix", text));
+    let start = text.find("# a").unwrap() + 3;
+    let new_text = format!("{}{}", &text[..start], &text[start + 2..]);
+    match old.reparse(SourceFile::new("f.nix", new_text.as_str()), start, start + 2) {
+        None => {}
+        Some(p) => assert!(*p.syntax().green() == *rnix::Root::parse(&new_text).syntax().green()),
+    }
+    // Blanks that keep a line break after the comment are still spliced.
+    let kept = format!("{}\n{}", &text[..start], &text[start + 1..]);
+    let spliced = old
+        .reparse(SourceFile::new("f.nix", kept.as_str()), start, start + 1)
+        .expect("spliced");
+    assert!(*spliced.syntax().green() == *rnix::Root::parse(&kept).syntax().green());
+}

@@ -100,9 +100,15 @@ fn splice_token(token: &rnix::SyntaxToken, old: &str, new: &str) -> Option<Green
     }
     let text = new.get(tok_start..new_end)?;
     let still_one = match token.kind() {
-        // Any run of blanks separates the same tokens as before.
+        // Any run of blanks separates the same tokens as before, except after a `#` comment:
+        // that one ends at the line break, so blanks without one would join what follows to it.
         SyntaxKind::TOKEN_WHITESPACE => {
-            !text.is_empty() && text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            let ends_line_comment = token
+                .prev_token()
+                .is_some_and(|t| t.kind() == SyntaxKind::TOKEN_COMMENT && t.text().starts_with('#'));
+            !text.is_empty()
+                && text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                && (!ends_line_comment || text.contains('\n'))
         }
         SyntaxKind::TOKEN_COMMENT => {
             let shape = if text.starts_with('#') {

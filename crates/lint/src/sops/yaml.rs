@@ -2157,5 +2157,4 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
-
 }
