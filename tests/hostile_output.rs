@@ -177,7 +177,8 @@ fn an_alias_bomb_in_a_secrets_file_is_reported_by_lint_get_and_set_naming_the_fi
     write(
         dir.path(),
         "hosts/web/secrets.yaml",
-        &format!("{}sops:\n    mac: x\n", alias_bomb()),
+        // sops's metadata structure (mac, version, a recipient list) makes it a sops file.
+        &format!("{}sops:\n    mac: x\n    version: 3.9.0\n    age: []\n", alias_bomb()),
     );
     let run = watched(dir.path(), &["lint", "."], b"");
     run.within(256, 60);
@@ -222,26 +223,36 @@ fn an_alias_bomb_in_sops_yaml_stops_secrets_set_naming_the_file() {
 
 #[test]
 fn the_language_server_reports_an_alias_bomb_and_stays_small() {
-    let dir = repo(&alias_bomb());
+    // One project whose `.sops.yaml` is the bomb, one whose secrets file is (its creation rule
+    // names it); both open in one server.
+    let bombed_config = repo(&alias_bomb());
+    let bombed_file = repo("");
     write(
-        dir.path(),
+        bombed_file.path(),
         "hosts/web/secrets.yaml",
-        &format!("{}sops:\n    mac: x\n", alias_bomb()),
+        &format!("{}sops:\n    mac: x\n    version: 3.9.0\n    age: []\n", alias_bomb()),
     );
-    let root = dir.path().canonicalize().expect("canonical");
-    let uri = |rel: &str| format!("file://{}", root.join(rel).display());
+    let config_root = bombed_config.path().canonicalize().expect("canonical");
+    let file_root = bombed_file.path().canonicalize().expect("canonical");
+    let uri = |root: &std::path::Path, rel: &str| format!("file://{}", root.join(rel).display());
     let mut c = Client::start();
     c.initialize();
     let started = Instant::now();
-    for (rel, language) in [("hosts/web/configuration.nix", "nix"), (".sops.yaml", "yaml")] {
+    for (root, rel, language) in [
+        (&config_root, "hosts/web/configuration.nix", "nix"),
+        (&config_root, ".sops.yaml", "yaml"),
+        (&file_root, "hosts/web/configuration.nix", "nix"),
+    ] {
         let text = std::fs::read_to_string(root.join(rel)).expect("read");
         c.notify(
             "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri(rel), "languageId": language, "version": 1, "text": text}}),
+            json!({"textDocument": {"uri": uri(root, rel), "languageId": language, "version": 1, "text": text}}),
         );
     }
-    for rel in [".sops.yaml", "hosts/web/secrets.yaml"] {
-        let target = uri(rel);
+    for target in [
+        uri(&config_root, ".sops.yaml"),
+        uri(&file_root, "hosts/web/secrets.yaml"),
+    ] {
         c.wait_for(|m| {
             m["method"] == "textDocument/publishDiagnostics"
                 && m["params"]["uri"] == target.as_str()
@@ -255,7 +266,7 @@ fn the_language_server_reports_an_alias_bomb_and_stays_small() {
     // The server still answers, and its peak stayed small.
     let symbols = c.request(
         "textDocument/documentSymbol",
-        json!({"textDocument": {"uri": uri("hosts/web/configuration.nix")}}),
+        json!({"textDocument": {"uri": uri(&config_root, "hosts/web/configuration.nix")}}),
     );
     assert!(symbols.get("result").is_some(), "{symbols}");
     let peak = peak_kib(c.child.id()).expect("the server runs");
@@ -393,7 +404,7 @@ fn a_path_regex_too_big_to_compile_is_reported_at_its_line() {
     write(
         dir.path(),
         "other/secrets.json",
-        "{\"a\": 1, \"sops\": {\"mac\": \"x\"}}\n",
+        "{\"a\": 1, \"sops\": {\"mac\": \"x\", \"version\": \"3.9.0\", \"age\": []}}\n",
     );
     let run = watched(dir.path(), &["lint", "."], b"");
     run.within(256, 60);

@@ -168,9 +168,10 @@ fn read_content(text: &SourceFile, format: Format) -> SecretsContent {
             let mut plaintext_values = Vec::new();
             for branch in &doc.branches {
                 for (path, value) in sops::keypath::leaves(branch) {
-                    // Strings that are not `ENC[…]`, and bare scalars: values in the clear.
+                    // Strings that are not `ENC[…]`, and bare scalars: values in the clear. sops
+                    // leaves empty strings as they are (there is nothing to hide), in every format.
                     let clear = match value {
-                        sops::Value::Str(s) => !s.starts_with("ENC[AES256_GCM,"),
+                        sops::Value::Str(s) => !s.is_empty() && !s.starts_with("ENC[AES256_GCM,"),
                         sops::Value::Int(_) | sops::Value::Float(_) | sops::Value::Bool(_) => true,
                         _ => false,
                     };
@@ -287,10 +288,17 @@ impl Secrets {
                     format_of(&path),
                     Format::Yaml | Format::Json | Format::Dotenv | Format::Ini
                 );
-                let by_rule = data_file && config.is_some_and(|c| {
-                    c.creation_rules.iter().any(|r| r.path_regex.is_some())
-                        && matches!(c.rule_for(&path), sops_config::RuleMatch::Rule(i) if c.creation_rules[i].path_regex.is_some())
-                });
+                // A rule that would take `flake.nix` too (`path_regex: .*`) is the repository's
+                // default for whatever is encrypted, like a rule without `path_regex`: it does not
+                // make every `package.json` or CI workflow beside the secrets one.
+                let by_rule = data_file
+                    && config.is_some_and(|c| {
+                        c.creation_rules.iter().any(|r| r.path_regex.is_some())
+                            && matches!(c.rule_for(&path), sops_config::RuleMatch::Rule(i)
+                            if c.creation_rules[i].path_matcher.as_ref().is_some_and(|m| {
+                                m.compiled().is_ok_and(|re| !re.is_match("flake.nix"))
+                            }))
+                    });
                 // Larger files are never read (a disk image in the tree): the text is never
                 // shorter than the bytes (invalid UTF-8 grows), so the text check below would
                 // skip them too.

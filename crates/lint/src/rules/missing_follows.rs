@@ -15,7 +15,9 @@ crate::declare_rule! {
     /// has as an input — matched by the locked `owner/repo` (or URL) in `flake.lock`, or,
     /// without a lock file, by name from nixpilot's catalogue of well-known flakes — when
     /// `flake.nix` does not redirect it with `follows` or give it a source of its own
-    /// (`x.inputs.nixpkgs.url = "…"`, `.path`, `.type`…: a deliberate pin).
+    /// (`x.inputs.nixpkgs.url = "…"`, `.path`, `.type`…: a deliberate pin). A copy that the
+    /// input's own `flake.nix` pins to one commit (`original` has a `rev` in `flake.lock`) is
+    /// deliberate too, and not reported.
     ///
     /// ## Why is this bad?
     /// Every extra nixpkgs is another evaluation of nixpkgs (seconds and hundreds of MB per
@@ -143,6 +145,11 @@ fn from_lock<'a>(flake: &'a Flake, lock: &Lock) -> Vec<Finding<'a>> {
             let Some(dep_node) = lock.nodes.get(dep_key) else {
                 continue;
             };
+            // The input's own flake.nix pins this copy to one commit (a regression test's
+            // nixpkgs): it asks for exactly that tree, which a follows would replace.
+            if dep_node.original.as_ref().is_some_and(|o| o.rev.is_some()) {
+                continue;
+            }
             let Some(identity) = lock.identity(dep_key) else {
                 continue;
             };

@@ -11,11 +11,11 @@ crate::declare_rule! {
     /// file is only lying in the working tree. A block counts only when its body decodes as
     /// the key it claims to be (`openssh-key-v1`, a DER structure, a bech32 age identity with
     /// a valid checksum): placeholders in documentation (`<your key here>`, `...`) are not keys.
-    /// A key protected by a passphrase (an OpenSSH key
-    /// with a cipher, PEM `Proc-Type: 4,ENCRYPTED`, PKCS#8 `ENCRYPTED PRIVATE KEY`) is a
-    /// warning with its own message: it is not compromised by the repository alone, but anyone
-    /// with the repository can try passphrases offline, for as long as history exists. The
-    /// snippet under the message shows the key's armour with its body replaced by `*`.
+    /// A key protected by a passphrase (an OpenSSH key with a cipher, PEM `Proc-Type:
+    /// 4,ENCRYPTED`, PKCS#8 `ENCRYPTED PRIVATE KEY`) is a warning with its own message: it is
+    /// not compromised by the repository alone, but anyone with the repository can try
+    /// passphrases offline, for as long as history exists. The snippet under the message shows
+    /// the key's armour with its body replaced by `*`.
     ///
     /// ## Why is this bad?
     /// A host key or an admin's age key in git history is compromised for good: anyone with

@@ -11,7 +11,11 @@ crate::declare_rule! {
     /// metadata, contain values that are not encrypted (other than those the file's
     /// `unencrypted_suffix`/`*_regex` keep in the clear), or cannot be read as their format.
     /// An empty file (only whitespace and comments) has nothing in the clear: it is only
-    /// an info. A `.sops.yaml` is configuration, never a secrets file.
+    /// an info. A `.sops.yaml` is configuration, never a secrets file. A creation rule whose
+    /// `path_regex` would take `flake.nix` too (`.*`) is a default for whatever gets encrypted,
+    /// like a rule without `path_regex`: the `package.json` and CI files it matches are not
+    /// secrets files unless they carry sops metadata or a Nix option names them. Empty strings
+    /// are not "in the clear": sops itself leaves them unencrypted.
     ///
     /// ## Why is this bad?
     /// Whatever is committed in the clear is public to everyone with the repository, and
