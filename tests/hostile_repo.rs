@@ -35,6 +35,20 @@ impl Run {
 /// would block), killed after `limit`; its peak memory comes from the kernel (`wait4`).
 // The child is reaped by `wait4` (for its resource usage), not by `Child::wait`.
 #[allow(clippy::zombie_processes)]
+/// `plan deploy web1` of the repository at `repo_arg`, with a key that does not exist (the plan
+/// reads the repository, never a key).
+fn plan_deploy_web1(repo_arg: &str) -> Vec<&str> {
+    vec![
+        "plan",
+        "deploy",
+        "web1",
+        "-C",
+        repo_arg,
+        "--identity",
+        "/nonexistent/id",
+    ]
+}
+
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
     let home = tempfile::tempdir().expect("home");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nixpilot"));
@@ -212,15 +226,7 @@ fn every_reader(repo: &Path, path_var: &Path, env: &[(&str, &str)], open: &Path)
         vec!["lint", repo_arg],
         vec!["lint", "--format", "json", repo_arg],
         vec!["hosts", repo_arg],
-        vec![
-            "plan",
-            "deploy",
-            "web1",
-            "-C",
-            repo_arg,
-            "--identity",
-            "/nonexistent/id",
-        ],
+        plan_deploy_web1(repo_arg),
         vec!["status", "web1", "-C", repo_arg, "--no-eval", "--connect-timeout", "2"],
     ] {
         let out = run(parent, &args, &env, LIMIT);
@@ -452,20 +458,7 @@ fn sops_yaml_and_pub_links_leaving_the_repository_are_reported_not_read() {
         "{}",
         lint.all()
     );
-    let plan = run(
-        &repo,
-        &[
-            "plan",
-            "deploy",
-            "web1",
-            "-C",
-            repo_arg,
-            "--identity",
-            "/nonexistent/id",
-        ],
-        &[],
-        LIMIT,
-    );
+    let plan = run(&repo, &plan_deploy_web1(repo_arg), &[], LIMIT);
     assert!(
         !plan.all().contains(secret),
         "plan showed an outside file:\n{}",
@@ -506,15 +499,7 @@ fn a_deploy_toml_linked_outside_is_not_printed_by_plan_or_deploy() {
     symlink(&outside, &deploy_toml).expect("link");
     let repo_arg = repo.to_str().expect("path");
     for args in [
-        vec![
-            "plan",
-            "deploy",
-            "web1",
-            "-C",
-            repo_arg,
-            "--identity",
-            "/nonexistent/id",
-        ],
+        plan_deploy_web1(repo_arg),
         vec![
             "deploy",
             "web1",
@@ -567,20 +552,7 @@ fn links_inside_the_repository_keep_working() {
     let lint = run(&repo, &["lint", "--format", "json"], &[], LIMIT);
     assert!(!lint.stdout.contains("unread-file"), "{}", lint.all());
     assert!(lint.stdout.contains("\"diagnostics\""), "{}", lint.all());
-    let plan = run(
-        &repo,
-        &[
-            "plan",
-            "deploy",
-            "web1",
-            "-C",
-            repo_arg,
-            "--identity",
-            "/nonexistent/id",
-        ],
-        &[],
-        LIMIT,
-    );
+    let plan = run(&repo, &plan_deploy_web1(repo_arg), &[], LIMIT);
     assert!(
         plan.stdout.contains("pinned to hosts/web1/ssh_host_ed25519_key.pub"),
         "{}",
