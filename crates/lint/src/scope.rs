@@ -258,6 +258,19 @@ fn entry_names(
 }
 
 /// An attribute name known without evaluation: `a`, `"a"` (a string without interpolation).
+/// The parts of a string, or `None` when the parser could not finish it: rnix's string
+/// normalisation asserts on error nodes inside strings, and a broken file must not crash us.
+pub fn string_parts(s: &ast::Str) -> Option<Vec<ast::InterpolPart<String>>> {
+    let broken = s
+        .syntax()
+        .descendants_with_tokens()
+        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR));
+    if broken {
+        return None;
+    }
+    Some(s.normalized_parts())
+}
+
 pub fn static_name(attr: &ast::Attr) -> Option<(String, TextRange)> {
     match attr {
         ast::Attr::Ident(ident) => {
@@ -266,7 +279,7 @@ pub fn static_name(attr: &ast::Attr) -> Option<(String, TextRange)> {
         }
         ast::Attr::Str(s) => {
             let mut text = String::new();
-            for part in s.normalized_parts() {
+            for part in string_parts(s)? {
                 match part {
                     ast::InterpolPart::Literal(l) => text.push_str(&l),
                     ast::InterpolPart::Interpolation(_) => return None,

@@ -25,17 +25,10 @@ pub fn str_value(s: &ast::Str) -> Option<String> {
     Some(out)
 }
 
-/// The parts of a string, or `None` when the parser could not finish it: rnix's string
-/// normalisation asserts on error nodes inside strings, and a broken file must not crash us.
+/// The parts of a string, or `None` when the parser could not finish it (see
+/// [`crate::scope::string_parts`]).
 pub fn string_parts(s: &ast::Str) -> Option<Vec<ast::InterpolPart<String>>> {
-    let broken = s
-        .syntax()
-        .descendants_with_tokens()
-        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR));
-    if broken {
-        return None;
-    }
-    Some(s.normalized_parts())
+    crate::scope::string_parts(s)
 }
 
 /// An attribute name: an identifier or a string without interpolation.
