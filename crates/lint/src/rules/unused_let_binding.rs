@@ -13,7 +13,8 @@ use crate::diagnostic::{Diagnostic, Edit, Fix};
 crate::declare_rule! {
     /// ## What it does
     /// Reports names bound in a `let … in` expression that neither the body nor another
-    /// binding reads. Names starting with `_` are taken as deliberately unused.
+    /// binding reads. Names starting with `_` are taken as deliberately unused. A `let` the
+    /// parser could not finish is left alone until it parses.
     ///
     /// ## Why is this bad?
     /// A dead binding is usually a leftover from an edit or a typo in the name that was meant
@@ -57,6 +58,14 @@ impl FileRule for UnusedLetBinding {
 
     fn check_node(&self, node: &SyntaxNode, cx: &mut FileContext<'_>) {
         let Some(let_in) = ast::LetIn::cast(node.clone()) else { return };
+        // A `let` the parser could not finish has no reliable bindings or uses: removing what
+        // looks unused there could take a half-written line with it.
+        if node
+            .descendants_with_tokens()
+            .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
+        {
+            return;
+        }
         let bindings = collect_bindings(&let_in);
         if bindings.is_empty() {
             return;
