@@ -49,6 +49,8 @@ fn plan_deploy_web1(repo_arg: &str) -> Vec<&str> {
     ]
 }
 
+// The child is reaped with wait4 (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
     let home = tempfile::tempdir().expect("home");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nixpilot"));
