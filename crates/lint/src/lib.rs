@@ -11,7 +11,6 @@ pub mod parse;
 pub mod project;
 pub mod render;
 pub mod rules;
-pub mod scope;
 pub mod sops;
 pub mod source;
 pub mod ssh_to_age;
@@ -21,6 +20,8 @@ pub mod vfs;
 pub use config::Config;
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity, Span};
 pub use engine::{lint, LintResult};
+/// Name resolution lives in the semantics crate; re-exported for the rules and the server.
+pub use nixpilot_semantics::scope;
 pub use source::SourceFile;
 
 /// Lints one in-memory file with the default configuration (tests, LSP, fuzzing).
