@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use rnix::{NodeOrToken, SyntaxKind, WalkEvent};
+use rnix::{NodeOrToken, SyntaxKind, SyntaxNode, WalkEvent};
 use rowan::{TextRange, TextSize};
 
 use crate::config::{Config, RuleLevel};
@@ -15,6 +15,7 @@ use crate::project::{FileSource, ParsedFile, Project};
 use crate::rules::analysis_limit::ANALYSIS_LIMIT;
 use crate::rules::unread_file::UNREAD_FILE;
 use crate::rules::{self, FileContext, FileRule, ProjectContext, ProjectRule};
+use crate::scope;
 use crate::source::SourceFile;
 use crate::suppression::{self, Suppression};
 
@@ -91,39 +92,62 @@ pub fn analyze_file_within(parsed: &ParsedFile, rules: &RuleSet, limit: Duration
         until_clock = CLOCK_EVERY;
         deadline.is_some_and(|d| Instant::now() > d)
     };
+    // One walk resolves the file's names and collects the nodes some rule wants; the rules run
+    // after it, so every rule can ask `cx.names()` for the whole file's resolution without a
+    // second walk.
+    let mut resolver = scope::Resolver::new();
+    let mut wanted: Vec<SyntaxNode> = Vec::new();
     // Suppressions are comments holding `nixpilot:`. Without that text the walk needs no
     // tokens, which are more than half of a tree's elements.
     if memchr::memmem::find(file.text.as_bytes(), suppression::MARKER.as_bytes()).is_none() {
         for event in root.preorder() {
-            if let WalkEvent::Enter(node) = event {
-                if late() {
-                    return stopped(file, node.text_range().start(), timeout_message(limit));
+            match event {
+                WalkEvent::Enter(node) => {
+                    if late() {
+                        return stopped(file, node.text_range().start(), timeout_message(limit));
+                    }
+                    resolver.enter(&node);
+                    if !rules.by_kind[node.kind() as usize].is_empty() {
+                        wanted.push(node);
+                    }
                 }
-                for rule in &rules.by_kind[node.kind() as usize] {
-                    rule.check_node(&node, &mut cx);
-                }
+                WalkEvent::Leave(node) => resolver.leave(&node),
             }
         }
     } else {
         for event in root.preorder_with_tokens() {
-            let WalkEvent::Enter(element) = event else { continue };
-            if late() {
-                return stopped(file, element.text_range().start(), timeout_message(limit));
-            }
-            match element {
-                NodeOrToken::Node(node) => {
-                    for rule in &rules.by_kind[node.kind() as usize] {
-                        rule.check_node(&node, &mut cx);
+            match event {
+                WalkEvent::Enter(NodeOrToken::Node(node)) => {
+                    if late() {
+                        return stopped(file, node.text_range().start(), timeout_message(limit));
+                    }
+                    resolver.enter(&node);
+                    if !rules.by_kind[node.kind() as usize].is_empty() {
+                        wanted.push(node);
                     }
                 }
-                NodeOrToken::Token(token) => {
+                WalkEvent::Enter(NodeOrToken::Token(token)) => {
+                    if late() {
+                        return stopped(file, token.text_range().start(), timeout_message(limit));
+                    }
                     if token.kind() == SyntaxKind::TOKEN_COMMENT {
                         if let Some(s) = suppression::parse_comment(file, &token) {
                             suppressions.push(s);
                         }
                     }
                 }
+                WalkEvent::Leave(NodeOrToken::Node(node)) => resolver.leave(&node),
+                WalkEvent::Leave(NodeOrToken::Token(_)) => {}
             }
+        }
+    }
+    cx.set_names(resolver.finish());
+    for node in &wanted {
+        if late() {
+            return stopped(file, node.text_range().start(), timeout_message(limit));
+        }
+        for rule in &rules.by_kind[node.kind() as usize] {
+            rule.check_node(node, &mut cx);
         }
     }
     if deadline.is_some_and(|d| Instant::now() > d) {

@@ -73,40 +73,68 @@ struct Scope {
     names: Option<HashMap<String, usize>>,
 }
 
-impl NameResolution {
-    /// Resolves every reference below `root`.
-    pub fn of(root: &SyntaxNode) -> NameResolution {
-        let mut out = NameResolution::default();
-        let mut stack: Vec<Scope> = Vec::new();
-        for event in root.preorder() {
-            match event {
-                WalkEvent::Enter(node) => {
-                    // First: the body of a `with` may itself be the name it provides.
-                    if is_with_body(&node) {
-                        stack.push(Scope {
-                            owner: node.clone(),
-                            names: None,
-                        });
-                    }
-                    if node.kind() == SyntaxKind::NODE_IDENT {
-                        if let Some(skip_owner) = reference_position(&node) {
-                            out.add_reference(&node, &stack, skip_owner.as_ref());
-                        }
-                    }
-                    if let Some(names) = out.binders(&node) {
-                        stack.push(Scope {
-                            owner: node.clone(),
-                            names: Some(names),
-                        });
-                    }
-                }
-                WalkEvent::Leave(node) => {
-                    while stack.last().is_some_and(|s| s.owner == node) {
-                        stack.pop();
-                    }
+/// Builds a [`NameResolution`] from the events of a preorder walk, so a caller that walks the
+/// tree anyway (the lint engine) resolves names in the same pass instead of walking twice.
+#[derive(Default)]
+pub struct Resolver {
+    out: NameResolution,
+    stack: Vec<Scope>,
+    /// The bodies of the `with`s entered and not yet reached: the walk meets a body after
+    /// its namespace expression, and only then does the namespace come into scope.
+    with_bodies: Vec<SyntaxNode>,
+}
+
+impl Resolver {
+    pub fn new() -> Resolver {
+        Resolver::default()
+    }
+
+    /// A node entered by the walk (every node, in preorder).
+    pub fn enter(&mut self, node: &SyntaxNode) {
+        // First: the body of a `with` may itself be the name it provides.
+        if self.with_bodies.last() == Some(node) {
+            self.with_bodies.pop();
+            self.stack.push(Scope {
+                owner: node.clone(),
+                names: None,
+            });
+        }
+        match node.kind() {
+            SyntaxKind::NODE_IDENT => {
+                if let Some(skip_owner) = reference_position(node) {
+                    self.out.add_reference(node, &self.stack, skip_owner.as_ref());
                 }
             }
+            SyntaxKind::NODE_WITH => {
+                if let Some(body) = ast::With::cast(node.clone()).and_then(|w| w.body()) {
+                    self.with_bodies.push(body.syntax().clone());
+                }
+            }
+            SyntaxKind::NODE_LET_IN
+            | SyntaxKind::NODE_ATTR_SET
+            | SyntaxKind::NODE_LEGACY_LET
+            | SyntaxKind::NODE_LAMBDA => {
+                if let Some(names) = self.out.binders(node) {
+                    self.stack.push(Scope {
+                        owner: node.clone(),
+                        names: Some(names),
+                    });
+                }
+            }
+            _ => {}
         }
+    }
+
+    /// A node left by the walk.
+    pub fn leave(&mut self, node: &SyntaxNode) {
+        while self.stack.last().is_some_and(|s| s.owner == *node) {
+            self.stack.pop();
+        }
+    }
+
+    /// The resolution of everything entered.
+    pub fn finish(self) -> NameResolution {
+        let mut out = self.out;
         out.uses = vec![Vec::new(); out.bindings.len()];
         for (i, r) in out.references.iter().enumerate() {
             if let Target::Binding(b) = r.target {
@@ -114,6 +142,20 @@ impl NameResolution {
             }
         }
         out
+    }
+}
+
+impl NameResolution {
+    /// Resolves every reference below `root`.
+    pub fn of(root: &SyntaxNode) -> NameResolution {
+        let mut resolver = Resolver::new();
+        for event in root.preorder() {
+            match event {
+                WalkEvent::Enter(node) => resolver.enter(&node),
+                WalkEvent::Leave(node) => resolver.leave(&node),
+            }
+        }
+        resolver.finish()
     }
 
     /// The binding `name` of the binder at `scope` (a let's, a rec set's or a lambda's range).
@@ -320,15 +362,6 @@ fn reference_position(ident: &SyntaxNode) -> Option<Option<SyntaxNode>> {
         }
         _ => Some(None),
     }
-}
-
-/// Whether `node` is the body of a `with` (where its namespace is in scope).
-fn is_with_body(node: &SyntaxNode) -> bool {
-    node.parent()
-        .filter(|p| p.kind() == SyntaxKind::NODE_WITH)
-        .and_then(ast::With::cast)
-        .and_then(|w| w.body())
-        .is_some_and(|body| body.syntax() == node)
 }
 
 #[cfg(test)]

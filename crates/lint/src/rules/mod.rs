@@ -149,6 +149,11 @@ impl<'a> FileContext<'a> {
         }
     }
 
+    /// Gives the resolution the engine made during its walk.
+    pub(crate) fn set_names(&self, names: crate::scope::NameResolution) {
+        let _ = self.names.set(std::rc::Rc::new(names));
+    }
+
     /// Every variable reference of the file resolved to its binding.
     pub fn names(&self) -> std::rc::Rc<crate::scope::NameResolution> {
         self.names
