@@ -183,9 +183,14 @@ impl NameResolution {
     }
 
     fn add_reference(&mut self, ident: &SyntaxNode, stack: &[Scope], skip_owner: Option<&SyntaxNode>) {
-        let Some(token) = ast::Ident::cast(ident.clone()).and_then(|i| i.ident_token()) else {
+        // Read from the green tree: a cursor token per reference would cost an allocation.
+        let green = ident.green();
+        let Some(token) = green.children().find_map(|c| c.into_token()) else {
             return;
         };
+        if token.kind() != rowan::SyntaxKind(SyntaxKind::TOKEN_IDENT as u16) {
+            return;
+        }
         let name = token.text();
         let mut in_with = false;
         let mut target = None;
@@ -206,7 +211,7 @@ impl NameResolution {
         let target = target.unwrap_or(if in_with { Target::With } else { Target::Free });
         self.references.push(Reference {
             name: name.to_string(),
-            range: token.text_range(),
+            range: ident.text_range(),
             target,
         });
     }
@@ -221,8 +226,10 @@ impl NameResolution {
                 entry_names(let_in.entries(), BindingKind::Let, &mut names);
             }
             SyntaxKind::NODE_ATTR_SET => {
+                if !starts_with_rec(node) {
+                    return None;
+                }
                 let set = ast::AttrSet::cast(node.clone())?;
-                set.rec_token()?;
                 entry_names(set.entries(), BindingKind::RecAttr, &mut names);
             }
             SyntaxKind::NODE_LEGACY_LET => {
@@ -268,6 +275,18 @@ impl NameResolution {
         }
         Some(map)
     }
+}
+
+/// Whether an attribute set is `rec { … }`, read from the green tree: `ast::AttrSet::rec_token`
+/// would visit (and allocate) every child of a plain set looking for a `rec` that is not there.
+fn starts_with_rec(set: &SyntaxNode) -> bool {
+    let green = set.green();
+    let first = green
+        .children()
+        .filter_map(|c| c.into_token())
+        .map(|t| t.kind().0)
+        .find(|&k| k != SyntaxKind::TOKEN_WHITESPACE as u16 && k != SyntaxKind::TOKEN_COMMENT as u16);
+    first == Some(SyntaxKind::TOKEN_REC as u16)
 }
 
 /// The names a list of entries binds (`a = …;`, `a.b = …;`, `inherit a;`, `inherit (x) a;`,
