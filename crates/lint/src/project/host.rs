@@ -48,6 +48,10 @@ pub struct Definition {
     pub priority: Priority,
     /// Under `lib.mkIf`: may not apply.
     pub conditional: bool,
+    /// For a value the evaluator computed (`x = mirrorBoot "0";`), the definition whose
+    /// expression made it; `range` and `value_range` then point inside the helper where the
+    /// value was written (or at the call, when that is in another file).
+    pub via: Option<TextRange>,
 }
 
 /// The answer to "does this host set option X?".
