@@ -221,7 +221,7 @@ pub fn summary_of<'m>(
             Some(p) => p.clone(),
             None => source.parsed(file)?,
         };
-        modules.insert(file.clone(), ModuleSummary::read(&parsed, source, layout));
+        modules.insert(file.clone(), ModuleSummary::read(&parsed, source, layout, files));
     }
     modules.get(file)
 }

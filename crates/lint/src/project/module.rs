@@ -1,7 +1,8 @@
 //! One NixOS module file read statically: its arguments, its `imports` (resolved to files,
 //! blueprint modules or other flakes' modules) and the option definitions it makes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use nixpilot_semantics::eval::{self, Evaluator, FileId, Limits, Loader, Prop, Spanned};
 use rnix::ast::{self, HasEntry};
@@ -119,6 +120,8 @@ fn class_of_alias(alias: &str) -> Option<&'static str> {
 /// project, never a file with syntax errors).
 pub struct ProjectLoader<'a> {
     pub source: &'a dyn FileSource,
+    /// The project's files already parsed, used before the source.
+    pub files: &'a BTreeMap<FilePath, Arc<ParsedFile>>,
 }
 
 impl Loader for ProjectLoader<'_> {
@@ -131,7 +134,10 @@ impl Loader for ProjectLoader<'_> {
             EntryKind::File => path.to_string(),
             EntryKind::Dir => format!("{path}/default.nix"),
         };
-        let parsed = self.source.parsed(&file)?;
+        let parsed = match self.files.get(file.as_str()) {
+            Some(p) => p.clone(),
+            None => self.source.parsed(&file)?,
+        };
         if parsed.has_errors() {
             return None;
         }
@@ -154,10 +160,17 @@ struct Reader<'a> {
 }
 
 impl ModuleSummary {
-    pub fn read(parsed: &ParsedFile, source: &dyn FileSource, layout: &super::Layout) -> ModuleSummary {
+    /// Reads one module file; `files` are the project's files already parsed (for what the
+    /// evaluator imports).
+    pub fn read(
+        parsed: &ParsedFile,
+        source: &dyn FileSource,
+        layout: &super::Layout,
+        files: &BTreeMap<FilePath, Arc<ParsedFile>>,
+    ) -> ModuleSummary {
         let file = parsed.path().clone();
         let dir = source::parent(&file).to_string();
-        let loader = ProjectLoader { source };
+        let loader = ProjectLoader { source, files };
         let mut reader = Reader {
             file: &file,
             dir: &dir,
@@ -416,7 +429,7 @@ impl Reader<'_> {
     ) {
         let literal = self.value(value, 0);
         let value_range = value.syntax().text_range();
-        if literal != Value::Other {
+        if literal != Value::Other || !self.worth_evaluating(value) {
             self.push(path, literal, range, value_range, priority, conditional);
             return;
         }
@@ -434,6 +447,25 @@ impl Reader<'_> {
             value: value_range,
         };
         self.spread(path, result, site, priority, conditional, 0);
+    }
+
+    /// Whether the evaluator may know more than "computed": not for `config.x`, `pkgs.hello`
+    /// or a lone name the module does not bind at its top (they come from outside or from a
+    /// `with`), which are most computed definitions and would only cost time.
+    fn worth_evaluating(&self, value: &ast::Expr) -> bool {
+        let mut current = strip_parens(value);
+        loop {
+            match current {
+                ast::Expr::Select(s) => match s.expr() {
+                    Some(base) if s.default_expr().is_none() => current = strip_parens(&base),
+                    _ => return true,
+                },
+                ast::Expr::Ident(i) => {
+                    return i.ident_token().is_some_and(|t| self.env.contains_key(t.text()));
+                }
+                _ => return true,
+            }
+        }
     }
 
     /// Turns an evaluated value into definitions: sets extend the path, the module system's

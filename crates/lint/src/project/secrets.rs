@@ -550,7 +550,11 @@ in
 binary
 "#;
         let project = Project::build(&MemorySource::from_fixture(fixture), &[]);
-        let file = project.secrets.files.get("hosts/h/app.bin").expect("the file is a secrets file");
+        let file = project
+            .secrets
+            .files
+            .get("hosts/h/app.bin")
+            .expect("the file is a secrets file");
         assert_eq!(file.references.len(), 1, "one literal, reached by two secrets");
     }
 }
