@@ -969,6 +969,59 @@ in {
         assert_eq!(disko_findings, Vec::<&str>::new());
     }
 
+    /// A module whose body calls a disko configuration file with its arguments (the usual
+    /// `disko-config.nix` with `{ disks ? [ … ], ... }`) is read through the call.
+    #[test]
+    fn a_module_body_made_by_an_import() {
+        let fixture = format!(
+            "{FLAKE}//- /hosts/h/configuration.nix\n{{ imports = [ ./disko.nix ]; }}\n//- /hosts/h/disko.nix\n{{ ... }}: import ./disko-config.nix {{ disks = [ \"/dev/disk/by-id/first\" ]; }}\n//- /hosts/h/disko-config.nix\n{{ disks ? [ \"/dev/sda\" ], ... }}: {{ disko.devices.disk.main = {{ device = builtins.elemAt disks 0; content.type = \"gpt\"; }}; }}\n"
+        );
+        let p = Project::build(&MemorySource::from_fixture(&fixture), &[]);
+        let host = &p.hosts[0];
+        assert!(!host.unknown);
+        let disko = Disko::for_host(host);
+        assert_eq!(
+            disko.devices.field(&["disk", "main", "device"]).str(),
+            Some("/dev/disk/by-id/first")
+        );
+        // A body that evaluates to something else than plain definitions stays unknown.
+        let fixture = fixture
+            .replace("{ disks = [", "{ imports = [ ]; disks = [")
+            .replace("{ disko.devices.disk.main", "{ imports = [ ]; disko.devices.disk.main");
+        let p = Project::build(&MemorySource::from_fixture(&fixture), &[]);
+        assert!(p.hosts[0].unknown);
+    }
+
+    /// Helpers that loop, explode or recurse leave their definitions computed, quickly.
+    #[test]
+    fn hostile_helpers_are_bounded() {
+        let text = r#"{ ... }:
+let
+  loop = x: loop x;
+  fan = n: [ (fan n) (fan n) ];
+  self = self;
+  grow = s: grow (s + s);
+in {
+  disko.devices.disk.a = loop 1;
+  disko.devices.disk.b.content = { type = "gpt"; partitions = fan 0; };
+  disko.devices.disk.c = self;
+  disko.devices.disk.d.device = grow "x";
+  disko.devices.disk.e = import ./default.nix;
+}
+"#;
+        let started = std::time::Instant::now();
+        let p = project(text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        let disko = Disko::for_host(&p.hosts[0]);
+        assert!(!disko.complete());
+        for disk in ["a", "c", "d", "e"] {
+            assert!(
+                matches!(disko.devices.field(&["disk", disk, "device"]), Field::Unknown),
+                "{disk}"
+            );
+        }
+    }
+
     #[test]
     fn computed_disks_and_unknown_hosts_are_opaque() {
         let p = project("{ disko.devices.disk = builtins.mapAttrs (n: v: v) { }; }\n");

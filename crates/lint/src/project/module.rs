@@ -231,7 +231,7 @@ impl Reader<'_> {
             }
         }
         let ast::Expr::AttrSet(set) = &body else {
-            self.summary.unknown = true;
+            self.computed_body(&body);
             return;
         };
         let top_names: Vec<Option<String>> = set
@@ -291,6 +291,39 @@ impl Reader<'_> {
                 }
             }
         }
+    }
+
+    /// A module body that is not a set literal (`{ … }: import ./disko-config.nix { … }`):
+    /// when the evaluator makes it a set of plain definitions (no `imports`, `options`,
+    /// `config` or other special key, no name it cannot compute), those are the module's
+    /// definitions; anything else leaves the module unknown.
+    fn computed_body(&mut self, body: &ast::Expr) {
+        let range = body.syntax().text_range();
+        let (evaluator, file) = self.evaluator.get_or_insert_with(|| {
+            let mut evaluator = Evaluator::new(self.loader, Limits::default());
+            let file = evaluator.add_file(self.file, self.root.clone());
+            (evaluator, file)
+        });
+        let file = *file;
+        let value = evaluator.eval_at(file, body);
+        let plain = match &value.value {
+            eval::Value::Attrs(a) => !a.open && a.entries.keys().all(|k| !SPECIAL_KEYS.contains(&&**k)),
+            _ => false,
+        };
+        if !plain {
+            self.summary.unknown = true;
+            return;
+        }
+        if matches!(&value.value, eval::Value::Attrs(a) if a.entries.is_empty()) {
+            return;
+        }
+        let site = Site {
+            file,
+            call: range,
+            entry: range,
+            value: range,
+        };
+        self.spread(Vec::new(), value, site, Priority::Normal, false, 0);
     }
 
     fn push(

@@ -41,7 +41,7 @@ impl Default for Limits {
         Limits {
             max_steps: 20_000,
             max_depth: 96,
-            max_total_steps: 400_000,
+            max_total_steps: 100_000,
             max_list: 10_000,
             max_string: 64 * 1024,
             max_attrs: 10_000,
