@@ -271,6 +271,16 @@ fn module_wrappers_through_lib_from_outside() {
         "{ a = mkIf(?config.x, 1); b = mkOverride(1000, 2); c = mkOverride(50, 3); d = mkOverride(10, 4); e = mkMerge[1, 2]; f = mkOrder(500, [ 5 ]); g = mkOrder(1500, 6); }"
     );
     assert_eq!(eval("{ lib, ... }: with lib; mkDefault 1"), "mkOverride(1000, 1)");
+    assert_eq!(
+        eval("{ lib, ... }: let inherit (lib) mkForce; in mkForce 1"),
+        "mkOverride(50, 1)"
+    );
+    assert_eq!(
+        eval("{ inputs, ... }: let lib = inputs.nixpkgs.lib; in lib.mkIf true 1"),
+        "mkIf(true, 1)"
+    );
+    // A `lib` of the file's own is used as written, not by name.
+    assert_eq!(eval("let lib = { mkForce = x: x + 1; }; in lib.mkForce 1"), "2");
     assert_eq!(eval("{ pkgs, ... }: pkgs.lib.mkForce 1"), "mkOverride(50, 1)");
     assert_eq!(
         eval("{ inputs, ... }: inputs.nixpkgs.lib.attrsets.genAttrs [ \"a\" ] (n: n)"),
