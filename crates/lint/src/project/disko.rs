@@ -1007,11 +1007,18 @@ in {
   disko.devices.disk.c = self;
   disko.devices.disk.d.device = grow "x";
   disko.devices.disk.e = import ./default.nix;
+  # Three hundred names, each holding the same set of three hundred names.
+  disko.devices.zpool = let
+    names = map toString (builtins.genList (i: i) 300);
+    wide = builtins.listToAttrs (map (n: { name = n; value = n; }) names);
+  in builtins.listToAttrs (map (n: { name = n; value = wide; }) names);
 }
 "#;
         let started = std::time::Instant::now();
         let p = project(text);
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        let definitions = &p.hosts[0].definitions;
+        assert!(definitions.len() < 10_000, "{}", definitions.len());
         let disko = Disko::for_host(&p.hosts[0]);
         assert!(!disko.complete());
         for disk in ["a", "c", "d", "e"] {

@@ -19,6 +19,9 @@ use crate::diagnostic::FilePath;
 /// Definitions at longer option paths are not followed (the module is marked `unknown`).
 pub const MAX_OPTION_PATH: usize = 64;
 
+/// Definitions one evaluated value may make; past that, the rest of it is `computed`.
+pub const MAX_SPREAD: usize = 4096;
+
 /// What an `imports` entry refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportTarget {
@@ -157,6 +160,9 @@ struct Reader<'a> {
     root: SyntaxNode,
     /// Made on the first definition whose value is not a literal.
     evaluator: Option<(Evaluator<'a>, FileId)>,
+    /// Definitions one evaluated value may still make: a set that holds a large set under
+    /// each of many names must not multiply into millions of definitions.
+    spread_left: usize,
 }
 
 impl ModuleSummary {
@@ -184,6 +190,7 @@ impl ModuleSummary {
             loader: &loader,
             root: parsed.syntax(),
             evaluator: None,
+            spread_left: 0,
         };
         if parsed.has_errors() {
             reader.summary.unknown = true;
@@ -306,6 +313,7 @@ impl Reader<'_> {
         });
         let file = *file;
         let value = evaluator.eval_at(file, body);
+        self.spread_left = MAX_SPREAD;
         let plain = match &value.value {
             eval::Value::Attrs(a) => !a.open && a.entries.keys().all(|k| !SPECIAL_KEYS.contains(&&**k)),
             _ => false,
@@ -473,6 +481,7 @@ impl Reader<'_> {
         });
         let file = *file;
         let result = evaluator.eval_at(file, value);
+        self.spread_left = MAX_SPREAD;
         let site = Site {
             file,
             call: range,
@@ -520,6 +529,11 @@ impl Reader<'_> {
             return;
         }
         let here = site.here(&value);
+        if self.spread_left == 0 {
+            self.push_via(path, Value::Other, site.entry, here, priority, conditional, site.call);
+            return;
+        }
+        self.spread_left -= 1;
         match &value.value {
             eval::Value::Attrs(attrs) if !attrs.entries.is_empty() || attrs.open => {
                 let entries: Vec<(String, eval::Attr)> =
