@@ -330,6 +330,16 @@ fn hosts_shows_the_model_of_the_example() {
     insta::assert_snapshot!("hosts_example", out.stdout);
 }
 
+/// A layout built by a helper (`disk.a = bootDisk "a";`) is shown as fully as a written-out
+/// one: both disks, both ESPs and the pool's two halves.
+#[test]
+fn hosts_shows_a_helper_built_disko_layout() {
+    let out = nixpilot(&fixture("helper-disks"), &["hosts"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains("unknown"), "{}", out.stdout);
+    insta::assert_snapshot!("hosts_helper_disks", out.stdout);
+}
+
 #[test]
 fn hostile_secrets_inputs_give_diagnostics_naming_the_file() {
     let dir = copy_to_temp(&example("demo"));

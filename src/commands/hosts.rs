@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use nixpilot_lint::project::{FileSource, Lookup, ModuleOrigin, Project, Value};
+use nixpilot_lint::project::disko::Field;
+use nixpilot_lint::project::{FileSource, HostView, Lookup, ModuleOrigin, Project, Value};
 use nixpilot_lint::vfs;
 
 #[derive(Args)]
@@ -31,6 +32,46 @@ fn show(lookup: Lookup<'_>) -> String {
             })
             .collect::<Vec<_>>()
             .join(", "),
+    }
+}
+
+/// The disko layout as the model reads it: disks, what is mounted where, which devices make
+/// each pool. `(unknown)` where a value is computed beyond what the evaluator can see.
+fn show_disko(host: &HostView) {
+    let disko = host.disko();
+    if !disko.defined {
+        return;
+    }
+    let note = if disko.complete() {
+        ""
+    } else {
+        " (partly unknown: rules treat what is not shown as maybe there)"
+    };
+    println!("  disko:{note}");
+    for (name, disk) in disko.devices.entries(&["disk"]).0 {
+        let device = match disk.field(&["device"]) {
+            Field::Set(Value::Str(s), _) => s.clone(),
+            Field::Absent => "(no device)".into(),
+            _ => "(unknown)".into(),
+        };
+        println!("    disk {name:12} {device}");
+    }
+    for m in disko.mounts() {
+        println!("    mount {:11} {}", m.mountpoint, m.what);
+    }
+    for (pool, _) in disko.devices.entries(&["zpool"]).0 {
+        let members: Vec<String> = disko
+            .contents()
+            .iter()
+            .filter(|c| c.kind == Some("zfs") && c.node.field(&["pool"]).str() == Some(pool))
+            .map(|c| c.path.join("."))
+            .collect();
+        let members = if members.is_empty() {
+            "no devices".to_string()
+        } else {
+            members.join(", ")
+        };
+        println!("    zpool {pool:11} {members}");
     }
 }
 
@@ -70,6 +111,7 @@ impl HostsArgs {
                     ),
                 }
             }
+            show_disko(host);
             if self.definitions {
                 println!("  definitions:");
                 for d in &host.definitions {

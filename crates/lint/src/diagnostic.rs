@@ -153,6 +153,15 @@ impl Diagnostic {
         self
     }
 
+    /// Adds a label at the call of the helper that made the value at the primary span (the
+    /// project model's `via`), when there is one.
+    pub fn with_call_site(self, call: Option<Span>) -> Self {
+        match call {
+            Some(span) => self.with_label(span, "the value comes from this call"),
+            None => self,
+        }
+    }
+
     pub fn with_fix(mut self, fix: Fix) -> Self {
         self.fixes.push(fix);
         self

@@ -27,6 +27,15 @@ pub struct Lit {
     pub value_range: TextRange,
     pub priority: Priority,
     pub conditional: bool,
+    /// The definition that called the helper which wrote this value (see `Definition::via`).
+    pub via: Option<TextRange>,
+}
+
+impl Lit {
+    /// Where the helper that made this value was called, for a label next to the literal.
+    pub fn call_site(&self) -> Option<crate::diagnostic::Span> {
+        self.via.map(|r| crate::diagnostic::Span::new(self.file.clone(), r))
+    }
 }
 
 /// A node of the `disko.devices` tree: the values set on it and its named children.
@@ -503,6 +512,7 @@ fn lit_of(d: &Definition) -> Lit {
         value_range: d.value_range,
         priority: d.priority,
         conditional: d.conditional,
+        via: d.via,
     }
 }
 
@@ -785,9 +795,9 @@ mod tests {
         Project::build(&MemorySource::from_fixture(&fixture), &[])
     }
 
-    const MIRROR: &str = r#"{ ... }:
-let esp = n: { size = "512M"; type = "EF00"; content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot${n}"; }; };
-in {
+    // `esp` is a module argument: what it returns cannot be known.
+    const MIRROR: &str = r#"{ esp, ... }:
+{
   boot.loader.grub = {
     efiSupport = true;
     mirroredBoots = [
@@ -828,7 +838,7 @@ in {
         let a = disko.devices.at(&["disk", "a"]).unwrap();
         assert_eq!(a.field(&["device"]).str(), Some("/dev/disk/by-id/a"));
         assert_eq!(a.field(&["content", "partitions", "ESP", "size"]).str(), Some("512M"));
-        // `esp "1"` is computed: its fields are unknown, not absent.
+        // `esp "1"` calls a function from outside: its fields are unknown, not absent.
         let b_esp = disko
             .devices
             .at(&["disk", "b", "content", "partitions", "ESP"])
@@ -881,6 +891,142 @@ in {
         assert_eq!(paths.loader, "grub");
         let paths: Vec<_> = paths.paths.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, ["/boot0", "/efi1"]);
+    }
+
+    /// Disks built by a `let`-bound helper (two mirrored boot disks and a pool) are read
+    /// as completely as written-out ones, and still point at the helper and the calls.
+    #[test]
+    fn sees_through_helpers() {
+        let text = r#"{ lib, ... }:
+let
+  bootDisk = n: {
+    type = "disk";
+    device = "/dev/disk/by-id/disk-${n}";
+    content = {
+      type = "gpt";
+      partitions.ESP = {
+        size = "512M";
+        type = "EF00";
+        content = { type = "filesystem"; format = "vfat"; mountpoint = "/boot${n}"; };
+      };
+      partitions.zfs = { size = "100%"; content = { type = "zfs"; pool = "zroot"; }; };
+    };
+  };
+in {
+  boot.loader.grub = {
+    efiSupport = true;
+    mirroredBoots = [
+      { path = "/boot0"; devices = [ "nodev" ]; }
+      { path = "/boot1"; devices = [ "nodev" ]; }
+    ];
+  };
+  disko.devices = {
+    disk = { x = bootDisk "0"; y = lib.mkDefault (bootDisk "1"); };
+    zpool.zroot = { type = "zpool"; datasets.root = { type = "zfs_fs"; mountpoint = "/"; }; };
+  };
+}
+"#;
+        let p = project(text);
+        let host = &p.hosts[0];
+        let disko = Disko::for_host(host);
+        assert!(disko.complete());
+        let mounts: Vec<_> = disko.mounts().iter().map(|m| (m.mountpoint, m.what.clone())).collect();
+        assert_eq!(
+            mounts,
+            [
+                ("/boot0", "disk.x.content.partitions.ESP.content".to_string()),
+                ("/boot1", "disk.y.content.partitions.ESP.content".to_string()),
+                ("/", "dataset zroot/root".to_string()),
+            ]
+        );
+        let pools: Vec<_> = disko
+            .contents()
+            .iter()
+            .filter_map(|c| c.node.field(&["pool"]).str())
+            .collect();
+        assert_eq!(pools, ["zroot", "zroot"]);
+        let y = disko.devices.at(&["disk", "y", "device"]).unwrap();
+        assert_eq!(y.effective().unwrap().priority, Priority::Default);
+        // The value points at the literal in the helper, `via` at the call.
+        let mount = disko.mounts()[1].lit.clone();
+        let at = |r: TextRange| &text[usize::from(r.start())..usize::from(r.end())];
+        assert_eq!(at(mount.value_range), "\"/boot${n}\"");
+        assert_eq!(at(mount.via.unwrap()), "y = lib.mkDefault (bootDisk \"1\");");
+        let paths = esp_paths(&p, host, &disko).unwrap();
+        let paths: Vec<_> = paths.paths.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["/boot0", "/boot1"]);
+        // No disko rule has anything to say about a correct helper-built layout.
+        let mut cx = crate::rules::ProjectContext::new(&p);
+        for rule in crate::rules::PROJECT_RULES {
+            rule.check(&mut cx);
+        }
+        let disko_findings: Vec<_> = cx
+            .into_diagnostics()
+            .into_iter()
+            .filter(|d| d.rule.starts_with("disko") || d.rule.starts_with("boot-") || d.rule.starts_with("grub-"))
+            .map(|d| d.rule)
+            .collect();
+        assert_eq!(disko_findings, Vec::<&str>::new());
+    }
+
+    /// A module whose body calls a disko configuration file with its arguments (the usual
+    /// `disko-config.nix` with `{ disks ? [ … ], ... }`) is read through the call.
+    #[test]
+    fn a_module_body_made_by_an_import() {
+        let fixture = format!(
+            "{FLAKE}//- /hosts/h/configuration.nix\n{{ imports = [ ./disko.nix ]; }}\n//- /hosts/h/disko.nix\n{{ ... }}: import ./disko-config.nix {{ disks = [ \"/dev/disk/by-id/first\" ]; }}\n//- /hosts/h/disko-config.nix\n{{ disks ? [ \"/dev/sda\" ], ... }}: {{ disko.devices.disk.main = {{ device = builtins.elemAt disks 0; content.type = \"gpt\"; }}; }}\n"
+        );
+        let p = Project::build(&MemorySource::from_fixture(&fixture), &[]);
+        let host = &p.hosts[0];
+        assert!(!host.unknown);
+        let disko = Disko::for_host(host);
+        assert_eq!(
+            disko.devices.field(&["disk", "main", "device"]).str(),
+            Some("/dev/disk/by-id/first")
+        );
+        // A body that evaluates to something else than plain definitions stays unknown.
+        let fixture = fixture
+            .replace("{ disks = [", "{ imports = [ ]; disks = [")
+            .replace("{ disko.devices.disk.main", "{ imports = [ ]; disko.devices.disk.main");
+        let p = Project::build(&MemorySource::from_fixture(&fixture), &[]);
+        assert!(p.hosts[0].unknown);
+    }
+
+    /// Helpers that loop, explode or recurse leave their definitions computed, quickly.
+    #[test]
+    fn hostile_helpers_are_bounded() {
+        let text = r#"{ ... }:
+let
+  loop = x: loop x;
+  fan = n: [ (fan n) (fan n) ];
+  self = self;
+  grow = s: grow (s + s);
+in {
+  disko.devices.disk.a = loop 1;
+  disko.devices.disk.b.content = { type = "gpt"; partitions = fan 0; };
+  disko.devices.disk.c = self;
+  disko.devices.disk.d.device = grow "x";
+  disko.devices.disk.e = import ./default.nix;
+  # Three hundred names, each holding the same set of three hundred names.
+  disko.devices.zpool = let
+    names = map toString (builtins.genList (i: i) 300);
+    wide = builtins.listToAttrs (map (n: { name = n; value = n; }) names);
+  in builtins.listToAttrs (map (n: { name = n; value = wide; }) names);
+}
+"#;
+        let started = std::time::Instant::now();
+        let p = project(text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        let definitions = &p.hosts[0].definitions;
+        assert!(definitions.len() < 10_000, "{}", definitions.len());
+        let disko = Disko::for_host(&p.hosts[0]);
+        assert!(!disko.complete());
+        for disk in ["a", "c", "d", "e"] {
+            assert!(
+                matches!(disko.devices.field(&["disk", disk, "device"]), Field::Unknown),
+                "{disk}"
+            );
+        }
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub struct Definition {
     pub priority: Priority,
     /// Under `lib.mkIf`: may not apply.
     pub conditional: bool,
+    /// For a value the evaluator computed (`x = mirrorBoot "0";`), the definition whose
+    /// expression made it; `range` and `value_range` then point inside the helper where the
+    /// value was written (or at the call, when that is in another file).
+    pub via: Option<TextRange>,
 }
 
 /// The answer to "does this host set option X?".
@@ -217,7 +221,7 @@ pub fn summary_of<'m>(
             Some(p) => p.clone(),
             None => source.parsed(file)?,
         };
-        modules.insert(file.clone(), ModuleSummary::read(&parsed, source, layout));
+        modules.insert(file.clone(), ModuleSummary::read(&parsed, source, layout, files));
     }
     modules.get(file)
 }

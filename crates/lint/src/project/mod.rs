@@ -162,7 +162,12 @@ impl Project {
         let mut modules: BTreeMap<FilePath, ModuleSummary> = module_roots
             .par_iter()
             .filter_map(|p| files.get(p))
-            .map(|parsed| (parsed.path().clone(), ModuleSummary::read(parsed, source, &layout)))
+            .map(|parsed| {
+                (
+                    parsed.path().clone(),
+                    ModuleSummary::read(parsed, source, &layout, &files),
+                )
+            })
             .collect();
         let hosts: Vec<HostView> = layout
             .hosts

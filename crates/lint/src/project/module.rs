@@ -1,9 +1,12 @@
 //! One NixOS module file read statically: its arguments, its `imports` (resolved to files,
 //! blueprint modules or other flakes' modules) and the option definitions it makes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use nixpilot_semantics::eval::{self, Evaluator, FileId, Limits, Loader, Prop, Spanned};
 use rnix::ast::{self, HasEntry};
+use rnix::SyntaxNode;
 use rowan::ast::AstNode;
 use rowan::TextRange;
 
@@ -15,6 +18,9 @@ use crate::diagnostic::FilePath;
 
 /// Definitions at longer option paths are not followed (the module is marked `unknown`).
 pub const MAX_OPTION_PATH: usize = 64;
+
+/// Definitions one evaluated value may make; past that, the rest of it is `computed`.
+pub const MAX_SPREAD: usize = 4096;
 
 /// What an `imports` entry refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +119,35 @@ fn class_of_alias(alias: &str) -> Option<&'static str> {
     }
 }
 
+/// Lets the evaluator follow `import ./x.nix` through the project's files (never outside the
+/// project, never a file with syntax errors).
+pub struct ProjectLoader<'a> {
+    pub source: &'a dyn FileSource,
+    /// The project's files already parsed, used before the source.
+    pub files: &'a BTreeMap<FilePath, Arc<ParsedFile>>,
+}
+
+impl Loader for ProjectLoader<'_> {
+    fn resolve_path(&self, from_file: &str, literal: &str) -> Option<String> {
+        source::join(source::parent(from_file), literal)
+    }
+
+    fn load(&self, path: &str) -> Option<(String, SyntaxNode)> {
+        let file = match self.source.kind(path)? {
+            EntryKind::File => path.to_string(),
+            EntryKind::Dir => format!("{path}/default.nix"),
+        };
+        let parsed = match self.files.get(file.as_str()) {
+            Some(p) => p.clone(),
+            None => self.source.parsed(&file)?,
+        };
+        if parsed.has_errors() {
+            return None;
+        }
+        Some((file, parsed.syntax()))
+    }
+}
+
 struct Reader<'a> {
     file: &'a FilePath,
     dir: &'a str,
@@ -121,12 +156,27 @@ struct Reader<'a> {
     /// Top-level `let` bindings, to resolve `networking.hostName = name;`.
     env: HashMap<String, ast::Expr>,
     summary: ModuleSummary,
+    loader: &'a ProjectLoader<'a>,
+    root: SyntaxNode,
+    /// Made on the first definition whose value is not a literal.
+    evaluator: Option<(Evaluator<'a>, FileId)>,
+    /// Definitions one evaluated value may still make: a set that holds a large set under
+    /// each of many names must not multiply into millions of definitions.
+    spread_left: usize,
 }
 
 impl ModuleSummary {
-    pub fn read(parsed: &ParsedFile, source: &dyn FileSource, layout: &super::Layout) -> ModuleSummary {
+    /// Reads one module file; `files` are the project's files already parsed (for what the
+    /// evaluator imports).
+    pub fn read(
+        parsed: &ParsedFile,
+        source: &dyn FileSource,
+        layout: &super::Layout,
+        files: &BTreeMap<FilePath, Arc<ParsedFile>>,
+    ) -> ModuleSummary {
         let file = parsed.path().clone();
         let dir = source::parent(&file).to_string();
+        let loader = ProjectLoader { source, files };
         let mut reader = Reader {
             file: &file,
             dir: &dir,
@@ -137,11 +187,15 @@ impl ModuleSummary {
                 file: file.clone(),
                 ..ModuleSummary::default()
             },
+            loader: &loader,
+            root: parsed.syntax(),
+            evaluator: None,
+            spread_left: 0,
         };
         if parsed.has_errors() {
             reader.summary.unknown = true;
         }
-        match nix::root_expr(&parsed.syntax()) {
+        match nix::root_expr(&reader.root.clone()) {
             Some(expr) => reader.module(&expr),
             None => reader.summary.unknown = true,
         }
@@ -184,7 +238,7 @@ impl Reader<'_> {
             }
         }
         let ast::Expr::AttrSet(set) = &body else {
-            self.summary.unknown = true;
+            self.computed_body(&body);
             return;
         };
         let top_names: Vec<Option<String>> = set
@@ -246,6 +300,40 @@ impl Reader<'_> {
         }
     }
 
+    /// A module body that is not a set literal (`{ … }: import ./disko-config.nix { … }`):
+    /// when the evaluator makes it a set of plain definitions (no `imports`, `options`,
+    /// `config` or other special key, no name it cannot compute), those are the module's
+    /// definitions; anything else leaves the module unknown.
+    fn computed_body(&mut self, body: &ast::Expr) {
+        let range = body.syntax().text_range();
+        let (evaluator, file) = self.evaluator.get_or_insert_with(|| {
+            let mut evaluator = Evaluator::new(self.loader, Limits::default());
+            let file = evaluator.add_file(self.file, self.root.clone());
+            (evaluator, file)
+        });
+        let file = *file;
+        let value = evaluator.eval_at(file, body);
+        self.spread_left = MAX_SPREAD;
+        let plain = match &value.value {
+            eval::Value::Attrs(a) => !a.open && a.entries.keys().all(|k| !SPECIAL_KEYS.contains(&&**k)),
+            _ => false,
+        };
+        if !plain {
+            self.summary.unknown = true;
+            return;
+        }
+        if matches!(&value.value, eval::Value::Attrs(a) if a.entries.is_empty()) {
+            return;
+        }
+        let site = Site {
+            file,
+            call: range,
+            entry: range,
+            value: range,
+        };
+        self.spread(Vec::new(), value, site, Priority::Normal, false, 0);
+    }
+
     fn push(
         &mut self,
         path: Vec<Option<String>>,
@@ -263,6 +351,7 @@ impl Reader<'_> {
             value_range,
             priority,
             conditional,
+            via: None,
         });
     }
 
@@ -359,26 +448,180 @@ impl Reader<'_> {
                                 self.definitions(path.clone(), &item, range, priority, conditional);
                             }
                         }
-                        _ => self.push(
-                            path,
-                            Value::Other,
-                            range,
-                            value.syntax().text_range(),
-                            priority,
-                            conditional,
-                        ),
+                        _ => self.computed(path, &value, range, priority, conditional),
                     },
-                    _ => {
-                        let v = self.value(&value, 0);
-                        self.push(path, v, range, value.syntax().text_range(), priority, conditional)
-                    }
+                    _ => self.computed(path, &value, range, priority, conditional),
                 }
             }
-            _ => {
-                let v = self.value(&value, 0);
-                self.push(path, v, range, value.syntax().text_range(), priority, conditional)
+            _ => self.computed(path, &value, range, priority, conditional),
+        }
+    }
+
+    /// A definition whose value is not a set literal: a literal is kept as it is; anything
+    /// else goes to the evaluator, whose result is spread into definitions like a literal
+    /// set would be (`x = mirrorBoot "0";` defines `x.device`, `x.content.type`, …).
+    fn computed(
+        &mut self,
+        path: Vec<Option<String>>,
+        value: &ast::Expr,
+        range: TextRange,
+        priority: Priority,
+        conditional: bool,
+    ) {
+        let literal = self.value(value, 0);
+        let value_range = value.syntax().text_range();
+        if literal != Value::Other || !self.worth_evaluating(value) {
+            self.push(path, literal, range, value_range, priority, conditional);
+            return;
+        }
+        let (evaluator, file) = self.evaluator.get_or_insert_with(|| {
+            let mut evaluator = Evaluator::new(self.loader, Limits::default());
+            let file = evaluator.add_file(self.file, self.root.clone());
+            (evaluator, file)
+        });
+        let file = *file;
+        let result = evaluator.eval_at(file, value);
+        self.spread_left = MAX_SPREAD;
+        let site = Site {
+            file,
+            call: range,
+            entry: range,
+            value: value_range,
+        };
+        self.spread(path, result, site, priority, conditional, 0);
+    }
+
+    /// Whether the evaluator may know more than "computed": not for `config.x`, `pkgs.hello`
+    /// or a lone name the module does not bind at its top (they come from outside or from a
+    /// `with`), which are most computed definitions and would only cost time.
+    fn worth_evaluating(&self, value: &ast::Expr) -> bool {
+        let mut current = strip_parens(value);
+        loop {
+            match current {
+                ast::Expr::Select(s) => match s.expr() {
+                    Some(base) if s.default_expr().is_none() => current = strip_parens(&base),
+                    _ => return true,
+                },
+                ast::Expr::Ident(i) => {
+                    return i.ident_token().is_some_and(|t| self.env.contains_key(t.text()));
+                }
+                _ => return true,
             }
         }
+    }
+
+    /// Turns an evaluated value into definitions: sets extend the path, the module system's
+    /// wrappers set `conditional` and `priority`, everything else is a leaf.
+    fn spread(
+        &mut self,
+        path: Vec<Option<String>>,
+        value: Spanned,
+        site: Site,
+        priority: Priority,
+        conditional: bool,
+        depth: usize,
+    ) {
+        let Some((evaluator, _)) = self.evaluator.as_mut() else {
+            return;
+        };
+        if path.len() > MAX_OPTION_PATH || depth > MAX_OPTION_PATH {
+            self.summary.unknown = true;
+            return;
+        }
+        let here = site.here(&value);
+        if self.spread_left == 0 {
+            self.push_via(path, Value::Other, site.entry, here, priority, conditional, site.call);
+            return;
+        }
+        self.spread_left -= 1;
+        match &value.value {
+            eval::Value::Attrs(attrs) if !attrs.entries.is_empty() || attrs.open => {
+                let entries: Vec<(String, eval::Attr)> =
+                    attrs.entries.iter().map(|(k, a)| (k.to_string(), *a)).collect();
+                for (name, attr) in entries {
+                    let Some((evaluator, _)) = self.evaluator.as_mut() else {
+                        return;
+                    };
+                    let child = evaluator.force(attr.value);
+                    let mut sub = path.clone();
+                    sub.push(Some(name));
+                    let entry = if attr.entry.file == site.file {
+                        attr.entry.range
+                    } else {
+                        site.entry
+                    };
+                    self.spread(sub, child, Site { entry, ..site }, priority, conditional, depth + 1);
+                }
+                if attrs.open {
+                    let mut sub = path;
+                    sub.push(None);
+                    self.push_via(sub, Value::Other, site.entry, here, priority, conditional, site.call);
+                }
+            }
+            eval::Value::Prop(prop) => match &**prop {
+                Prop::If { condition, content } => {
+                    let condition = evaluator.force(*condition);
+                    let content = evaluator.force(*content);
+                    match condition.value {
+                        eval::Value::Bool(false) => {}
+                        eval::Value::Bool(true) => self.spread(path, content, site, priority, conditional, depth + 1),
+                        _ => self.spread(path, content, site, priority, true, depth + 1),
+                    }
+                }
+                Prop::Override { priority: p, content } => {
+                    let content = evaluator.force(*content);
+                    let priority = match *p {
+                        50 => Priority::Force,
+                        100 => Priority::Normal,
+                        1000 => Priority::Default,
+                        n => Priority::Override(n),
+                    };
+                    self.spread(path, content, site, priority, conditional, depth + 1)
+                }
+                Prop::Order { content, .. } => {
+                    let content = evaluator.force(*content);
+                    self.spread(path, content, site, priority, conditional, depth + 1)
+                }
+                Prop::Merge(items) => {
+                    for item in items.iter() {
+                        let Some((evaluator, _)) = self.evaluator.as_mut() else {
+                            return;
+                        };
+                        let item = evaluator.force(*item);
+                        self.spread(path.clone(), item, site, priority, conditional, depth + 1);
+                    }
+                }
+            },
+            _ => {
+                let leaf = leaf_value(evaluator, &value, site, 0);
+                self.push_via(path, leaf, site.entry, here, priority, conditional, site.call);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_via(
+        &mut self,
+        path: Vec<Option<String>>,
+        value: Value,
+        range: TextRange,
+        value_range: TextRange,
+        priority: Priority,
+        conditional: bool,
+        call: TextRange,
+    ) {
+        // A value the evaluator could not see through points where it was written, as before.
+        let via = (range != call).then_some(call);
+        self.summary.definitions.push(Definition {
+            path,
+            value,
+            file: self.file.clone(),
+            range,
+            value_range,
+            priority,
+            conditional,
+            via,
+        });
     }
 
     /// A value when it is a literal (or a `let` binding of one), else `Value::Other`.
@@ -507,6 +750,50 @@ impl Reader<'_> {
             class,
             name,
         }
+    }
+}
+
+/// Where an evaluated definition comes from: the definition the model evaluated (`call`, its
+/// value at `value`) and the innermost `name = …;` entry of this file that made the part at
+/// hand (`entry`; the call itself when the part was written in another file).
+#[derive(Clone, Copy)]
+struct Site {
+    file: FileId,
+    call: TextRange,
+    entry: TextRange,
+    value: TextRange,
+}
+
+impl Site {
+    /// Where a value was written, if in this file; else the evaluated expression.
+    fn here(&self, value: &Spanned) -> TextRange {
+        if value.span.file == self.file && !value.span.range.is_empty() {
+            value.span.range
+        } else {
+            self.value
+        }
+    }
+}
+
+/// A leaf of an evaluated definition as the model's `Value` (lists of leaves included);
+/// anything not fully known is `Other`.
+fn leaf_value(evaluator: &mut Evaluator, value: &Spanned, site: Site, depth: usize) -> Value {
+    match &value.value {
+        eval::Value::Str(s) => Value::Str(s.to_string()),
+        eval::Value::Int(n) => Value::Int(*n),
+        eval::Value::Bool(b) => Value::Bool(*b),
+        eval::Value::Null => Value::Null,
+        eval::Value::Path(p) => Value::Path(Some(p.to_string())),
+        eval::Value::List(items) if depth < 4 => Value::List(
+            items
+                .iter()
+                .map(|t| {
+                    let item = evaluator.force(*t);
+                    (leaf_value(evaluator, &item, site, depth + 1), site.here(&item))
+                })
+                .collect(),
+        ),
+        _ => Value::Other,
     }
 }
 

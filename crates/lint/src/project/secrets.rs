@@ -527,3 +527,34 @@ fn without_key_bodies(text: &SourceFile, keys: &[PrivateKeyFinding]) -> SourceFi
     shown.invalid_utf8_at = text.invalid_utf8_at;
     shown
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::project::{MemorySource, Project};
+
+    /// A `sopsFile` set through a helper (`lib.genAttrs` over the secret names) names the
+    /// file as well as a written-out one: it counts as a secrets file with its references.
+    #[test]
+    fn sops_files_named_through_helpers() {
+        let fixture = r#"//- /flake.nix
+{ inputs.blueprint.url = "github:numtide/blueprint"; outputs = inputs: inputs.blueprint { inherit inputs; }; }
+//- /hosts/h/configuration.nix
+{ lib, ... }:
+let
+  fromApp = name: { sopsFile = ./app.bin; format = "binary"; };
+in
+{
+  sops.secrets = lib.genAttrs [ "db" "api" ] fromApp;
+}
+//- /hosts/h/app.bin
+binary
+"#;
+        let project = Project::build(&MemorySource::from_fixture(fixture), &[]);
+        let file = project
+            .secrets
+            .files
+            .get("hosts/h/app.bin")
+            .expect("the file is a secrets file");
+        assert_eq!(file.references.len(), 1, "one literal, reached by two secrets");
+    }
+}

@@ -126,7 +126,7 @@ impl ProjectRule for BootMirrorMismatch {
             }
             for (what, esp) in &esps {
                 let Some((mp, lit)) = esp else { continue };
-                if paths.contains(&normal(mp)) || !seen.insert((lit.file.clone(), lit.range)) {
+                if paths.contains(&normal(mp)) || !seen.insert((lit.file.clone(), lit.via.unwrap_or(lit.range))) {
                     continue;
                 }
                 cx.report(Diagnostic::new(
@@ -136,7 +136,7 @@ impl ProjectRule for BootMirrorMismatch {
                         "the EFI system partition `{what}` is mounted at `{mp}`, but {} installs only to {shown}; this ESP gets no boot loader",
                         loader.loader
                     ),
-                ));
+                ).with_call_site(lit.call_site()));
             }
             if !all_known || !disko.complete() {
                 continue;

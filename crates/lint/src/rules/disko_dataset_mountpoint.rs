@@ -61,7 +61,7 @@ impl ProjectRule for DiskoDatasetMountpoint {
                         continue;
                     }
                     let Some(anchor) = type_.lit() else { continue };
-                    if !seen.insert((anchor.file.clone(), anchor.range)) {
+                    if !seen.insert((anchor.file.clone(), anchor.range, anchor.via)) {
                         continue;
                     }
                     let legacy = ds.field(&["options", "mountpoint"]).str() == Some("legacy");

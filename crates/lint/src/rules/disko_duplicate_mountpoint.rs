@@ -61,10 +61,10 @@ impl ProjectRule for DiskoDuplicateMountpoint {
                 };
                 for m in rest {
                     // The same definition reached twice (a shared file) is one mountpoint.
-                    if m.lit.file == first.lit.file && m.lit.range == first.lit.range {
+                    if m.lit.file == first.lit.file && m.lit.range == first.lit.range && m.lit.via == first.lit.via {
                         continue;
                     }
-                    if !seen.insert((m.lit.file.clone(), m.lit.range)) {
+                    if !seen.insert((m.lit.file.clone(), m.lit.range, m.lit.via)) {
                         continue;
                     }
                     cx.report(
@@ -76,7 +76,8 @@ impl ProjectRule for DiskoDuplicateMountpoint {
                                 first.what
                             ),
                         )
-                        .with_label(Span::new(first.lit.file.clone(), first.range), format!("{} is mounted here first", first.what)),
+                        .with_label(Span::new(first.lit.file.clone(), first.range), format!("{} is mounted here first", first.what))
+                        .with_call_site(m.lit.call_site()),
                     );
                 }
             }

@@ -86,7 +86,7 @@ impl ProjectRule for DiskoEspOnRaidMetadata {
                     }
                     _ => continue,
                 };
-                if !seen.insert((anchor.file.clone(), anchor.range)) {
+                if !seen.insert((anchor.file.clone(), anchor.range, anchor.via)) {
                     continue;
                 }
                 let shown = metadata

@@ -123,10 +123,15 @@ impl ProjectRule for DiskoInvalidSize {
     fn check(&self, cx: &mut ProjectContext<'_>) {
         let project = cx.project;
         // Per module, not per host: a disko file shared by hosts is reported once.
+        let mut seen = std::collections::HashSet::new();
         for summary in project.modules.values() {
             for d in &summary.definitions {
                 let Some(field) = partition_field(d) else { continue };
                 let Value::Str(value) = &d.value else { continue };
+                // A helper called twice makes two definitions from one literal.
+                if !seen.insert((d.file.clone(), d.value_range)) {
+                    continue;
+                }
                 let ok = if field == "size" {
                     valid_size(value)
                 } else {
@@ -141,7 +146,8 @@ impl ProjectRule for DiskoInvalidSize {
                     format!("partition {field} `{value}` is not what it seems: sgdisk reads only a whole number and one unit letter")
                 };
                 let mut diagnostic =
-                    Diagnostic::new(&DISKO_INVALID_SIZE, Span::new(d.file.clone(), d.value_range), message);
+                    Diagnostic::new(&DISKO_INVALID_SIZE, Span::new(d.file.clone(), d.value_range), message)
+                        .with_call_site(d.via.map(|r| Span::new(d.file.clone(), r)));
                 if let Some((new, exact)) = suggestion(value) {
                     let valid = if field == "size" {
                         valid_size(&new)

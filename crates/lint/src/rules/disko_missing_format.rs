@@ -59,7 +59,7 @@ impl ProjectRule for DiskoMissingFormat {
                 let Some(anchor) = content.node.field(&["type"]).lit() else {
                     continue;
                 };
-                if !seen.insert((anchor.file.clone(), anchor.range)) {
+                if !seen.insert((anchor.file.clone(), anchor.range, anchor.via)) {
                     continue;
                 }
                 let mut d = Diagnostic::new(
@@ -79,7 +79,7 @@ impl ProjectRule for DiskoMissingFormat {
                         ));
                     }
                 }
-                cx.report(d);
+                cx.report(d.with_call_site(anchor.call_site()));
             }
         }
     }

@@ -70,7 +70,7 @@ impl ProjectRule for DiskoUnknownPool {
                 if names.contains(&name) || !all_pools || host.unknown {
                     continue;
                 }
-                if !seen.insert((lit.file.clone(), lit.range)) {
+                if !seen.insert((lit.file.clone(), lit.range, lit.via)) {
                     continue;
                 }
                 let mut d = Diagnostic::new(
@@ -86,7 +86,7 @@ impl ProjectRule for DiskoUnknownPool {
                         d = d.with_fix(Fix::unsafe_(format!("Use pool `{best}`"), vec![edit]));
                     }
                 }
-                cx.report(d);
+                cx.report(d.with_call_site(lit.call_site()));
             }
             // With no disks at all the layout is a fragment (disko itself says "No disks
             // defined"); a pool name is not the problem then.
@@ -99,7 +99,7 @@ impl ProjectRule for DiskoUnknownPool {
                     continue;
                 }
                 let Some(anchor) = node.first.as_ref() else { continue };
-                if !seen.insert((anchor.file.clone(), anchor.range)) {
+                if !seen.insert((anchor.file.clone(), anchor.range, anchor.via)) {
                     continue;
                 }
                 cx.report(Diagnostic::new(

@@ -74,14 +74,14 @@ impl ProjectRule for DiskoUnstableDevicePath {
                 let (Some(path), Some(lit)) = (device.str(), device.lit()) else {
                     continue;
                 };
-                if !unstable(path) || !seen.insert((lit.file.clone(), lit.range)) {
+                if !unstable(path) || !seen.insert((lit.file.clone(), lit.range, lit.via)) {
                     continue;
                 }
                 cx.report(Diagnostic::new(
                     &DISKO_UNSTABLE_DEVICE_PATH,
                     Span::new(lit.file.clone(), lit.value_range),
                     format!("disk `{name}` is `{path}`, a name that can point to another disk after a reboot; disko wipes it — prefer `/dev/disk/by-id/…`"),
-                ));
+                ).with_call_site(lit.call_site()));
             }
         }
     }
