@@ -3,6 +3,7 @@
 
 use rnix::{SyntaxKind, SyntaxNode};
 
+pub mod dead_bindings;
 pub mod insert_definition;
 pub mod sibling_entry;
 pub mod suggest;
@@ -137,16 +138,37 @@ pub struct FileContext<'a> {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// The file's name resolution, made on first use and shared by every rule.
     names: std::cell::OnceCell<std::rc::Rc<crate::scope::NameResolution>>,
+    /// Settings of single rules from `nixpilot.toml`.
+    pub options: &'a crate::config::RuleOptions,
+    /// Whether the parser reported an error anywhere in the file.
+    pub has_parse_errors: bool,
+    /// The file's dead bindings, made on first use and shared by the unused-binding rules.
+    dead: std::cell::OnceCell<std::rc::Rc<dead_bindings::DeadBindings>>,
 }
 
 impl<'a> FileContext<'a> {
-    pub(crate) fn new(file: &'a SourceFile, root: &'a SyntaxNode) -> Self {
+    pub(crate) fn new(
+        file: &'a SourceFile,
+        root: &'a SyntaxNode,
+        options: &'a crate::config::RuleOptions,
+        has_parse_errors: bool,
+    ) -> Self {
         FileContext {
             file,
             root,
             diagnostics: Vec::new(),
             names: std::cell::OnceCell::new(),
+            options,
+            has_parse_errors,
+            dead: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Which bindings of the file the unused-binding rules report, and how to remove them.
+    pub fn dead_bindings(&self) -> std::rc::Rc<dead_bindings::DeadBindings> {
+        self.dead
+            .get_or_init(|| std::rc::Rc::new(dead_bindings::DeadBindings::of(self)))
+            .clone()
     }
 
     /// Every variable reference of the file resolved to its binding.
@@ -239,6 +261,11 @@ register_rules! {
     file: [
         syntax_error::SyntaxError,
         unused_let_binding::UnusedLetBinding,
+        unused_formal::UnusedFormal,
+        unused_lambda_argument::UnusedLambdaArgument,
+        unused_pattern_bind::UnusedPatternBind,
+        unused_with::UnusedWith,
+        useless_rec::UselessRec,
         manual_inherit::ManualInherit,
     ],
     project: [
