@@ -184,7 +184,7 @@ fn mortal_bindings(cx: &FileContext<'_>, names: &NameResolution) -> Vec<bool> {
                 ast::Param::Pattern(p) => Some(p),
                 ast::Param::IdentParam(_) => None,
             });
-        let open = pattern.as_ref().is_some_and(|p| p.ellipsis_token().is_some());
+        let interface = pattern.as_ref().is_some_and(|p| p.ellipsis_token().is_some()) || is_flake_outputs(cx, &node);
         let kept_by_bind = group
             .clone()
             .find(|&b| names.bindings[b].kind == BindingKind::PatternBind)
@@ -196,7 +196,7 @@ fn mortal_bindings(cx: &FileContext<'_>, names: &NameResolution) -> Vec<bool> {
             }
             mortal[b] = match binding.kind {
                 BindingKind::Formal => {
-                    (cx.options.unused_formal.open_patterns || !open)
+                    (cx.options.unused_formal.open_patterns || !interface)
                         && match &kept_by_bind {
                             None => true,
                             Some(ReadThrough::Everything) => false,
@@ -208,6 +208,21 @@ fn mortal_bindings(cx: &FileContext<'_>, names: &NameResolution) -> Vec<bool> {
         }
     }
     mortal
+}
+
+/// The `outputs` function of a `flake.nix`: Nix calls it with `self` and every input, so its
+/// formals follow the inputs (an unused input is `unused-input`'s finding, and a closed pattern
+/// must name `self`).
+fn is_flake_outputs(cx: &FileContext<'_>, lambda: &SyntaxNode) -> bool {
+    let file = &*cx.file.path;
+    if file != "flake.nix" && !file.ends_with("/flake.nix") {
+        return false;
+    }
+    lambda
+        .parent()
+        .and_then(ast::AttrpathValue::cast)
+        .and_then(|apv| apv.attrpath())
+        .is_some_and(|path| path.syntax().text() == "outputs")
 }
 
 /// What an `@` name's reads may take from the argument set.

@@ -17,7 +17,9 @@ crate::declare_rule! {
     /// (`{ config, lib, pkgs, ... }:`) is the shape of NixOS, home-manager and flake-parts
     /// modules, whose formals state what the module may take from its caller: an unused one
     /// there is harmless, and reporting every module's `config` or `lib` buries the real
-    /// findings. Set `open-patterns = true` under `[options.unused-formal]` in
+    /// findings. The same holds for the `outputs` function of a `flake.nix`, which Nix calls
+    /// with `self` and every input (an unused input is `unused-input`'s finding). Set
+    /// `open-patterns = true` under `[options.unused-formal]` in
     /// `nixpilot.toml` to check those too (what deadnix does by default); switch the rule
     /// off to check no pattern (deadnix's `--no-lambda-pattern-names`).
     ///

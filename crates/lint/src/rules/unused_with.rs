@@ -20,7 +20,8 @@ crate::declare_rule! {
     ///
     /// ## Why is this bad?
     /// The `with` does nothing but makes readers wonder which names come from it; it is
-    /// usually left over from code that moved.
+    /// usually left over from code that moved, or kept around an empty list
+    /// (`with pkgs; [ ]`). It changes nothing, so this is a style finding.
     ///
     /// ## Example
     /// ```nix
@@ -32,7 +33,7 @@ crate::declare_rule! {
     /// ## Fix
     /// Removes `with e;`, keeping the body (safe: `with` evaluates `e` only when a name is
     /// looked up in it, and none is).
-    pub static UNUSED_WITH = { name: "unused-with", group: Correctness, severity: Warning, fixable: true };
+    pub static UNUSED_WITH = { name: "unused-with", group: Style, severity: Info, fixable: true };
 }
 
 pub struct UnusedWith;
