@@ -175,7 +175,7 @@ fn mortal_bindings(cx: &FileContext<'_>, names: &NameResolution) -> Vec<bool> {
         let Some(node) = binder_node(cx.root, scope, kind) else {
             continue;
         };
-        if cx.has_parse_errors && has_errors(&node) {
+        if cx.has_errors_in(node.text_range()) {
             continue;
         }
         let pattern = ast::Lambda::cast(node.clone())
@@ -276,11 +276,6 @@ fn names_read_through(root: &SyntaxNode, names: &NameResolution, bind: usize) ->
         }
     }
     ReadThrough::Names(read)
-}
-
-fn has_errors(node: &SyntaxNode) -> bool {
-    node.descendants_with_tokens()
-        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
 }
 
 /// The deletions removing every binding of `set` (let entries and formals); `None` when one of

@@ -144,6 +144,8 @@ pub struct FileContext<'a> {
     pub has_parse_errors: bool,
     /// The file's dead bindings, made on first use and shared by the unused-binding rules.
     dead: std::cell::OnceCell<std::rc::Rc<dead_bindings::DeadBindings>>,
+    /// Where the parser's error nodes and tokens start, in text order (found on first use).
+    error_starts: std::cell::OnceCell<Vec<rowan::TextSize>>,
 }
 
 impl<'a> FileContext<'a> {
@@ -161,7 +163,25 @@ impl<'a> FileContext<'a> {
             options,
             has_parse_errors,
             dead: std::cell::OnceCell::new(),
+            error_starts: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Whether the parser left an error node or token inside `range`: code there has no
+    /// reliable bindings or reads. One scan of the tree per file, and none without errors.
+    pub fn has_errors_in(&self, range: rowan::TextRange) -> bool {
+        if !self.has_parse_errors {
+            return false;
+        }
+        let starts = self.error_starts.get_or_init(|| {
+            self.root
+                .descendants_with_tokens()
+                .filter(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
+                .map(|e| e.text_range().start())
+                .collect()
+        });
+        let first = starts.partition_point(|&s| s < range.start());
+        starts.get(first).is_some_and(|&s| s < range.end())
     }
 
     /// Which bindings of the file the unused-binding rules report, and how to remove them.

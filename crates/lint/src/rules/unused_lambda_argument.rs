@@ -26,7 +26,8 @@ crate::declare_rule! {
     ///
     /// ## Fix
     /// Renames `x` to `_x` (safe: nothing reads `x`). Not offered when the body reads an
-    /// outer `_x` that the new name would hide.
+    /// outer `_x` that the new name would hide, nor while unused bindings still read `x`
+    /// (their own fixes remove them first).
     pub static UNUSED_LAMBDA_ARGUMENT = { name: "unused-lambda-argument", group: Style, severity: Info, fixable: true };
 }
 
@@ -61,7 +62,9 @@ impl FileRule for UnusedLambdaArgument {
                 cx.span(binding.range),
                 dead.message("lambda argument", b),
             );
-            if !captures {
+            // Reads from unused bindings would lose their target: those go first.
+            let read = dead.names.uses(b).next().is_some();
+            if !captures && !read {
                 diagnostic = diagnostic.with_fix(Fix::safe(
                     format!("Rename `{}` to `{renamed}`", binding.name),
                     vec![Edit { span: cx.span(binding.range), new_text: renamed.clone() }],

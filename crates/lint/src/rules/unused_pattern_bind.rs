@@ -26,7 +26,8 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Removes `args@` (safe: the accepted and required arguments stay the same).
+    /// Removes `args@` (safe: the accepted and required arguments stay the same). Not offered
+    /// while unused bindings still read `args` (their own fixes remove them first).
     pub static UNUSED_PATTERN_BIND = { name: "unused-pattern-bind", group: Correctness, severity: Warning, fixable: true };
 }
 
@@ -53,7 +54,9 @@ impl FileRule for UnusedPatternBind {
                 cx.span(binding.range),
                 dead.message("`@` name", b),
             );
-            if let Some(range) = bind_removal(node) {
+            // Reads from unused bindings would lose their target: those go first.
+            let read = dead.names.uses(b).next().is_some();
+            if let Some(range) = bind_removal(node).filter(|_| !read) {
                 diagnostic = diagnostic.with_fix(Fix::safe(
                     format!("Remove `{}@`", binding.name),
                     vec![Edit { span: cx.span(range), new_text: String::new() }],

@@ -51,11 +51,7 @@ impl FileRule for UnusedWith {
         let Some(with) = ast::With::cast(node.clone()) else { return };
         let Some(body) = with.body() else { return };
         // Half-written code has no reliable reads.
-        if cx.has_parse_errors
-            && node
-                .descendants_with_tokens()
-                .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
-        {
+        if cx.has_errors_in(node.text_range()) {
             return;
         }
         let names = cx.names();

@@ -45,11 +45,7 @@ impl FileRule for UselessRec {
     fn check_node(&self, node: &SyntaxNode, cx: &mut FileContext<'_>) {
         let Some(set) = ast::AttrSet::cast(node.clone()) else { return };
         let Some(rec) = set.rec_token() else { return };
-        if cx.has_parse_errors
-            && node
-                .descendants_with_tokens()
-                .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
-        {
+        if cx.has_errors_in(node.text_range()) {
             return;
         }
         let names = cx.names();
