@@ -319,7 +319,7 @@ fn rules_and_explain() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "nixpilot: error: unknown rule `unused`; did you mean unused-input, unused-let-binding, unused-suppression?\n"
+        "nixpilot: error: unknown rule `unused`; did you mean unused-formal, unused-input, unused-lambda-argument, unused-let-binding, unused-pattern-bind, unused-suppression, unused-with?\n"
     );
 }
 

@@ -34,6 +34,26 @@ pub struct Config {
     pub file_time_limit: Option<Duration>,
     /// `allow-empty`: `nixpilot lint` on a folder without a Nix file exits 0 instead of 2.
     pub allow_empty: bool,
+    /// `[options.<rule>]`: settings of single rules.
+    pub options: RuleOptions,
+}
+
+/// Settings of single rules, one table each under `[options]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOptions {
+    #[serde(default, rename = "unused-formal")]
+    pub unused_formal: UnusedFormalOptions,
+}
+
+/// `[options.unused-formal]`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnusedFormalOptions {
+    /// `open-patterns`: also check the formals of patterns with `...`, which NixOS modules,
+    /// flake-parts modules and the like use to list what their caller provides. Off by default.
+    #[serde(default, rename = "open-patterns")]
+    pub open_patterns: bool,
 }
 
 /// The per-file time limit when `nixpilot.toml` sets none: far above what any real file
@@ -64,6 +84,8 @@ struct RawConfig {
     file_time_limit: Option<Spanned<f64>>,
     #[serde(default, rename = "allow-empty")]
     allow_empty: bool,
+    #[serde(default)]
+    options: RuleOptions,
 }
 
 impl Config {
@@ -84,6 +106,7 @@ impl Config {
         })?;
         let mut config = Config {
             allow_empty: raw.allow_empty,
+            options: raw.options,
             ..Config::default()
         };
         if let Some(limit) = raw.file_time_limit {
@@ -267,6 +290,18 @@ mod tests {
         );
         let e = Config::parse("nixpilot.toml", "[groups]\nstyle = \"loud\"\n").unwrap_err();
         assert!(e.message.contains("group `style` has level `loud`"), "{e}");
+    }
+
+    #[test]
+    fn rule_options_are_read_and_checked() {
+        assert!(!Config::default().options.unused_formal.open_patterns);
+        let c = Config::parse("nixpilot.toml", "[options.unused-formal]\nopen-patterns = true\n").unwrap();
+        assert!(c.options.unused_formal.open_patterns);
+        let e = Config::parse("nixpilot.toml", "[options.unused-formal]\nopen-pattern = true\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("open-pattern"), "{e}");
+        let e = Config::parse("nixpilot.toml", "[options.no-such-rule]\nx = 1\n").unwrap_err();
+        assert!(e.message.contains("no-such-rule"), "{e}");
     }
 
     #[test]

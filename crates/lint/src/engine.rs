@@ -24,6 +24,7 @@ pub struct RuleSet {
     by_kind: Vec<Vec<&'static dyn FileRule>>,
     whole_file: Vec<&'static dyn FileRule>,
     project: Vec<&'static dyn ProjectRule>,
+    options: crate::config::RuleOptions,
 }
 
 impl RuleSet {
@@ -49,6 +50,7 @@ impl RuleSet {
             by_kind,
             whole_file,
             project,
+            options: config.options.clone(),
         }
     }
 }
@@ -77,7 +79,7 @@ pub fn analyze_file_within(parsed: &ParsedFile, rules: &RuleSet, limit: Duration
     }
     let deadline = Instant::now().checked_add(limit.saturating_sub(parsed.parse_time));
     let root = parsed.syntax();
-    let mut cx = FileContext::new(file, &root);
+    let mut cx = FileContext::new(file, &root, &rules.options, !parsed.errors.is_empty());
     for rule in &rules.whole_file {
         rule.check_file(&parsed.errors, &mut cx);
     }

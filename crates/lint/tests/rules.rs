@@ -1,5 +1,6 @@
-//! Rule fixtures: every `tests/fixtures/<rule>/<case>.nix` is linted on its own, and the
-//! diagnostics, their fixes and the text after `--fix` are snapshotted.
+//! Rule fixtures: every `tests/fixtures/<rule>/<case>.nix` is linted on its own (with
+//! `<case>.nixpilot.toml` as its configuration when there is one), and the diagnostics, their
+//! fixes and the text after `--fix` are snapshotted.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -42,19 +43,17 @@ fn rule_fixtures() {
         let text = std::fs::read_to_string(path).unwrap();
         let name = path.file_name().unwrap().to_str().unwrap();
         let files = vec![SourceFile::new(name, text.clone())];
-        let result = engine::lint(&files, None, &Scope::whole(), &Config::default(), &|| {});
+        let config_path = path.with_extension("nixpilot.toml");
+        let config = match std::fs::read_to_string(&config_path) {
+            Ok(toml) => Config::parse(&config_path.display().to_string(), &toml).unwrap(),
+            Err(_) => Config::default(),
+        };
+        let result = engine::lint(&files, None, &Scope::whole(), &config, &|| {});
         let mut snapshot = describe(&files[0], &result.diagnostics);
 
         let had_syntax_errors = result.diagnostics.iter().any(|d| d.rule == "syntax-error");
         let mut fixed = files.clone();
-        let outcome = fix_until_stable(
-            &mut fixed,
-            None,
-            &Scope::whole(),
-            &Config::default(),
-            FixMode::SafeOnly,
-            &|| {},
-        );
+        let outcome = fix_until_stable(&mut fixed, None, &Scope::whole(), &config, FixMode::SafeOnly, &|| {});
         if !outcome.changed.is_empty() {
             write!(
                 snapshot,

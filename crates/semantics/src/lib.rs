@@ -2,4 +2,5 @@
 //! syntax (rnix) and the project model; reads no file and runs nothing.
 
 pub mod eval;
+pub mod liveness;
 pub mod scope;

@@ -172,6 +172,11 @@ impl NameResolution {
             .map(|&i| &self.references[i])
     }
 
+    /// The indices in `references` of the reads of a binding.
+    pub fn use_indices(&self, binding: usize) -> impl Iterator<Item = usize> + '_ {
+        self.uses.get(binding).into_iter().flatten().copied()
+    }
+
     /// Names read without a lexical binding (builtins, undefined names, names a `with` may
     /// provide): what a file needs from outside itself.
     pub fn free_names(&self) -> BTreeSet<&str> {

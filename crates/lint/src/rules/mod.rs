@@ -3,6 +3,7 @@
 
 use rnix::{SyntaxKind, SyntaxNode};
 
+pub mod dead_bindings;
 pub mod insert_definition;
 pub mod sibling_entry;
 pub mod suggest;
@@ -137,21 +138,62 @@ pub struct FileContext<'a> {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// The file's name resolution, made on first use and shared by every rule.
     names: std::cell::OnceCell<std::rc::Rc<crate::scope::NameResolution>>,
+    /// Settings of single rules from `nixpilot.toml`.
+    pub options: &'a crate::config::RuleOptions,
+    /// Whether the parser reported an error anywhere in the file.
+    pub has_parse_errors: bool,
+    /// The file's dead bindings, made on first use and shared by the unused-binding rules.
+    dead: std::cell::OnceCell<std::rc::Rc<dead_bindings::DeadBindings>>,
+    /// Where the parser's error nodes and tokens start, in text order (found on first use).
+    error_starts: std::cell::OnceCell<Vec<rowan::TextSize>>,
 }
 
 impl<'a> FileContext<'a> {
-    pub(crate) fn new(file: &'a SourceFile, root: &'a SyntaxNode) -> Self {
+    pub(crate) fn new(
+        file: &'a SourceFile,
+        root: &'a SyntaxNode,
+        options: &'a crate::config::RuleOptions,
+        has_parse_errors: bool,
+    ) -> Self {
         FileContext {
             file,
             root,
             diagnostics: Vec::new(),
             names: std::cell::OnceCell::new(),
+            options,
+            has_parse_errors,
+            dead: std::cell::OnceCell::new(),
+            error_starts: std::cell::OnceCell::new(),
         }
     }
 
     /// Gives the resolution the engine made during its walk.
     pub(crate) fn set_names(&self, names: crate::scope::NameResolution) {
         let _ = self.names.set(std::rc::Rc::new(names));
+    }
+
+    /// Whether the parser left an error node or token inside `range`: code there has no
+    /// reliable bindings or reads. One scan of the tree per file, and none without errors.
+    pub fn has_errors_in(&self, range: rowan::TextRange) -> bool {
+        if !self.has_parse_errors {
+            return false;
+        }
+        let starts = self.error_starts.get_or_init(|| {
+            self.root
+                .descendants_with_tokens()
+                .filter(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
+                .map(|e| e.text_range().start())
+                .collect()
+        });
+        let first = starts.partition_point(|&s| s < range.start());
+        starts.get(first).is_some_and(|&s| s < range.end())
+    }
+
+    /// Which bindings of the file the unused-binding rules report, and how to remove them.
+    pub fn dead_bindings(&self) -> std::rc::Rc<dead_bindings::DeadBindings> {
+        self.dead
+            .get_or_init(|| std::rc::Rc::new(dead_bindings::DeadBindings::of(self)))
+            .clone()
     }
 
     /// Every variable reference of the file resolved to its binding.
@@ -244,6 +286,11 @@ register_rules! {
     file: [
         syntax_error::SyntaxError,
         unused_let_binding::UnusedLetBinding,
+        unused_formal::UnusedFormal,
+        unused_lambda_argument::UnusedLambdaArgument,
+        unused_pattern_bind::UnusedPatternBind,
+        unused_with::UnusedWith,
+        useless_rec::UselessRec,
         manual_inherit::ManualInherit,
     ],
     project: [
