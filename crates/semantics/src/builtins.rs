@@ -247,6 +247,7 @@ static BUILTINS: &[Builtin] = &[
     builtin("unsafeDiscardStringContext", 1, Under, "unsafeDiscardStringContext s", "`s` with its string context removed, so using it adds no build dependency."),
     builtin("unsafeGetAttrPos", 2, Under, "unsafeGetAttrPos name set", "Where attribute `name` of `set` was defined: `{ file, line, column }`, or null."),
     since(builtin("warn", 2, Under, "warn message value", "Prints `message` as an evaluation warning, then returns `value`."), "2.23"),
+    requires(builtin("wasm", 2, Under, "wasm { path, function } arg", "Calls a function of a WebAssembly module on a Nix value; a builtin of Determinate Nix, not of NixOS/nix 2.24."), "experimental feature wasm-builtin"),
     builtin("zipAttrsWith", 2, Under, "zipAttrsWith f sets", "Merges a list of sets: each name maps to `f name [ values of that name … ]`."),
 ];
 

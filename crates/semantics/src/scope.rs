@@ -137,6 +137,13 @@ impl NameResolution {
         self.by_scope.get(&(scope, name.to_string())).copied()
     }
 
+    /// The reference whose name token covers exactly `range`, if that token is a variable read.
+    pub fn reference_at(&self, range: TextRange) -> Option<&Reference> {
+        // References are recorded in preorder, so their starts ascend.
+        let i = self.references.partition_point(|r| r.range.start() < range.start());
+        self.references.get(i).filter(|r| r.range == range)
+    }
+
     /// The references that read a binding.
     pub fn uses(&self, binding: usize) -> impl Iterator<Item = &Reference> {
         self.uses
@@ -396,6 +403,20 @@ mod tests {
         let (r, _) = resolve("map: [ map attrNames ]");
         let kinds: Vec<_> = r.references.iter().map(|x| (x.is_global(), x.is_undefined())).collect();
         assert_eq!(kinds, [(false, false), (false, true)]);
+    }
+
+    #[test]
+    fn references_are_found_by_their_range() {
+        let (r, _) = resolve("let a = 1; in [ a b a ]");
+        let at = |start: u32, len: u32| {
+            r.reference_at(TextRange::at(start.into(), len.into()))
+                .map(|x| (x.name.as_str(), x.target))
+        };
+        assert_eq!(at(16, 1), Some(("a", Target::Binding(0))));
+        assert_eq!(at(18, 1), Some(("b", Target::Free)));
+        assert_eq!(at(20, 1), Some(("a", Target::Binding(0))));
+        assert_eq!(at(4, 1), None, "a binding is not a read");
+        assert_eq!(at(16, 2), None);
     }
 
     #[test]

@@ -240,6 +240,8 @@ register_rules! {
         syntax_error::SyntaxError,
         unused_let_binding::UnusedLetBinding,
         manual_inherit::ManualInherit,
+        unknown_builtin::UnknownBuiltin,
+        shadowed_builtin::ShadowedBuiltin,
     ],
     project: [
         missing_follows::MissingFollows,
