@@ -3,12 +3,13 @@
 
 use nixpilot_semantics::builtins;
 use nixpilot_semantics::scope::{Binding, BindingKind};
-use rnix::ast;
+use rnix::ast::{self, HasEntry};
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::Diagnostic;
+use crate::scope::static_name;
 
 crate::declare_rule! {
     /// ## What it does
@@ -56,17 +57,25 @@ impl FileRule for ShadowedBuiltin {
         &SHADOWED_BUILTIN
     }
 
-    // The file's name resolution already lists every binding: one pass over it, no walk.
-    fn check_file(&self, _parse_errors: &[rnix::ParseError], cx: &mut FileContext<'_>) {
+    fn node_kinds(&self) -> &'static [SyntaxKind] {
+        &[SyntaxKind::NODE_LAMBDA, SyntaxKind::NODE_LET_IN, SyntaxKind::NODE_ATTR_SET, SyntaxKind::NODE_LEGACY_LET]
+    }
+
+    fn check_node(&self, node: &SyntaxNode, cx: &mut FileContext<'_>) {
+        // Cheap first: most binders bind no global name, and then the file's name resolution
+        // is not needed by this rule at all.
+        let candidates = bound_names(node);
+        if !candidates.iter().any(|n| builtins::global(n).is_some()) {
+            return;
+        }
         let names = cx.names();
-        for (index, binding) in names.bindings.iter().enumerate() {
-            let Some(builtin) = builtins::global(&binding.name) else { continue };
+        for name in candidates {
+            let Some(builtin) = builtins::global(&name) else { continue };
+            let Some(index) = names.binding(node.text_range(), &name) else { continue };
+            let binding = &names.bindings[index];
             // A shadow nothing reads has no effect; an unread formal is still an interface
             // the caller names, and an unread `rec` attribute is what the set offers outside.
-            if names.uses(index).next().is_none() {
-                continue;
-            }
-            if binds_the_builtin_itself(cx.root, binding) {
+            if names.uses(index).next().is_none() || binds_the_builtin_itself(cx.root, binding) {
                 continue;
             }
             let what = match binding.kind {
@@ -88,6 +97,44 @@ impl FileRule for ShadowedBuiltin {
             ));
         }
     }
+}
+
+/// The names a binder binds, as the name resolution records them (it decides which count).
+fn bound_names(node: &SyntaxNode) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from_entries = |entries: &mut dyn Iterator<Item = ast::Entry>| {
+        for entry in entries {
+            match entry {
+                ast::Entry::AttrpathValue(apv) => {
+                    let first = apv.attrpath().and_then(|p| p.attrs().next());
+                    out.extend(first.and_then(|a| static_name(&a)).map(|(n, _)| n));
+                }
+                ast::Entry::Inherit(inherit) => {
+                    out.extend(inherit.attrs().filter_map(|a| static_name(&a)).map(|(n, _)| n));
+                }
+            }
+        }
+    };
+    if let Some(let_in) = ast::LetIn::cast(node.clone()) {
+        from_entries(&mut let_in.entries());
+    } else if let Some(set) = ast::AttrSet::cast(node.clone()) {
+        if set.rec_token().is_some() {
+            from_entries(&mut set.entries());
+        }
+    } else if let Some(legacy) = ast::LegacyLet::cast(node.clone()) {
+        from_entries(&mut legacy.entries());
+    } else if let Some(lambda) = ast::Lambda::cast(node.clone()) {
+        let ident_text = |i: Option<ast::Ident>| i.and_then(|i| i.ident_token()).map(|t| t.text().to_string());
+        match lambda.param() {
+            Some(ast::Param::IdentParam(p)) => out.extend(ident_text(p.ident())),
+            Some(ast::Param::Pattern(p)) => {
+                out.extend(p.pat_entries().filter_map(|e| ident_text(e.ident())));
+                out.extend(ident_text(p.pat_bind().and_then(|b| b.ident())));
+            }
+            None => {}
+        }
+    }
+    out
 }
 
 /// Whether the binding's value, or a formal's default, is the very builtin it shadows:
@@ -136,7 +183,7 @@ fn is_nixpkgs_lib(expr: &ast::Expr) -> bool {
                 .attrpath()
                 .into_iter()
                 .flat_map(|p| p.attrs())
-                .any(|a| crate::scope::static_name(&a).is_some_and(|(n, _)| n == "lib"));
+                .any(|a| static_name(&a).is_some_and(|(n, _)| n == "lib"));
             through_lib || s.expr().is_some_and(|e| is_nixpkgs_lib(&e))
         }
         _ => false,
@@ -155,7 +202,7 @@ fn builtins_select(expr: &ast::Expr, name: &str) -> Option<ast::Select> {
         ast::Expr::Select(s) => {
             let mut attrs = s.attrpath()?.attrs();
             let single = match (attrs.next(), attrs.next()) {
-                (Some(a), None) => crate::scope::static_name(&a).is_some_and(|(n, _)| n == name),
+                (Some(a), None) => static_name(&a).is_some_and(|(n, _)| n == name),
                 _ => false,
             };
             (single && s.expr().is_some_and(|e| is_ident(&e, "builtins"))).then(|| s.clone())

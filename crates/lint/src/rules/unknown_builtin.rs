@@ -57,27 +57,33 @@ impl FileRule for UnknownBuiltin {
     }
 
     fn check_node(&self, node: &SyntaxNode, cx: &mut FileContext<'_>) {
-        let mut members: Vec<(String, TextRange)> = Vec::new();
-        if let Some(select) = ast::Select::cast(node.clone()) {
-            // `builtins.x or fallback` is itself the feature test.
-            if select.or_token().is_some() {
+        // Cheap tests first (the source is spelled `builtins`, the member is unknown); whether
+        // that `builtins` is the global needs the file's name resolution, asked for last.
+        let (source, members): (ast::Ident, Vec<(String, TextRange)>) =
+            if let Some(select) = ast::Select::cast(node.clone()) {
+                // `builtins.x or fallback` is itself the feature test.
+                if select.or_token().is_some() {
+                    return;
+                }
+                let Some(ast::Expr::Ident(source)) = select.expr() else { return };
+                let first = select.attrpath().and_then(|p| p.attrs().next());
+                (source, first.and_then(|a| static_name(&a)).into_iter().collect())
+            } else if let Some(inherit) = ast::Inherit::cast(node.clone()) {
+                let Some(ast::Expr::Ident(source)) = inherit.from().and_then(|f| f.expr()) else { return };
+                (source, inherit.attrs().filter_map(|a| static_name(&a)).collect())
+            } else {
                 return;
-            }
-            let Some(ast::Expr::Ident(source)) = select.expr() else { return };
-            if !is_global_builtins(&source, cx) {
-                return;
-            }
-            let first = select.attrpath().and_then(|p| p.attrs().next());
-            members.extend(first.and_then(|a| static_name(&a)));
-        } else if let Some(inherit) = ast::Inherit::cast(node.clone()) {
-            let Some(ast::Expr::Ident(source)) = inherit.from().and_then(|f| f.expr()) else { return };
-            if !is_global_builtins(&source, cx) {
-                return;
-            }
-            members.extend(inherit.attrs().filter_map(|a| static_name(&a)));
+            };
+        if source.ident_token().is_none_or(|t| t.text() != "builtins") {
+            return;
         }
-        for (name, range) in members {
-            if builtins::member(&name).is_some() || is_feature_tested(cx.root, &name) {
+        let unknown: Vec<(String, TextRange)> =
+            members.into_iter().filter(|(name, _)| builtins::member(name).is_none()).collect();
+        if unknown.is_empty() || !is_global_builtins(&source, cx) {
+            return;
+        }
+        for (name, range) in unknown {
+            if is_feature_tested(cx.root, &name) {
                 continue;
             }
             // `toJson` for `toJSON` is the commonest slip, and three edits away.
