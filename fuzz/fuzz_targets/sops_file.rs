@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use nixpilot_deploy::secrets::format::{Format, Value};
+use nixpilot_sops::{Format, Value};
 use nixpilot_deploy::secrets::{EncryptOptions, Identities, PlainTree, Recipient, SopsFile};
 
 const AGE_KEYS: &str = include_str!("../../tests/vectors/sops-nix/age-keys.txt");

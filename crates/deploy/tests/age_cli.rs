@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use age::secrecy::ExposeSecret;
 use nixpilot_deploy::secrets::age_keys;
 use nixpilot_deploy::secrets::cipher::DataKey;
-use nixpilot_deploy::secrets::ssh_to_age;
 use nixpilot_deploy::secrets::{Identities, IdentityEnv, Recipient};
+use nixpilot_sops::ssh_to_age;
 
 fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")

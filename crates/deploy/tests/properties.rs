@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use age::secrecy::ExposeSecret;
-use nixpilot_deploy::secrets::format::{Format, Map, MapItem, Value};
 use nixpilot_deploy::secrets::{EncryptOptions, Identities, PlainTree, Recipient, SopsFile};
+use nixpilot_sops::{Format, Map, MapItem, Value};
 use proptest::prelude::*;
 
 struct Key {

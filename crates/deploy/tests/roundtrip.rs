@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
-use nixpilot_deploy::secrets::format::{self, CryptRule, CryptRuleKind, Format, Map, Value};
 use nixpilot_deploy::secrets::{EncryptOptions, Identities, PlainTree, Recipient, SecretsError, SopsFile, WriteLock};
+use nixpilot_sops::{self as sops, CryptRule, CryptRuleKind, Format, Map, Value};
 
 struct Key {
     identity: age::x25519::Identity,
@@ -372,7 +372,7 @@ fn encrypting_an_encrypted_file_is_refused() {
     let bytes = file.serialize().expect("ser");
     let err = PlainTree::parse(Path::new("s.yaml"), Format::Yaml, &bytes).expect_err("already encrypted");
     assert!(err.to_string().contains("already has sops metadata"));
-    let _: Map = format::read_plain(Format::Yaml, b"k: v\n").expect("plain").remove(0);
+    let _: Map = sops::read_plain(Format::Yaml, b"k: v\n").expect("plain").remove(0);
 }
 
 #[test]

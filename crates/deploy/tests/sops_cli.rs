@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use age::secrecy::ExposeSecret;
-use nixpilot_deploy::secrets::format::Format;
 use nixpilot_deploy::secrets::{EncryptOptions, Identities, IdentityEnv, PlainTree, Recipient, SopsFile};
+use nixpilot_sops::Format;
 
 fn sops_bin() -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {

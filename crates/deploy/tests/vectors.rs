@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use nixpilot_deploy::secrets::age_keys;
 use nixpilot_deploy::secrets::cipher;
-use nixpilot_deploy::secrets::format::Value;
-use nixpilot_deploy::secrets::ssh_to_age;
 use nixpilot_deploy::secrets::{Identities, IdentityEnv, SecretsError, SopsFile};
+use nixpilot_sops::ssh_to_age;
+use nixpilot_sops::Value;
 
 fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")

@@ -11,9 +11,7 @@ pub mod parse;
 pub mod project;
 pub mod render;
 pub mod rules;
-pub mod sops;
 pub mod source;
-pub mod ssh_to_age;
 pub mod suppression;
 pub mod vfs;
 

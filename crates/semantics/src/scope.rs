@@ -57,6 +57,22 @@ pub struct Reference {
     pub target: Target,
 }
 
+impl Reference {
+    /// Whether it reads a global builtin or constant (`map`, `true`, `__attrNames`, `builtins`):
+    /// nothing in the file binds it and Nix defines it. A `with` around it does not matter:
+    /// globals belong to the outermost lexical scope, which wins over every `with`
+    /// (`with { map = 1; }; map` is still the builtin).
+    pub fn is_global(&self) -> bool {
+        !matches!(self.target, Target::Binding(_)) && crate::builtins::is_global(&self.name)
+    }
+
+    /// Whether nothing defines it: no binding, no `with` around it, no global of that name.
+    /// Nix rejects such a file before evaluating it.
+    pub fn is_undefined(&self) -> bool {
+        self.target == Target::Free && !crate::builtins::is_global(&self.name)
+    }
+}
+
 /// The resolution of a whole file (or subtree).
 #[derive(Debug, Default)]
 pub struct NameResolution {
@@ -161,6 +177,13 @@ impl NameResolution {
     /// The binding `name` of the binder at `scope` (a let's, a rec set's or a lambda's range).
     pub fn binding(&self, scope: TextRange, name: &str) -> Option<usize> {
         self.by_scope.get(&(scope, name.to_string())).copied()
+    }
+
+    /// The reference whose name token covers exactly `range`, if that token is a variable read.
+    pub fn reference_at(&self, range: TextRange) -> Option<&Reference> {
+        // References are recorded in preorder, so their starts ascend.
+        let i = self.references.partition_point(|r| r.range.start() < range.start());
+        self.references.get(i).filter(|r| r.range == range)
     }
 
     /// The references that read a binding.
@@ -411,6 +434,46 @@ mod tests {
                 format!("{}@{} -> {to}", x.name, u32::from(x.range.start()))
             })
             .collect()
+    }
+
+    #[test]
+    fn free_references_are_globals_or_undefined() {
+        let (r, _) = resolve("with x; [ map true __attrNames builtins pkgs attrNames y ]");
+        let kinds: Vec<_> = r
+            .references
+            .iter()
+            .map(|x| (x.name.as_str(), x.is_global(), x.is_undefined()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("x", false, true),
+                ("map", true, false),
+                ("true", true, false),
+                ("__attrNames", true, false),
+                ("builtins", true, false),
+                ("pkgs", false, false),
+                ("attrNames", false, false),
+                ("y", false, false)
+            ]
+        );
+        let (r, _) = resolve("map: [ map attrNames ]");
+        let kinds: Vec<_> = r.references.iter().map(|x| (x.is_global(), x.is_undefined())).collect();
+        assert_eq!(kinds, [(false, false), (false, true)]);
+    }
+
+    #[test]
+    fn references_are_found_by_their_range() {
+        let (r, _) = resolve("let a = 1; in [ a b a ]");
+        let at = |start: u32, len: u32| {
+            r.reference_at(TextRange::at(start.into(), len.into()))
+                .map(|x| (x.name.as_str(), x.target))
+        };
+        assert_eq!(at(16, 1), Some(("a", Target::Binding(0))));
+        assert_eq!(at(18, 1), Some(("b", Target::Free)));
+        assert_eq!(at(20, 1), Some(("a", Target::Binding(0))));
+        assert_eq!(at(4, 1), None, "a binding is not a read");
+        assert_eq!(at(16, 2), None);
     }
 
     #[test]

@@ -170,7 +170,7 @@ pub fn plan(opts: &BootstrapOptions, ids: &Identities) -> Result<Plan, ScaffoldE
         key_for_secrets = Some(k);
     }
     let host_recipient =
-        secrets::ssh_to_age::ed25519_public_to_recipient(&host_public).map_err(|e| ScaffoldError::HostKey {
+        nixpilot_sops::ssh_to_age::ed25519_public_to_recipient(&host_public).map_err(|e| ScaffoldError::HostKey {
             file: pub_rel.clone(),
             source: e.into(),
         })?;

@@ -8,8 +8,8 @@ use super::sops_rules::{self, Recipient};
 use super::templates::{self, DiskLayout, Hardware, HostSpec, System};
 use super::validate::{self, InputError};
 use super::{admin_recipients, find_repo, Plan, ScaffoldError};
-use crate::secrets::format::sops_config;
 use crate::secrets::{self, EncryptOptions, Format, Map, MapItem, PlainTree, SopsFile, Value};
+use nixpilot_sops::sops_config;
 
 /// The key under which the host's private SSH key sits in its secrets file (sops-nix
 /// `sops.secrets.ssh_host_ed25519_key`, declared in modules/nixos/server.nix).
@@ -271,7 +271,7 @@ pub fn plan(opts: &HostAddOptions) -> Result<(Plan, HostSpec), ScaffoldError> {
     };
     let host_recipient = match &key {
         HostKeyPlan::New(key) => Some(key.age_recipient()),
-        HostKeyPlan::Keep(public) => Some(crate::secrets::ssh_to_age::ed25519_public_to_recipient(public)),
+        HostKeyPlan::Keep(public) => Some(nixpilot_sops::ssh_to_age::ed25519_public_to_recipient(public)),
         HostKeyPlan::Bootstrap => None,
     }
     .transpose()

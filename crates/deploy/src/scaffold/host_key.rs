@@ -10,7 +10,7 @@ use curve25519_dalek::edwards::EdwardsPoint;
 use sha2::{Digest, Sha512};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::secrets::ssh_to_age;
+use nixpilot_sops::ssh_to_age;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostKeyError {

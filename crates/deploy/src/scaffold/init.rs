@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{templates, validate, Plan, ScaffoldError};
-use crate::secrets::ssh_to_age;
+use nixpilot_sops::ssh_to_age;
 
 #[derive(Debug, Clone)]
 pub struct InitOptions {

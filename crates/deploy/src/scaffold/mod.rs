@@ -17,7 +17,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::secrets::{ssh_to_age, SecretsError};
+use crate::secrets::SecretsError;
+use nixpilot_sops::ssh_to_age;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {

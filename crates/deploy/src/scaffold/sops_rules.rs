@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::secrets::format::sops_config::{self, RuleMatch};
+use nixpilot_sops::sops_config::{self, RuleMatch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SopsYamlError {

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use zeroize::{Zeroize, Zeroizing};
 
-use super::format::tree::{go_format_float_f, Comment, Value};
+use nixpilot_sops::tree::{go_format_float_f, Comment, Value};
 
 type Aes256Gcm32 = AesGcm<aes::Aes256, U32>;
 

@@ -18,11 +18,11 @@ use super::config::{self, ConfigError, LoadedConfig};
 use super::edit::{self, EditError, EditSession, SignalGuard};
 use super::error::SecretsError;
 use super::file::{EncryptOptions, ExtractError, KeyChanges, PlainTree, SopsFile, DEFAULT_YAML_INDENT};
-use super::format::{keypath, Format, FormatError, Map, Value};
 use super::identity::{Identities, IdentityEnv};
 use super::password::{self, PasswordError};
-use super::ssh_to_age::{self, SshToAgeError};
 use crate::scaffold::{git_add, GitAdded};
+use nixpilot_sops::ssh_to_age::{self, SshToAgeError};
+use nixpilot_sops::{keypath, Format, FormatError, Map, Value};
 
 /// What the operations read from their surroundings, passed in so tests
 /// (and the language server) choose it.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::age_keys::Recipient;
 use super::file::{EncryptOptions, DEFAULT_YAML_INDENT};
-use super::format::sops_config::{self, CreationRule, SopsConfig, SopsConfigError};
+use nixpilot_sops::sops_config::{self, CreationRule, SopsConfig, SopsConfigError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use super::age_keys::AgeError;
 use super::atomic::WriteError;
-use super::format::keypath::KeyPathError;
-use super::format::FormatError;
+use nixpilot_sops::keypath::KeyPathError;
+use nixpilot_sops::FormatError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {

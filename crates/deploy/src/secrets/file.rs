@@ -7,10 +7,10 @@ use super::age_keys::{self, AgeError, Recipient};
 use super::atomic::{self, WriteLock};
 use super::cipher::{self, DataKey};
 use super::error::SecretsError;
-use super::format::keypath;
-use super::format::{self, AgeEntry, CryptRule, EncryptedDocument, Format, Map, Metadata, Value};
 use super::identity::Identities;
 use super::walk::{self, IvStash, Rules};
+use nixpilot_sops::keypath;
+use nixpilot_sops::{self as sops, AgeEntry, CryptRule, EncryptedDocument, Format, Map, Metadata, Value};
 
 /// The sops format version whose layout this library writes.
 pub const SOPS_VERSION: &str = "3.13.2";
@@ -36,7 +36,7 @@ impl Drop for PlainTree {
 impl PlainTree {
     /// Reads a plain file (for `encrypt`); binary files become `{data: …}`.
     pub fn parse(path: &Path, format: Format, bytes: &[u8]) -> Result<PlainTree, SecretsError> {
-        let branches = format::read_plain(format, bytes).map_err(|source| SecretsError::Format {
+        let branches = sops::read_plain(format, bytes).map_err(|source| SecretsError::Format {
             file: path.to_path_buf(),
             source,
         })?;
@@ -44,8 +44,8 @@ impl PlainTree {
     }
 
     /// The plain file text (what `sops -d` prints).
-    pub fn to_bytes(&self, yaml_indent: usize) -> Result<zeroize::Zeroizing<Vec<u8>>, format::FormatError> {
-        format::write_plain(self.format, &self.branches, yaml_indent).map(zeroize::Zeroizing::new)
+    pub fn to_bytes(&self, yaml_indent: usize) -> Result<zeroize::Zeroizing<Vec<u8>>, sops::FormatError> {
+        sops::write_plain(self.format, &self.branches, yaml_indent).map(zeroize::Zeroizing::new)
     }
 
     /// What `sops decrypt --extract PATH` prints: a string as its raw bytes
@@ -56,10 +56,10 @@ impl PlainTree {
         let bytes = match v {
             Value::Str(s) => s.as_bytes().to_vec(),
             Value::Bytes(b) => b.clone(),
-            Value::Map(m) => format::write_plain(self.format, std::slice::from_ref(m), yaml_indent)?,
+            Value::Map(m) => sops::write_plain(self.format, std::slice::from_ref(m), yaml_indent)?,
             other => match self.format {
-                Format::Yaml => format::yaml::emit_value(other, yaml_indent).into_bytes(),
-                Format::Json => format::json::emit_value(other).into_bytes(),
+                Format::Yaml => sops::yaml::emit_value(other, yaml_indent).into_bytes(),
+                Format::Json => sops::json::emit_value(other).into_bytes(),
                 _ => return Err(ExtractError::NotAString),
             },
         };
@@ -80,7 +80,7 @@ pub enum ExtractError {
     #[error(transparent)]
     KeyPath(#[from] keypath::KeyPathError),
     #[error(transparent)]
-    Format(#[from] format::FormatError),
+    Format(#[from] sops::FormatError),
     #[error("this store can only print string values")]
     NotAString,
 }
@@ -165,7 +165,7 @@ impl SopsFile {
 
     pub fn parse_as(path: impl Into<PathBuf>, fmt: Format, bytes: &[u8]) -> Result<SopsFile, SecretsError> {
         let path = path.into();
-        let doc = format::read_encrypted(fmt, bytes).map_err(|source| SecretsError::Format {
+        let doc = sops::read_encrypted(fmt, bytes).map_err(|source| SecretsError::Format {
             file: path.clone(),
             source,
         })?;
@@ -350,10 +350,10 @@ impl SopsFile {
     pub fn store(&mut self, opened: &Opened) -> Result<(), SecretsError> {
         // A `sops` key set by `secrets set`, an edit or a plain file would be written next to
         // the metadata and make the file unreadable.
-        if let Some((document, key)) = format::reserved_key(opened.plain.format, &opened.plain.branches) {
+        if let Some((document, key)) = sops::reserved_key(opened.plain.format, &opened.plain.branches) {
             return Err(SecretsError::Format {
                 file: self.path.clone(),
-                source: format::FormatError::ReservedKey { document, key },
+                source: sops::FormatError::ReservedKey { document, key },
             });
         }
         let rules = self.rules()?;
@@ -478,7 +478,7 @@ impl SopsFile {
 
     /// The file's bytes as sops would write them.
     pub fn serialize(&self) -> Result<Vec<u8>, SecretsError> {
-        format::write_encrypted(&self.doc, self.yaml_indent).map_err(|source| SecretsError::Format {
+        sops::write_encrypted(&self.doc, self.yaml_indent).map_err(|source| SecretsError::Format {
             file: self.path.clone(),
             source,
         })

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::ssh_to_age;
+use nixpilot_sops::ssh_to_age;
 
 /// The parts of the process environment identity lookup reads.
 #[derive(Clone, Default)]

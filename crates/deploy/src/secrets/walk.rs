@@ -7,7 +7,7 @@ use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 use super::cipher::{self, CipherError, DataKey, IV_LEN};
-use super::format::tree::{Comment, Map, MapItem, Value};
+use nixpilot_sops::tree::{Comment, Map, MapItem, Value};
 
 /// `MACOnlyEncryptedInitialization` in sops: SHA-256("sops"), fed first when
 /// only encrypted values count, so the two MAC modes never agree.
@@ -17,7 +17,7 @@ pub const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
 ];
 
 /// Which leaves are encrypted: shared with the lint crate, which checks files for plaintext.
-pub use super::format::crypt::EncryptionRules as Rules;
+pub use nixpilot_sops::crypt::EncryptionRules as Rules;
 
 /// IVs of decrypted values keyed by (type, plaintext, AAD), so re-encrypting an
 /// unchanged value gives the same ciphertext (sops's IV stash).
@@ -307,8 +307,8 @@ pub fn decrypt_tree(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::format::yaml;
-    use crate::secrets::format::{CryptRule, CryptRuleKind};
+    use nixpilot_sops::yaml;
+    use nixpilot_sops::{CryptRule, CryptRuleKind};
 
     fn rules(kind: CryptRuleKind, p: &str) -> Rules {
         Rules::new(

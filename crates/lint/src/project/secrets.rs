@@ -11,9 +11,8 @@ use super::host::{HostView, Value};
 use super::key_material::{block_is_key, is_age_identity, Armour};
 use super::source::FileSource;
 use crate::diagnostic::FilePath;
-use crate::sops::{self, sops_config, Format};
 use crate::source::SourceFile;
-use crate::ssh_to_age;
+use nixpilot_sops::{self as sops, sops_config, ssh_to_age, Format};
 
 /// `.sops.yaml` at the project root.
 #[derive(Debug, Clone)]

@@ -292,6 +292,8 @@ register_rules! {
         unused_with::UnusedWith,
         useless_rec::UselessRec,
         manual_inherit::ManualInherit,
+        unknown_builtin::UnknownBuiltin,
+        shadowed_builtin::ShadowedBuiltin,
     ],
     project: [
         missing_follows::MissingFollows,

@@ -3,7 +3,7 @@
 use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Span};
 use crate::project::secrets::SecretsContent;
-use crate::sops::sops_config::RuleMatch;
+use nixpilot_sops::sops_config::RuleMatch;
 
 crate::declare_rule! {
     /// ## What it does

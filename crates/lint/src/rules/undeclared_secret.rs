@@ -4,7 +4,7 @@ use super::{ProjectContext, ProjectRule, RuleMeta};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Span};
 use crate::project::secrets::SecretsContent;
 use crate::project::{Definition, HostView, Value};
-use crate::sops::Format;
+use nixpilot_sops::Format;
 
 crate::declare_rule! {
     /// ## What it does

@@ -1,8 +1,10 @@
-//! The sops file format without any cryptography: the five stores (YAML, JSON,
-//! dotenv, INI, binary), the ordered tree, and the `sops` metadata as a typed view.
+//! nixpilot-sops: the sops file format without any cryptography (the five stores YAML, JSON,
+//! dotenv, INI and binary, the ordered tree, the `sops` metadata as a typed view, `.sops.yaml`)
+//! and ssh-to-age key conversion.
 //!
-//! Lives in the lint crate, which reads recipients and key names from encrypted files
-//! without any key; `nixpilot-deploy` re-exports it as `secrets::format` and adds the crypto.
+//! A crate of its own because two layers use it and neither owns it: the lint crate reads
+//! recipients and key names from encrypted files without any key, and `nixpilot-deploy`
+//! adds the crypto to read and write them.
 
 pub mod crypt;
 pub mod dotenv;
@@ -13,6 +15,7 @@ pub mod keypath;
 pub mod metadata;
 pub mod redact;
 pub mod sops_config;
+pub mod ssh_to_age;
 pub mod tree;
 pub mod yaml;
 

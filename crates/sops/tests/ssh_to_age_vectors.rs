@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use nixpilot_lint::ssh_to_age::{convert_public_keys, public_key_to_recipient};
+use nixpilot_sops::ssh_to_age::{convert_public_keys, public_key_to_recipient};
 
 fn vector(path: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
