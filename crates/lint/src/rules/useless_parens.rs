@@ -5,7 +5,7 @@ use rnix::ast;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
-use super::expr_rewrite::{comment_count, fits_without_parens, padded};
+use super::expr_rewrite::{fits_without_parens, padded};
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 
@@ -69,7 +69,11 @@ impl FileRule for UselessParens {
         };
         let range = node.text_range();
         let mut diagnostic = Diagnostic::new(&USELESS_PARENS, cx.span(range), message);
-        if comment_count(node) == comment_count(inner.syntax()) {
+        // A comment outside the inner expression is trivia of the parentheses themselves.
+        let comment_outside = node
+            .children_with_tokens()
+            .any(|e| e.kind() == SyntaxKind::TOKEN_COMMENT);
+        if !comment_outside {
             let new_text = padded(&cx.file.text, range, &inner.syntax().text().to_string());
             diagnostic = diagnostic.with_fix(Fix::safe(
                 "Remove the parentheses",
