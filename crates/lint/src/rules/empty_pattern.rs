@@ -12,8 +12,8 @@ use crate::scope::static_name;
 
 crate::declare_rule! {
     /// ## What it does
-    /// Reports a function whose argument is a set pattern without any formal and without an
-    /// `@` name: `{ ... }: body` or `{ }: body`. Two kinds of function are left alone, because
+    /// Reports a function whose argument is a set pattern with no formal and no `@` name.
+    /// It is written `{ ... }: body` or `{ }: body`. Two kinds of function are left alone, because
     /// there the pattern tells the reader "this is a module" or "called with a set": the
     /// function that is a file's whole expression, and a function whose body is a set with
     /// `imports` (a NixOS module).

@@ -11,8 +11,8 @@ use crate::diagnostic::{Diagnostic, Edit, Fix};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Reports a function argument written `args@{ ... }` or `{ ... }@args`: a set pattern
-    /// with no formal, only `...`, and an `@` name.
+    /// Reports a function argument that is a set pattern with no formal, only `...`, and an
+    /// `@` name. It is written `args@{ ... }` or `{ ... }@args`.
     ///
     /// ## Why is this bad?
     /// The pattern adds nothing but a check that the argument is a set; `args:` names the

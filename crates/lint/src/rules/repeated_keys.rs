@@ -11,8 +11,11 @@ use rowan::TextRange;
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::Diagnostic;
 
-/// How many dotted paths under one name make a finding.
+/// How many bindings under one name make a finding.
 const MIN_REPEATS: usize = 3;
+
+/// Labels shown per finding: a generated set may repeat a name thousands of times.
+const MAX_LABELS: usize = 4;
 
 crate::declare_rule! {
     /// ## What it does
@@ -86,7 +89,7 @@ impl FileRule for RepeatedKeys {
                     paths.len()
                 ),
             );
-            for &other in &paths[1..] {
+            for &other in paths[1..].iter().take(MAX_LABELS) {
                 diagnostic = diagnostic.with_label(cx.span(other), format!("`{name}` again"));
             }
             cx.report(diagnostic);
