@@ -300,7 +300,9 @@ impl<'a> Round<'a> {
         let mut shift: i64 = 0;
         let mut new_starts = Vec::with_capacity(edits.len());
         for e in &edits {
-            new_starts.push(TextSize::from((i64::from(u32::from(e.span.range.start())) + shift) as u32));
+            new_starts.push(TextSize::from(
+                (i64::from(u32::from(e.span.range.start())) + shift) as u32,
+            ));
             shift += e.new_text.len() as i64 - i64::from(u32::from(e.span.range.len()));
         }
         Round { edits, new_starts }
@@ -310,7 +312,8 @@ impl<'a> Round<'a> {
     fn edit_over(&self, range: TextRange) -> Option<usize> {
         self.edits.iter().position(|e| {
             let r = e.span.range;
-            range.start() < r.end() && r.start() < range.end() || r.is_empty() && range.contains(r.start()) && range.start() != r.start()
+            range.start() < r.end() && r.start() < range.end()
+                || r.is_empty() && range.contains(r.start()) && range.start() != r.start()
         })
     }
 
@@ -405,7 +408,9 @@ fn same_meaning(before: &str, edits: &[nixpilot_lint::Edit], after: &str) -> Res
     }
     let mut in_rewrite: Vec<Vec<(String, Meaning)>> = vec![Vec::new(); round.edits.len()];
     for n in &new_names.references {
-        let Some(i) = round.rewrite_holding(n.range) else { continue };
+        let Some(i) = round.rewrite_holding(n.range) else {
+            continue;
+        };
         in_rewrite[i].push((n.name.clone(), meaning_after(&new_names, &round, n)));
     }
     for (i, (old_reads, new_reads)) in in_edit.iter().zip(&in_rewrite).enumerate() {
@@ -472,7 +477,10 @@ fn fix_checking_each_round(label: &str, text: &str) -> FileFixes {
 /// `nix-instantiate --parse` over many files at once; a failing batch is split until each
 /// failing file is found. `None` when the program is not on PATH.
 fn nix_parse_failures(paths: &[PathBuf]) -> Option<BTreeSet<PathBuf>> {
-    let probe = std::process::Command::new("nix-instantiate").arg("--version").output().ok()?;
+    let probe = std::process::Command::new("nix-instantiate")
+        .arg("--version")
+        .output()
+        .ok()?;
     if !probe.status.success() {
         return None;
     }

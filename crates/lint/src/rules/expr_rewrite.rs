@@ -14,21 +14,21 @@ use crate::scope::{NameResolution, Reference, Target};
 /// need no parentheses.
 pub fn in_full_expression_slot(node: &SyntaxNode) -> bool {
     let Some(parent) = node.parent() else { return true };
-    match parent.kind() {
+    matches!(
+        parent.kind(),
         SyntaxKind::NODE_ROOT
-        | SyntaxKind::NODE_PAREN
-        | SyntaxKind::NODE_ATTRPATH_VALUE
-        | SyntaxKind::NODE_LET_IN
-        | SyntaxKind::NODE_LAMBDA
-        | SyntaxKind::NODE_WITH
-        | SyntaxKind::NODE_ASSERT
-        | SyntaxKind::NODE_IF_ELSE
-        | SyntaxKind::NODE_PAT_ENTRY
-        | SyntaxKind::NODE_INTERPOL
-        | SyntaxKind::NODE_DYNAMIC
-        | SyntaxKind::NODE_INHERIT_FROM => true,
-        _ => false,
-    }
+            | SyntaxKind::NODE_PAREN
+            | SyntaxKind::NODE_ATTRPATH_VALUE
+            | SyntaxKind::NODE_LET_IN
+            | SyntaxKind::NODE_LAMBDA
+            | SyntaxKind::NODE_WITH
+            | SyntaxKind::NODE_ASSERT
+            | SyntaxKind::NODE_IF_ELSE
+            | SyntaxKind::NODE_PAT_ENTRY
+            | SyntaxKind::NODE_INTERPOL
+            | SyntaxKind::NODE_DYNAMIC
+            | SyntaxKind::NODE_INHERIT_FROM
+    )
 }
 
 /// Whether `replacement` (an expression's kind, and whether it carries `or`) can stand where
@@ -39,11 +39,9 @@ pub fn fits_without_parens(slot: &SyntaxNode, replacement: &ast::Expr) -> bool {
     }
     match replacement {
         // These bind at least as tightly as anything around them.
-        ast::Expr::Ident(_)
-        | ast::Expr::Str(_)
-        | ast::Expr::List(_)
-        | ast::Expr::AttrSet(_)
-        | ast::Expr::Paren(_) => true,
+        ast::Expr::Ident(_) | ast::Expr::Str(_) | ast::Expr::List(_) | ast::Expr::AttrSet(_) | ast::Expr::Paren(_) => {
+            true
+        }
         // `x.a or d` as the subject of another selection would swallow it: `x.a or d.b`.
         ast::Expr::Select(select) => select.or_token().is_none() || !is_select_subject(slot),
         _ => false,
