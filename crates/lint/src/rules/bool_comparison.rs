@@ -5,7 +5,7 @@ use rnix::ast::{self, BinOpKind};
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
-use super::expr_rewrite::{ident_name, is_global, padded};
+use super::expr_rewrite::{ident_token, is_global, padded};
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 
@@ -88,7 +88,7 @@ impl FileRule for BoolComparison {
 /// `Some((true, ident))` for the identifier `true`, `Some((false, ident))` for `false`.
 fn bool_literal(expr: &ast::Expr) -> Option<(bool, ast::Ident)> {
     let ast::Expr::Ident(ident) = expr else { return None };
-    match ident_name(expr)?.as_str() {
+    match ident_token(expr)?.text() {
         "true" => Some((true, ident.clone())),
         "false" => Some((false, ident.clone())),
         _ => None,

@@ -4,7 +4,7 @@ use rnix::ast;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
-use super::expr_rewrite::{ident_name, is_global, reference_at};
+use super::expr_rewrite::{ident_token, is_global, reference_at};
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::Diagnostic;
 use crate::scope::Target;
@@ -82,7 +82,7 @@ fn is_builtins_to_path(select: &ast::Select, cx: &FileContext<'_>) -> bool {
 
 /// `toPath` applied, where only a `with` can provide the name.
 fn is_bare_to_path(function: &ast::Expr, cx: &FileContext<'_>) -> bool {
-    if ident_name(function).as_deref() != Some("toPath") {
+    if ident_token(function).is_none_or(|t| t.text() != "toPath") {
         return false;
     }
     let names = cx.names();

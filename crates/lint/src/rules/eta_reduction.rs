@@ -4,7 +4,7 @@ use rnix::ast;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
-use super::expr_rewrite::{comment_count, ident_name, padded};
+use super::expr_rewrite::{comment_count, ident_token, padded};
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 
@@ -46,22 +46,24 @@ impl FileRule for EtaReduction {
     fn check_node(&self, node: &SyntaxNode, cx: &mut FileContext<'_>) {
         let Some(lambda) = ast::Lambda::cast(node.clone()) else { return };
         let Some(ast::Param::IdentParam(param)) = lambda.param() else { return };
-        let Some(argument) = param.ident().and_then(|i| i.ident_token()).map(|t| t.text().to_string()) else {
+        let Some(argument_token) = param.ident().and_then(|i| i.ident_token()) else {
             return;
         };
+        let argument = argument_token.text();
         let Some(ast::Expr::Apply(apply)) = lambda.body() else { return };
         let (Some(function), Some(passed)) = (apply.lambda(), apply.argument()) else { return };
-        if ident_name(&passed).as_deref() != Some(argument.as_str()) {
+        if ident_token(&passed).is_none_or(|t| t.text() != argument) {
             return;
         }
         // `x: x x` is not `x`; a selection or call as the function is left alone, as it may
         // mention `x` and reads no better once reduced.
-        let Some(function_name) = ident_name(&function) else { return };
-        if function_name == argument {
+        let Some(function_token) = ident_token(&function) else { return };
+        if function_token.text() == argument {
             return;
         }
+        let function_name = function_token.text();
         let range = node.text_range();
-        let new_text = padded(&cx.file.text, range, &function_name);
+        let new_text = padded(&cx.file.text, range, function_name);
         let mut diagnostic = Diagnostic::new(
             &ETA_REDUCTION,
             cx.span(range),

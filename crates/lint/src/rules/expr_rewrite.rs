@@ -112,10 +112,11 @@ pub fn is_global(names: &NameResolution, ident: &ast::Ident) -> bool {
     reference_at(names, ident.syntax().text_range()).is_some_and(|r| !matches!(r.target, Target::Binding(_)))
 }
 
-/// The identifier's name, when the node is a plain identifier.
-pub fn ident_name(expr: &ast::Expr) -> Option<String> {
+/// The name token of an expression that is a plain variable (no allocation: rules ask this
+/// of every operand they look at).
+pub fn ident_token(expr: &ast::Expr) -> Option<rnix::SyntaxToken> {
     match expr {
-        ast::Expr::Ident(i) => i.ident_token().map(|t| t.text().to_string()),
+        ast::Expr::Ident(i) => i.ident_token(),
         _ => None,
     }
 }

@@ -59,23 +59,35 @@ impl FileRule for RepeatedKeys {
         if set.rec_token().is_some() {
             return;
         }
-        // Each first name, in order of first appearance, with the attrpaths that start with it
-        // and how many of them are dotted.
-        let mut order: Vec<(String, Vec<TextRange>, usize)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        // The first name of each binding, and whether a dot follows it. Most sets have no
+        // dotted binding at all: they cost one pass and no allocation.
+        let mut firsts: Vec<(rnix::SyntaxToken, TextRange, bool)> = Vec::new();
+        let mut any_dotted = false;
         for entry in set.entries() {
             let ast::Entry::AttrpathValue(apv) = entry else { continue };
             let Some(path) = apv.attrpath() else { continue };
             let mut attrs = path.attrs();
             let Some(ast::Attr::Ident(first)) = attrs.next() else { continue };
+            let Some(token) = first.ident_token() else { continue };
             let dotted = attrs.next().is_some();
-            let Some(name) = first.ident_token().map(|t| t.text().to_string()) else { continue };
-            let slot = *index.entry(name.clone()).or_insert_with(|| {
+            any_dotted |= dotted;
+            firsts.push((token, path.syntax().text_range(), dotted));
+        }
+        if !any_dotted || firsts.len() < MIN_REPEATS {
+            return;
+        }
+        // Each first name, in order of first appearance, with its attrpaths and how many of
+        // them are dotted.
+        let mut order: Vec<(&str, Vec<TextRange>, usize)> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (token, range, dotted) in &firsts {
+            let name = token.text();
+            let slot = *index.entry(name).or_insert_with(|| {
                 order.push((name, Vec::new(), 0));
                 order.len() - 1
             });
-            order[slot].1.push(path.syntax().text_range());
-            order[slot].2 += usize::from(dotted);
+            order[slot].1.push(*range);
+            order[slot].2 += usize::from(*dotted);
         }
         for (name, paths, dotted) in order {
             if paths.len() < MIN_REPEATS || dotted == 0 {
