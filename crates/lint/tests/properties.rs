@@ -68,8 +68,25 @@ fn expr() -> BoxedStrategy<String> {
             (e.clone(), name()).prop_map(|(s, n)| format!("{{ inherit ({s}) {n}; }}")),
             (e.clone(), e.clone()).prop_map(|(a, b)| format!("''${{{a}}} ${{{b}}}''")),
         ];
+        // What the statix-parity rules rewrite, with names from the same small pool so that
+        // merges, reductions and removals meet shadowing and capture.
+        let statix_forms = prop_oneof![
+            e.clone().prop_map(|a| format!("[ (({a})) (x) (x.a) ]")),
+            (e.clone(), name()).prop_map(|(a, n)| format!("{n}: ({a}) == true || {n} != false")),
+            (e.clone(), e.clone()).prop_map(|(a, b)| format!("!(({a}) == ({b}))")),
+            (name(), name(), e.clone()).prop_map(|(s, n, d)| format!("if {s} ? {n} then {s}.{n} else ({d})")),
+            (e.clone(), e.clone()).prop_map(|(a, b)| format!("[ ] ++ ({a}) ++ [ ] ++ [ ({b}) ]")),
+            e.clone().prop_map(|a| format!("let in ({a})")),
+            (name(), e.clone(), name(), name(), e.clone())
+                .prop_map(|(n, a, m, k, b)| format!("let {n} = {a}; in let {m} = {k}; in ({b})")),
+            (name(), name()).prop_map(|(n, f)| format!("({n}: {f} {n})")),
+            e.clone()
+                .prop_map(|a| format!("{{ inherit; a = https://example.org/p; b = let {{ body = ({a}); }}; }}")),
+            (name(), e.clone()).prop_map(|(n, a)| format!("({{ ... }}@{n}: ({{ ... }}: {n}) ({a}))")),
+        ];
         prop_oneof![
             scoped,
+            statix_forms,
             bindings(e.clone()).prop_map(|b| format!("{{ {b}}}")),
             bindings(e.clone()).prop_map(|b| format!("rec {{ {b}}}")),
             (bindings(e.clone()), e.clone(), comment()).prop_map(|(b, body, c)| format!("let {b}in{c} {body}")),
@@ -137,6 +154,9 @@ proptest! {
                 let after: Vec<&nixpilot_lint::Diagnostic> = outcome.result.diagnostics.iter().collect();
                 let problem = broken_by_fix(&text, &files[0].text, &after);
                 prop_assert!(problem.is_none(), "safe fixes broke\n{}\ninto\n{}\n{:?}", text, files[0].text, problem);
+                // Round by round, every reference keeps its binding.
+                let rounds = fix_checking_each_round("generated", &text);
+                prop_assert!(rounds.problems.is_empty(), "{}", rounds.problems.join("\n\n"));
             }
         }
     }
@@ -587,4 +607,43 @@ fn every_safe_fix_keeps_every_reference_and_the_parse() {
     assert!(runs.len() >= 50, "only {} files found", runs.len());
     assert!(applied > 0, "no safe fix applied anywhere: the test checks nothing");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Two nested `let`s over a small pool of names, inside a lambda and reading through `with`,
+/// `inherit` and lambdas: where merging them (`collapsible-let-in`) would capture or shadow.
+fn nested_lets() -> impl Strategy<Value = String> {
+    let small = prop_oneof![
+        name(),
+        (name(), name()).prop_map(|(a, b)| format!("[ {a} {b} ]")),
+        (name(), name()).prop_map(|(a, b)| format!("(with {a}; {b})")),
+        (name(), name()).prop_map(|(a, b)| format!("({a}: {b})")),
+        (name(), name()).prop_map(|(a, b)| format!("({a}: {b} {a})")),
+    ];
+    let binding = prop_oneof![
+        (name(), small.clone()).prop_map(|(n, v)| format!("{n} = {v};")),
+        name().prop_map(|n| format!("inherit {n};")),
+    ];
+    (
+        prop::collection::vec(binding.clone(), 1..3),
+        prop::collection::vec(binding, 1..3),
+        small,
+        name(),
+    )
+        .prop_map(|(outer, inner, body, argument)| {
+            format!(
+                "{argument}: let {} in let {} in {body}",
+                outer.join(" "),
+                inner.join(" ")
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn merging_lets_and_other_safe_fixes_capture_nothing(text in nested_lets()) {
+        let rounds = fix_checking_each_round("generated", &text);
+        prop_assert!(rounds.problems.is_empty(), "{}", rounds.problems.join("\n\n"));
+    }
 }
