@@ -5,7 +5,7 @@ use rnix::ast::{self, BinOpKind};
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
-use super::expr_rewrite::{ident_token, is_global, padded};
+use super::expr_rewrite::{comment_count, excerpt, ident_token, is_global, padded};
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 
@@ -72,15 +72,20 @@ impl FileRule for BoolComparison {
         let literal_text = if literal { "true" } else { "false" };
         let range = node.text_range();
         let new_text = padded(&cx.file.text, range, &replacement);
-        let diagnostic = Diagnostic::new(
+        let mut diagnostic = Diagnostic::new(
             &BOOL_COMPARISON,
             cx.span(range),
-            format!("comparing with `{literal_text}`; `{replacement}` says the same for a boolean"),
-        )
-        .with_fix(Fix::unsafe_(
-            format!("Replace with `{replacement}`"),
-            vec![Edit { span: cx.span(range), new_text }],
-        ));
+            format!(
+                "comparing with `{literal_text}`; `{}` says the same for a boolean",
+                excerpt(&replacement)
+            ),
+        );
+        if comment_count(node) == comment_count(other.syntax()) {
+            diagnostic = diagnostic.with_fix(Fix::unsafe_(
+                format!("Replace with `{}`", excerpt(&replacement)),
+                vec![Edit { span: cx.span(range), new_text }],
+            ));
+        }
         cx.report(diagnostic);
     }
 }

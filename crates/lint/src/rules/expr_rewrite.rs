@@ -120,3 +120,14 @@ pub fn ident_token(expr: &ast::Expr) -> Option<rnix::SyntaxToken> {
         _ => None,
     }
 }
+
+/// A one-line excerpt of code for a message.
+pub fn excerpt(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.len() < text.len() || line.chars().count() > 60 {
+        let cut: String = line.chars().take(60).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}

@@ -4,7 +4,7 @@ use rnix::ast;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
-use super::expr_rewrite::{comment_count, in_full_expression_slot, padded};
+use super::expr_rewrite::{comment_count, excerpt, in_full_expression_slot, padded};
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 
@@ -91,7 +91,7 @@ impl FileRule for UselessHasAttr {
         let mut diagnostic = Diagnostic::new(
             &USELESS_HAS_ATTR,
             cx.span(range),
-            format!("this `if` is `{}`", shorten(&replacement)),
+            format!("this `if` is `{}`", excerpt(&replacement)),
         );
         if comment_count(node) == comment_count(then.syntax()) + comment_count(default.syntax()) {
             let replacement = if in_full_expression_slot(node) { replacement } else { format!("({replacement})") };
@@ -117,15 +117,4 @@ fn path_chain(subject: &ast::Expr, path: &ast::Attrpath) -> Option<Vec<String>> 
     };
     chain.extend(path.attrs().map(|a| a.syntax().text().to_string()));
     Some(chain)
-}
-
-/// A one-line excerpt of the replacement for the message.
-fn shorten(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    if line.len() < text.len() || line.chars().count() > 60 {
-        let cut: String = line.chars().take(60).collect();
-        format!("{cut}…")
-    } else {
-        line.to_string()
-    }
 }
