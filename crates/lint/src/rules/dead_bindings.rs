@@ -417,8 +417,12 @@ pub(crate) fn extend_over_leading_space(let_node: &SyntaxNode, range: TextRange)
     match first.prev_token() {
         Some(prev) if prev.kind() == SyntaxKind::TOKEN_WHITESPACE => {
             let ws = prev.text();
-            // Keep the line break before the removed line when there is one.
-            let keep = ws.rfind('\n').map_or(0, |i| i);
+            // Take the line break before the removed line with it, unless a `#` comment ends
+            // the line before: what follows the binding (` in`) would join the comment.
+            let after_line_comment = prev
+                .prev_token()
+                .is_some_and(|t| t.kind() == SyntaxKind::TOKEN_COMMENT && t.text().starts_with('#'));
+            let keep = ws.rfind('\n').map_or(0, |i| if after_line_comment { i + 1 } else { i });
             let start = prev.text_range().start() + TextSize::from(keep as u32);
             if prev.text_range().start() >= let_node.text_range().start() {
                 TextRange::new(start, range.end())

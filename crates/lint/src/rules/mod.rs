@@ -4,6 +4,7 @@
 use rnix::{SyntaxKind, SyntaxNode};
 
 pub mod dead_bindings;
+pub mod expr_rewrite;
 pub mod insert_definition;
 pub mod sibling_entry;
 pub mod suggest;
@@ -294,6 +295,21 @@ register_rules! {
         manual_inherit::ManualInherit,
         unknown_builtin::UnknownBuiltin,
         shadowed_builtin::ShadowedBuiltin,
+        bool_comparison::BoolComparison,
+        empty_let_in::EmptyLetIn,
+        legacy_let::LegacyLet,
+        collapsible_let_in::CollapsibleLetIn,
+        eta_reduction::EtaReduction,
+        useless_parens::UselessParens,
+        empty_pattern::EmptyPattern,
+        redundant_pattern_bind::RedundantPatternBind,
+        unquoted_uri::UnquotedUri,
+        empty_inherit::EmptyInherit,
+        deprecated_to_path::DeprecatedToPath,
+        bool_simplification::BoolSimplification,
+        useless_has_attr::UselessHasAttr,
+        repeated_keys::RepeatedKeys,
+        empty_list_concat::EmptyListConcat,
     ],
     project: [
         missing_follows::MissingFollows,
