@@ -241,14 +241,14 @@ fn entry_names(
                 if let Some((name, range)) = apv
                     .attrpath()
                     .and_then(|p| p.attrs().next())
-                    .and_then(|a| static_name(&a))
+                    .and_then(|a| constant_name(&a))
                 {
                     out.push((name, range, kind));
                 }
             }
             ast::Entry::Inherit(inherit) => {
                 for attr in inherit.attrs() {
-                    if let Some((name, range)) = static_name(&attr) {
+                    if let Some((name, range)) = constant_name(&attr) {
                         out.push((name, range, kind));
                     }
                 }
@@ -269,6 +269,28 @@ pub fn string_parts(s: &ast::Str) -> Option<Vec<ast::InterpolPart<String>>> {
         return None;
     }
     Some(s.normalized_parts())
+}
+
+/// `static_name`, plus what Nix's parser also takes as a fixed name: `${"a"}` (an
+/// interpolation holding nothing but a plain string, in parentheses or not) names `a`.
+/// `"${"a"}"` stays dynamic, as it does for Nix.
+pub fn constant_name(attr: &ast::Attr) -> Option<(String, TextRange)> {
+    let ast::Attr::Dynamic(dynamic) = attr else {
+        return static_name(attr);
+    };
+    let mut expr = dynamic.expr()?;
+    while let ast::Expr::Paren(paren) = expr {
+        expr = paren.expr()?;
+    }
+    let ast::Expr::Str(s) = expr else { return None };
+    let mut text = String::new();
+    for part in string_parts(&s)? {
+        match part {
+            ast::InterpolPart::Literal(l) => text.push_str(&l),
+            ast::InterpolPart::Interpolation(_) => return None,
+        }
+    }
+    Some((text, dynamic.syntax().text_range()))
 }
 
 pub fn static_name(attr: &ast::Attr) -> Option<(String, TextRange)> {
@@ -379,6 +401,13 @@ mod tests {
         assert_eq!(describe("rec { inherit a; b = a; }"), ["a@14 -> free", "a@21 -> 14"]);
         assert_eq!(describe("let s = {}; inherit (s) t; in t"), ["s@21 -> 4", "t@30 -> 24"]);
         assert_eq!(describe("{ a = 1; b = a; }"), ["a@13 -> free"]);
+    }
+
+    #[test]
+    fn an_interpolated_plain_string_is_a_fixed_name_as_for_nix() {
+        assert_eq!(describe("let ${\"a\"} = 1; in a"), ["a@20 -> 4"]);
+        assert_eq!(describe("let ${(''b'')} = 1; in b"), ["b@22 -> 4"]);
+        assert_eq!(describe("let \"${\"a\"}\" = 1; in a"), ["a@22 -> free"]);
     }
 
     #[test]

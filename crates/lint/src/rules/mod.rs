@@ -240,6 +240,7 @@ register_rules! {
         syntax_error::SyntaxError,
         unused_let_binding::UnusedLetBinding,
         manual_inherit::ManualInherit,
+        duplicate_attribute::DuplicateAttribute,
     ],
     project: [
         missing_follows::MissingFollows,
