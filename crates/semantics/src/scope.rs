@@ -57,6 +57,22 @@ pub struct Reference {
     pub target: Target,
 }
 
+impl Reference {
+    /// Whether it reads a global builtin or constant (`map`, `true`, `__attrNames`, `builtins`):
+    /// nothing in the file binds it and Nix defines it. A `with` around it does not matter:
+    /// globals belong to the outermost lexical scope, which wins over every `with`
+    /// (`with { map = 1; }; map` is still the builtin).
+    pub fn is_global(&self) -> bool {
+        !matches!(self.target, Target::Binding(_)) && crate::builtins::is_global(&self.name)
+    }
+
+    /// Whether nothing defines it: no binding, no `with` around it, no global of that name.
+    /// Nix rejects such a file before evaluating it.
+    pub fn is_undefined(&self) -> bool {
+        self.target == Target::Free && !crate::builtins::is_global(&self.name)
+    }
+}
+
 /// The resolution of a whole file (or subtree).
 #[derive(Debug, Default)]
 pub struct NameResolution {
@@ -376,6 +392,32 @@ mod tests {
                 format!("{}@{} -> {to}", x.name, u32::from(x.range.start()))
             })
             .collect()
+    }
+
+    #[test]
+    fn free_references_are_globals_or_undefined() {
+        let (r, _) = resolve("with x; [ map true __attrNames builtins pkgs attrNames y ]");
+        let kinds: Vec<_> = r
+            .references
+            .iter()
+            .map(|x| (x.name.as_str(), x.is_global(), x.is_undefined()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("x", false, true),
+                ("map", true, false),
+                ("true", true, false),
+                ("__attrNames", true, false),
+                ("builtins", true, false),
+                ("pkgs", false, false),
+                ("attrNames", false, false),
+                ("y", false, false)
+            ]
+        );
+        let (r, _) = resolve("map: [ map attrNames ]");
+        let kinds: Vec<_> = r.references.iter().map(|x| (x.is_global(), x.is_undefined())).collect();
+        assert_eq!(kinds, [(false, false), (false, true)]);
     }
 
     #[test]
