@@ -24,9 +24,15 @@ const EVAL_FAIL_REJECTED_AT_PARSE: &[(&str, &str)] = &[
     ("eval-fail-eol-2.nix", "undefined variable `invalid`"),
     ("eval-fail-eol-3.nix", "undefined variable `invalid`"),
     ("eval-fail-path-slash.nix", "path with a trailing slash"),
-    ("eval-fail-pipe-operators.nix", "the pipe operator `|>` (a newer Nix's experimental feature)"),
     ("eval-fail-set.nix", "undefined variable `x`"),
 ];
+
+/// Files where nixpilot knowingly differs from Nix 2.8: syntax a newer Nix accepts.
+const NEWER_SYNTAX: &[(&str, &str)] = &[(
+    "eval-fail-pipe-operators.nix",
+    "`|>` is the pipe operator of newer Nix (the `pipe-operators` experimental feature); Nix 2.8 \
+     rejects it, rnix and nixpilot accept it (see docs/nix-compatibility.md)",
+)];
 
 fn errors_of(name: &str, bytes: Vec<u8>) -> Vec<String> {
     let files = vec![SourceFile::from_bytes(name, bytes)];
@@ -66,6 +72,9 @@ fn nixpilot_rejects_exactly_what_nix_2_8_rejects_in_nix_s_language_tests() {
             continue;
         };
         counts[3] += 1;
+        if NEWER_SYNTAX.iter().any(|(n, _)| n == name) {
+            continue;
+        }
         let errors = errors_of(name, bytes);
         match (expect_error, errors.is_empty()) {
             (true, true) => wrong.push(format!("{name}: Nix rejects it, nixpilot reports no error")),

@@ -92,8 +92,19 @@ struct Scope {
 impl NameResolution {
     /// Resolves every reference below `root`.
     pub fn of(root: &SyntaxNode) -> NameResolution {
+        Self::resolve(root, true)
+    }
+
+    /// `of` for the tree of `text`, which lets a file without the letters `rec` (so without a
+    /// `rec` set, whose scope merging could move) skip planning merges.
+    pub fn of_text(root: &SyntaxNode, text: &str) -> NameResolution {
+        Self::resolve(root, text.contains("rec"))
+    }
+
+    fn resolve(root: &SyntaxNode, has_rec: bool) -> NameResolution {
         let mut out = NameResolution::default();
         let mut stack: Vec<Scope> = Vec::new();
+        let mut merged: HashMap<SyntaxNode, MergedScopes> = HashMap::new();
         for event in root.preorder() {
             match event {
                 WalkEvent::Enter(node) => {
@@ -104,10 +115,28 @@ impl NameResolution {
                             names: None,
                         });
                     }
+                    if has_rec && is_merge_root(&node) {
+                        out.plan_merges(&node, &mut merged);
+                    }
+                    let replaces_own = match merged.remove(&node) {
+                        Some(plan) => {
+                            for names in plan.scopes {
+                                stack.push(Scope {
+                                    owner: node.clone(),
+                                    names: Some(names),
+                                });
+                            }
+                            plan.replaces_own
+                        }
+                        None => false,
+                    };
                     if node.kind() == SyntaxKind::NODE_IDENT {
                         if let Some(skip_owner) = reference_position(&node) {
                             out.add_reference(&node, &stack, skip_owner.as_ref());
                         }
+                    }
+                    if replaces_own {
+                        continue;
                     }
                     if let Some(names) = out.binders(&node) {
                         stack.push(Scope {
@@ -154,6 +183,52 @@ impl NameResolution {
             .filter(|r| !matches!(r.target, Target::Binding(_)))
             .map(|r| r.name.as_str())
             .collect()
+    }
+
+    /// Plans the scopes Nix's merging of bindings gives the sets and values below `root` (a
+    /// set, `let` or legacy `let` that is no binding's value): Nix builds `a = rec { b = 1; };
+    /// a.c = b;` as one `rec` set, so `c`'s value sees `b` and `b`'s sees `c`, while a `rec` set
+    /// merged into an `a` that came first without `rec` loses its own scope
+    /// (`a.b = 1; a = rec { c = d; d = 1; };` leaves `d` undefined). Registers the bindings of
+    /// every `rec` set met here (their names as merged) and records, for each node whose
+    /// scopes differ from what the tree shows, the scopes to open there.
+    fn plan_merges(&mut self, root: &SyntaxNode, plan: &mut HashMap<SyntaxNode, MergedScopes>) {
+        let Some(entries) = binder_entries(root) else { return };
+        let mut model = MergeModel::default();
+        model.sets.push(ModelSet::default());
+        let mut requests: Vec<(SyntaxNode, Vec<usize>, bool)> = Vec::new();
+        model.add_entries(entries, 0, &mut requests);
+        // Each `rec` set's final names, registered once, in the order Nix defines them.
+        let mut maps: HashMap<usize, HashMap<String, usize>> = HashMap::new();
+        for (index, set) in model.sets.iter().enumerate() {
+            let Some(origin) = &set.rec_origin else { continue };
+            let scope = origin.text_range();
+            let mut map = HashMap::with_capacity(set.defs.len());
+            for def in &set.defs {
+                if map.contains_key(&def.name) {
+                    continue;
+                }
+                let binding = self.bindings.len();
+                self.bindings.push(Binding {
+                    name: def.name.clone(),
+                    range: def.range,
+                    scope,
+                    kind: BindingKind::RecAttr,
+                });
+                self.by_scope.insert((scope, def.name.clone()), binding);
+                map.insert(def.name.clone(), binding);
+            }
+            maps.insert(index, map);
+        }
+        for (node, sets, replaces_own) in requests {
+            let scopes: Vec<HashMap<String, usize>> = sets.iter().filter_map(|s| maps.get(s).cloned()).collect();
+            if scopes.is_empty() && !replaces_own {
+                continue;
+            }
+            let entry = plan.entry(node).or_default();
+            entry.scopes.extend(scopes);
+            entry.replaces_own |= replaces_own;
+        }
     }
 
     fn add_reference(&mut self, ident: &SyntaxNode, stack: &[Scope], skip_owner: Option<&SyntaxNode>) {
@@ -242,6 +317,216 @@ impl NameResolution {
         }
         Some(map)
     }
+}
+
+/// Scopes to open at a node instead of (or besides) what its own syntax binds.
+#[derive(Default)]
+struct MergedScopes {
+    scopes: Vec<HashMap<String, usize>>,
+    /// The node is a `rec` set whose own scope is replaced (by its merged names, or by
+    /// nothing when it merged into a set that came first).
+    replaces_own: bool,
+}
+
+/// The attribute sets of one binder as Nix's parser builds them, merged.
+#[derive(Default)]
+struct MergeModel {
+    sets: Vec<ModelSet>,
+}
+
+#[derive(Default)]
+struct ModelSet {
+    /// The `rec { }` literal that made this set, if a `rec` one did (and came first).
+    rec_origin: Option<SyntaxNode>,
+    defs: Vec<ModelDef>,
+}
+
+struct ModelDef {
+    name: String,
+    range: TextRange,
+    /// The set it holds, when later bindings may add to it.
+    set: Option<usize>,
+}
+
+impl MergeModel {
+    fn find(&self, set: usize, name: &str) -> Option<usize> {
+        self.sets[set].defs.iter().position(|d| d.name == name)
+    }
+
+    /// Adds a binder's entries to `set`; `requests` collects (node, the sets whose scopes it
+    /// sees beyond its syntax, whether its own scope is replaced).
+    fn add_entries(
+        &mut self,
+        entries: impl Iterator<Item = ast::Entry>,
+        set: usize,
+        requests: &mut Vec<(SyntaxNode, Vec<usize>, bool)>,
+    ) {
+        for entry in entries {
+            match entry {
+                ast::Entry::Inherit(inherit) => {
+                    for (name, range) in inherit.attrs().filter_map(|a| constant_name(&a)) {
+                        if self.find(set, &name).is_none() {
+                            self.sets[set].defs.push(ModelDef { name, range, set: None });
+                        }
+                    }
+                }
+                ast::Entry::AttrpathValue(binding) => self.add_binding(&binding, set, requests),
+            }
+        }
+    }
+
+    fn add_binding(
+        &mut self,
+        binding: &ast::AttrpathValue,
+        container: usize,
+        requests: &mut Vec<(SyntaxNode, Vec<usize>, bool)>,
+    ) {
+        let Some(value) = binding.value() else { return };
+        let literal = set_literal(&value);
+        let path: Vec<Option<(String, TextRange)>> = binding
+            .attrpath()
+            .map(|p| p.attrs().map(|a| constant_name(&a)).collect())
+            .unwrap_or_default();
+        let Some((last, init)) = path.split_last() else { return };
+        // The sets the value lands in on its way, beyond the one its binding is written in.
+        let mut through: Vec<usize> = Vec::new();
+        let mut current = container;
+        let mut lands = true;
+        for step in init {
+            let Some((name, range)) = step else {
+                lands = false;
+                break;
+            };
+            current = match self.find(current, name) {
+                Some(i) => match self.sets[current].defs[i].set {
+                    Some(inner) => inner,
+                    None => {
+                        lands = false;
+                        break;
+                    }
+                },
+                None => {
+                    let inner = self.new_set(None);
+                    self.sets[current].defs.push(ModelDef {
+                        name: name.clone(),
+                        range: *range,
+                        set: Some(inner),
+                    });
+                    inner
+                }
+            };
+            through.push(current);
+        }
+        let last = last.as_ref().filter(|_| lands);
+        let existing = last.and_then(|(name, _)| self.find(current, name));
+        match (literal, last, existing) {
+            // A set literal merging into a set defined before: its names join that set, and
+            // its values see that set's scope (if `rec`), never its own.
+            (Some(literal), Some(_), Some(i)) if self.sets[current].defs[i].set.is_some() => {
+                let Some(target) = self.sets[current].defs[i].set else { return };
+                let staged = self.new_set(None);
+                self.add_entries(literal.entries(), staged, requests);
+                let defs = std::mem::take(&mut self.sets[staged].defs);
+                for def in defs {
+                    if self.find(target, &def.name).is_none() {
+                        self.sets[target].defs.push(def);
+                    }
+                }
+                through.push(target);
+                requests.push((literal.syntax().clone(), through, true));
+            }
+            (Some(literal), last, _) => {
+                let origin = literal.rec_token().is_some().then(|| literal.syntax().clone());
+                let made = self.new_set(origin.clone());
+                self.add_entries(literal.entries(), made, requests);
+                if let (Some((name, range)), None) = (last, existing) {
+                    self.sets[current].defs.push(ModelDef {
+                        name: name.clone(),
+                        range: *range,
+                        set: Some(made),
+                    });
+                }
+                if origin.is_some() {
+                    through.push(made);
+                }
+                requests.push((literal.syntax().clone(), through, origin.is_some()));
+            }
+            (None, last, existing) => {
+                if let (Some((name, range)), None) = (last, existing) {
+                    self.sets[current].defs.push(ModelDef {
+                        name: name.clone(),
+                        range: *range,
+                        set: None,
+                    });
+                }
+                requests.push((value.syntax().clone(), through, false));
+            }
+        }
+    }
+
+    fn new_set(&mut self, rec_origin: Option<SyntaxNode>) -> usize {
+        self.sets.push(ModelSet {
+            rec_origin,
+            defs: Vec::new(),
+        });
+        self.sets.len() - 1
+    }
+}
+
+/// A set literal, through parentheses.
+fn set_literal(expr: &ast::Expr) -> Option<ast::AttrSet> {
+    let mut expr = expr.clone();
+    while let ast::Expr::Paren(paren) = expr {
+        expr = paren.expr()?;
+    }
+    match expr {
+        ast::Expr::AttrSet(set) => Some(set),
+        _ => None,
+    }
+}
+
+/// The bindings of a set, `let … in` or legacy `let { }`.
+fn binder_entries(node: &SyntaxNode) -> Option<rowan::ast::AstChildren<ast::Entry>> {
+    match node.kind() {
+        SyntaxKind::NODE_ATTR_SET => ast::AttrSet::cast(node.clone()).map(|s| s.entries()),
+        SyntaxKind::NODE_LET_IN => ast::LetIn::cast(node.clone()).map(|l| l.entries()),
+        SyntaxKind::NODE_LEGACY_LET => ast::LegacyLet::cast(node.clone()).map(|l| l.entries()),
+        _ => None,
+    }
+}
+
+/// Whether `node` is a set, `let` or legacy `let` whose bindings are merged on their own:
+/// not a set that is (through parentheses) the value of a binding, which merges with its
+/// siblings in the enclosing set.
+pub fn is_merge_root(node: &SyntaxNode) -> bool {
+    match node.kind() {
+        SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_LEGACY_LET => true,
+        SyntaxKind::NODE_ATTR_SET => !is_binding_value(node),
+        _ => false,
+    }
+}
+
+/// Whether `node` is, through parentheses, the value of a binding in a set or `let`.
+pub fn is_binding_value(node: &SyntaxNode) -> bool {
+    let mut child = node.clone();
+    let mut parent = node.parent();
+    while let Some(p) = parent.as_ref().filter(|p| p.kind() == SyntaxKind::NODE_PAREN) {
+        child = p.clone();
+        parent = p.parent();
+    }
+    let Some(binding) = parent.filter(|p| p.kind() == SyntaxKind::NODE_ATTRPATH_VALUE) else {
+        return false;
+    };
+    let is_value = ast::AttrpathValue::cast(binding.clone())
+        .and_then(|b| b.value())
+        .is_some_and(|v| *v.syntax() == child);
+    is_value
+        && binding.parent().is_some_and(|owner| {
+            matches!(
+                owner.kind(),
+                SyntaxKind::NODE_ATTR_SET | SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_LEGACY_LET
+            )
+        })
 }
 
 /// The names a list of entries binds (`a = …;`, `a.b = …;`, `inherit a;`, `inherit (x) a;`,
@@ -447,9 +732,25 @@ mod tests {
 
     #[test]
     fn an_interpolated_plain_string_is_a_fixed_name_as_for_nix() {
-        assert_eq!(describe("let ${\"a\"} = 1; in a"), ["a@20 -> 4"]);
-        assert_eq!(describe("let ${(''b'')} = 1; in b"), ["b@22 -> 4"]);
-        assert_eq!(describe("let \"${\"a\"}\" = 1; in a"), ["a@22 -> free"]);
+        assert_eq!(describe("let ${\"a\"} = 1; in a"), ["a@19 -> 4"]);
+        assert_eq!(describe("let ${(''b'')} = 1; in b"), ["b@23 -> 4"]);
+        assert_eq!(describe("let \"${\"a\"}\" = 1; in a"), ["a@21 -> free"]);
+    }
+
+    #[test]
+    fn merged_rec_sets_share_one_scope_as_nix_builds_them() {
+        // The first `a` is `rec`: names merged in later join its scope, both ways.
+        assert_eq!(
+            describe("{ a = rec { b = c; d = 2; }; a.c = d; }"),
+            ["c@16 -> 31", "d@35 -> 19"]
+        );
+        assert_eq!(describe("{ a = rec { b = 1; }; a = { c = b; }; }"), ["b@32 -> 12"]);
+        assert_eq!(describe("{ x.a = rec { b = 1; }; x.a.c = b; }"), ["b@32 -> 14"]);
+        // The first `a` is not `rec`: a `rec` set merged into it loses its own scope.
+        assert_eq!(describe("{ a.b = 1; a = rec { c = d; d = 3; }; }"), ["d@25 -> free"]);
+        assert_eq!(describe("{ a = { b = 1; }; a = rec { c = b; }; }"), ["b@32 -> free"]);
+        // Unmerged `rec` sets and lets are as before.
+        assert_eq!(describe("let a = rec { b = 1; c = b; }; in a"), ["b@25 -> 14", "a@34 -> 4"]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rowan::TextRange;
 
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::Diagnostic;
-use crate::scope::constant_name;
+use crate::scope::{constant_name, is_merge_root};
 
 crate::declare_rule! {
     /// ## What it does
@@ -55,7 +55,7 @@ impl FileRule for DuplicateAttribute {
     fn check_node(&self, node: &SyntaxNode, cx: &mut FileContext<'_>) {
         // A set that is the value of another binding is checked with that binding's set,
         // where it may merge with a sibling; it is checked once, from the outermost binder.
-        if node.kind() == SyntaxKind::NODE_ATTR_SET && is_binding_value(node) {
+        if !is_merge_root(node) {
             return;
         }
         let mut found = Vec::new();
@@ -79,30 +79,6 @@ fn entries_of(node: &SyntaxNode) -> Option<rowan::ast::AstChildren<ast::Entry>> 
         SyntaxKind::NODE_LEGACY_LET => ast::LegacyLet::cast(node.clone()).map(|l| l.entries()),
         _ => None,
     }
-}
-
-/// Whether `node` (an attribute set) is, through parentheses, the value of a binding in a
-/// set or `let`.
-fn is_binding_value(node: &SyntaxNode) -> bool {
-    let mut child = node.clone();
-    let mut parent = node.parent();
-    while let Some(p) = parent.as_ref().filter(|p| p.kind() == SyntaxKind::NODE_PAREN) {
-        child = p.clone();
-        parent = p.parent();
-    }
-    let Some(binding) = parent.filter(|p| p.kind() == SyntaxKind::NODE_ATTRPATH_VALUE) else {
-        return false;
-    };
-    let is_value = ast::AttrpathValue::cast(binding.clone())
-        .and_then(|b| b.value())
-        .is_some_and(|v| *v.syntax() == child);
-    is_value
-        && binding.parent().is_some_and(|owner| {
-            matches!(
-                owner.kind(),
-                SyntaxKind::NODE_ATTR_SET | SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_LEGACY_LET
-            )
-        })
 }
 
 /// The names a set defines so far, in the shape Nix's parser keeps them.

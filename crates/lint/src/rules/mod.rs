@@ -152,7 +152,7 @@ impl<'a> FileContext<'a> {
     /// Every variable reference of the file resolved to its binding.
     pub fn names(&self) -> std::rc::Rc<crate::scope::NameResolution> {
         self.names
-            .get_or_init(|| std::rc::Rc::new(crate::scope::NameResolution::of(self.root)))
+            .get_or_init(|| std::rc::Rc::new(crate::scope::NameResolution::of_text(self.root, &self.file.text)))
             .clone()
     }
 
@@ -241,6 +241,7 @@ register_rules! {
         unused_let_binding::UnusedLetBinding,
         manual_inherit::ManualInherit,
         duplicate_attribute::DuplicateAttribute,
+        undefined_variable::UndefinedVariable,
     ],
     project: [
         missing_follows::MissingFollows,
