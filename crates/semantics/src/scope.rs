@@ -239,7 +239,9 @@ impl NameResolution {
         let mut in_with = false;
         let mut target = None;
         for scope in stack.iter().rev() {
-            if skip_owner.is_some_and(|o| *o == scope.owner) {
+            // `inherit x;` skips the names its own let or rec set binds, not a `with` whose
+            // body that let or set is (`with pkgs; let inherit hello; in …`).
+            if scope.names.is_some() && skip_owner.is_some_and(|o| *o == scope.owner) {
                 continue;
             }
             match &scope.names {
@@ -728,6 +730,8 @@ mod tests {
         assert_eq!(describe("rec { inherit a; b = a; }"), ["a@14 -> free", "a@21 -> 14"]);
         assert_eq!(describe("let s = {}; inherit (s) t; in t"), ["s@21 -> 4", "t@30 -> 24"]);
         assert_eq!(describe("{ a = 1; b = a; }"), ["a@13 -> free"]);
+        assert_eq!(describe("with p; let inherit x; in x"), ["p@5 -> free", "x@20 -> with", "x@26 -> 20"]);
+        assert_eq!(describe("with p; rec { inherit x; }"), ["p@5 -> free", "x@22 -> with"]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
 use super::{FileContext, FileRule, RuleMeta};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::scope::constant_name;
 
 crate::declare_rule! {
@@ -15,7 +15,8 @@ crate::declare_rule! {
     /// outside strings and comments. Beyond what the parser itself finds, it reports what
     /// Nix's parser rejects too: a dynamic name in `let` (`let ${x} = 1;`) or in `inherit`
     /// (`inherit ${x};`), an integer above 9223372036854775807, a float out of range
-    /// (`1.0e-400`), a formal argument declared twice, and `or` used as a variable (it is one
+    /// (`1.0e-400`), a formal argument declared twice, a no-break space or other Unicode blank
+    /// between tokens (Nix takes only space, tab and line breaks), and `or` used as a variable (it is one
     /// only as an argument, `f or`, or an attribute name). An empty
     /// file (nothing but whitespace and comments) is reported as such, with the places that
     /// import it when the project model knows them.
@@ -31,8 +32,10 @@ crate::declare_rule! {
     /// (missing `;` after the value).
     ///
     /// ## Fix
-    /// Correct the syntax at the reported place. There is no automatic fix.
-    pub static SYNTAX_ERROR = { name: "syntax-error", group: Syntax, severity: Error, fixable: false };
+    /// Correct the syntax at the reported place. The one automatic fix replaces a Unicode
+    /// blank between tokens with a space (safe: Nix rejects the file as written, and a space
+    /// is what the blank was read as).
+    pub static SYNTAX_ERROR = { name: "syntax-error", group: Syntax, severity: Error, fixable: true };
 }
 
 pub struct SyntaxError;
@@ -99,6 +102,7 @@ impl FileRule for SyntaxError {
             cx.report(Diagnostic::new(&SYNTAX_ERROR, cx.span(TextRange::empty(end)), EMPTY_FILE_MESSAGE));
             return;
         }
+        foreign_whitespace(cx);
         // An early error makes the parser run off the end of the file; those follow-on
         // end-of-file errors only repeat it.
         // With no located error, one end-of-file error says all there is to say.
@@ -208,6 +212,50 @@ fn number_out_of_range(node: &SyntaxNode, cx: &mut FileContext<'_>) {
     };
     if let Some(message) = problem {
         cx.report(Diagnostic::new(&SYNTAX_ERROR, cx.span(token.text_range()), message));
+    }
+}
+
+/// Nix's lexer knows four blanks: space, tab, `\r` and `\n`. rnix takes every Unicode
+/// space as a blank, so a no-break space pasted from a web page (or a form feed) between
+/// tokens parses for rnix and is "unexpected invalid token" for Nix. Scans the text, not
+/// the tree, and only texts that hold such a byte at all.
+fn foreign_whitespace(cx: &mut FileContext<'_>) {
+    let text = cx.file.text.clone();
+    if !text.bytes().any(|b| b >= 0x80 || b == 0x0b || b == 0x0c) {
+        return;
+    }
+    for (at, c) in text.char_indices() {
+        if !c.is_whitespace() || matches!(c, ' ' | '\t' | '\r' | '\n') {
+            continue;
+        }
+        let start = TextSize::from(at as u32);
+        let in_blank = cx
+            .root
+            .token_at_offset(start)
+            .right_biased()
+            .is_some_and(|t| t.kind() == SyntaxKind::TOKEN_WHITESPACE);
+        if in_blank {
+            let range = TextRange::at(start, TextSize::of(c));
+            let fix = Fix::safe(
+                "Replace it with a space",
+                vec![Edit {
+                    span: cx.span(range),
+                    new_text: " ".into(),
+                }],
+            );
+            cx.report(
+                Diagnostic::new(
+                    &SYNTAX_ERROR,
+                    cx.span(range),
+                    format!(
+                        "U+{:04X} is not a blank to Nix (only space, tab and line breaks are): \
+                         replace it with a space",
+                        c as u32
+                    ),
+                )
+                .with_fix(fix),
+            );
+        }
     }
 }
 
