@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use nixpilot_lint::engine::Scope;
 use nixpilot_lint::fix::{fix_until_stable, FixMode};
 use nixpilot_lint::project::{FileSource, MemorySource};
-use nixpilot_lint::scope::NameResolution;
+use nixpilot_lint::scope::{NameResolution, Target};
 use nixpilot_lint::{engine, Config, SourceFile};
 use proptest::prelude::*;
 
@@ -84,14 +84,16 @@ fn expr() -> BoxedStrategy<String> {
     .boxed()
 }
 
-/// The names a text reads without binding them, or `None` when it does not parse.
+/// The names a text reads without binding them, Nix's globals aside (a fix may well write
+/// `builtins.x`), or `None` when it does not parse.
 fn free_names(text: &str) -> Option<BTreeSet<String>> {
     let root = nixpilot_lint::parse::syntax(text)?;
     Some(
         NameResolution::of(&root)
-            .free_names()
-            .into_iter()
-            .map(str::to_string)
+            .references
+            .iter()
+            .filter(|r| !matches!(r.target, Target::Binding(_)) && !r.is_global())
+            .map(|r| r.name.clone())
             .collect(),
     )
 }

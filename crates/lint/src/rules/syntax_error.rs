@@ -72,8 +72,12 @@ impl FileRule for SyntaxError {
     fn check_file(&self, errors: &[ParseError], cx: &mut FileContext<'_>) {
         let end = TextSize::of(&*cx.file.text);
         // Nix reads the bytes of strings and comments as they are: only elsewhere are bytes
-        // that are not UTF-8 an error (and a sign of a binary file).
+        // that are not UTF-8 an error (and a sign of a binary file). A file that does not
+        // parse either is most likely binary, and told so.
         let outside_text = |at: usize| {
+            if !errors.is_empty() {
+                return true;
+            }
             let token = cx.root.token_at_offset(TextSize::from(at as u32)).right_biased();
             !token.is_some_and(|t| matches!(t.kind(), SyntaxKind::TOKEN_STRING_CONTENT | SyntaxKind::TOKEN_COMMENT))
         };
