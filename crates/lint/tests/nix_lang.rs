@@ -15,7 +15,10 @@ use nixpilot_lint::{engine, Config, Severity, SourceFile};
 /// whose parser still rejects them.
 const EVAL_FAIL_REJECTED_AT_PARSE: &[(&str, &str)] = &[
     ("eval-fail-attrset-merge-drops-later-rec.nix", "undefined variable `d`"),
-    ("eval-fail-dynamic-attrs-inherit-2.nix", "dynamic attribute in `inherit`"),
+    (
+        "eval-fail-dynamic-attrs-inherit-2.nix",
+        "dynamic attribute in `inherit`",
+    ),
     ("eval-fail-dynamic-attrs-inherit.nix", "dynamic attribute in `inherit`"),
     ("eval-fail-dynamic-attrs-let-2.nix", "dynamic attribute in `let`"),
     ("eval-fail-dynamic-attrs-let-3.nix", "dynamic attribute in `let`"),

@@ -425,7 +425,9 @@ impl MergeModel {
             // A set literal merging into a set defined before: its names join that set, and
             // its values see that set's scope (if `rec`), never its own.
             (Some(literal), Some(_), Some(i)) if self.sets[current].defs[i].set.is_some() => {
-                let Some(target) = self.sets[current].defs[i].set else { return };
+                let Some(target) = self.sets[current].defs[i].set else {
+                    return;
+                };
                 let staged = self.new_set(None);
                 self.add_entries(literal.entries(), staged, requests);
                 let defs = std::mem::take(&mut self.sets[staged].defs);
@@ -730,7 +732,10 @@ mod tests {
         assert_eq!(describe("rec { inherit a; b = a; }"), ["a@14 -> free", "a@21 -> 14"]);
         assert_eq!(describe("let s = {}; inherit (s) t; in t"), ["s@21 -> 4", "t@30 -> 24"]);
         assert_eq!(describe("{ a = 1; b = a; }"), ["a@13 -> free"]);
-        assert_eq!(describe("with p; let inherit x; in x"), ["p@5 -> free", "x@20 -> with", "x@26 -> 20"]);
+        assert_eq!(
+            describe("with p; let inherit x; in x"),
+            ["p@5 -> free", "x@20 -> with", "x@26 -> 20"]
+        );
         assert_eq!(describe("with p; rec { inherit x; }"), ["p@5 -> free", "x@22 -> with"]);
     }
 
@@ -754,7 +759,10 @@ mod tests {
         assert_eq!(describe("{ a.b = 1; a = rec { c = d; d = 3; }; }"), ["d@25 -> free"]);
         assert_eq!(describe("{ a = { b = 1; }; a = rec { c = b; }; }"), ["b@32 -> free"]);
         // Unmerged `rec` sets and lets are as before.
-        assert_eq!(describe("let a = rec { b = 1; c = b; }; in a"), ["b@25 -> 14", "a@34 -> 4"]);
+        assert_eq!(
+            describe("let a = rec { b = 1; c = b; }; in a"),
+            ["b@25 -> 14", "a@34 -> 4"]
+        );
     }
 
     #[test]
