@@ -95,10 +95,17 @@ impl NameResolution {
         Self::resolve(root, true)
     }
 
-    /// `of` for the tree of `text`, which lets a file without the letters `rec` (so without a
+    /// `of` for the tree of `text`, which lets a file without the word `rec` (so without a
     /// `rec` set, whose scope merging could move) skip planning merges.
     pub fn of_text(root: &SyntaxNode, text: &str) -> NameResolution {
-        Self::resolve(root, text.contains("rec"))
+        let is_name_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b'-');
+        let bytes = text.as_bytes();
+        let has_rec_word = text.match_indices("rec").any(|(at, _)| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(at + 3).copied();
+            !before.is_some_and(is_name_byte) && !after.is_some_and(is_name_byte)
+        });
+        Self::resolve(root, has_rec_word)
     }
 
     fn resolve(root: &SyntaxNode, has_rec: bool) -> NameResolution {
@@ -758,6 +765,13 @@ mod tests {
         // The first `a` is not `rec`: a `rec` set merged into it loses its own scope.
         assert_eq!(describe("{ a.b = 1; a = rec { c = d; d = 3; }; }"), ["d@25 -> free"]);
         assert_eq!(describe("{ a = { b = 1; }; a = rec { c = b; }; }"), ["b@32 -> free"]);
+        // The same through `of_text`, which looks for the word `rec` first.
+        let text = "{ a = rec { b = c; d = 2; }; a.c = d; }";
+        let root = rnix::Root::parse(text).syntax();
+        assert_eq!(
+            NameResolution::of_text(&root, text).references[0].target,
+            Target::Binding(2)
+        );
         // Unmerged `rec` sets and lets are as before.
         assert_eq!(
             describe("let a = rec { b = 1; c = b; }; in a"),
