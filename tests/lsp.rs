@@ -292,7 +292,7 @@ fn editor_settings_set_rule_levels_and_bad_ones_are_reported() {
                 .is_some_and(|t| t.contains("no-such-rule"))
     });
     assert_eq!(warning["params"]["type"], 2, "a warning");
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": "let x = 1; in { pkgs = pkgs; }\n"}}));
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": "pkgs: let x = 1; in { pkgs = pkgs; }\n"}}));
     let diags = c.diagnostics(&uri, Some(1));
     assert_eq!(codes(&diags), ["unused-let-binding"], "manual-inherit is off");
     assert_eq!(diags[0]["severity"], 1, "raised to error");

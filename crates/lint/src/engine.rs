@@ -97,7 +97,7 @@ pub fn analyze_file_within(parsed: &ParsedFile, rules: &RuleSet, limit: Duration
     // One walk resolves the file's names and collects the nodes some rule wants; the rules run
     // after it, so every rule can ask `cx.names()` for the whole file's resolution without a
     // second walk.
-    let mut resolver = scope::Resolver::new();
+    let mut resolver = scope::Resolver::for_text(&file.text);
     let mut wanted: Vec<SyntaxNode> = Vec::new();
     // Suppressions are comments holding `nixpilot:`. Without that text the walk needs no
     // tokens, which are more than half of a tree's elements.

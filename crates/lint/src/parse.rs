@@ -97,10 +97,14 @@ pub fn parse(text: &str) -> Parsed {
         Err(TooDeep { limit, offset }) => return refused(Refused::Nesting { limit, offset }),
     };
     let run = || {
-        let parse = rnix::Root::parse(text);
-        let green = parse.syntax().green().to_owned();
+        let lexed_as_nix = lone_carriage_returns_as_newlines(text);
+        let parse = rnix::Root::parse(lexed_as_nix.as_deref().unwrap_or(text));
+        let mut green = parse.syntax().green().to_owned();
         let errors = parse.errors().to_vec();
         drop(parse);
+        if lexed_as_nix.is_some() {
+            green = with_original_text(green, text);
+        }
         match deeper_than(&green, MAX_TREE_DEPTH) {
             None => Parsed {
                 green,
@@ -136,6 +140,50 @@ pub fn parse(text: &str) -> Parsed {
             }),
         }
     })
+}
+
+/// `text` with every `\r` not followed by `\n` turned into `\n`, or `None` when it has none.
+///
+/// Nix's lexer ends a `#` comment at `\r` or `\n` and reads a lone `\r` as a line break
+/// (in strings too: it turns `\r` and `\r\n` into `\n`); rnix ends the comment at `\n`
+/// only, so the line after `# text\r` would vanish into the comment. Both bytes are one
+/// byte long, so every offset into the copy is the same offset into `text`.
+fn lone_carriage_returns_as_newlines(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let is_lone = |i: usize| bytes.get(i + 1) != Some(&b'\n');
+    if !memchr::memchr_iter(b'\r', bytes).any(is_lone) {
+        return None;
+    }
+    let mut copy = bytes.to_vec();
+    for i in memchr::memchr_iter(b'\r', bytes).filter(|&i| is_lone(i)) {
+        copy[i] = b'\n';
+    }
+    // Only ASCII bytes were swapped for ASCII bytes.
+    String::from_utf8(copy).ok()
+}
+
+/// The tree `green` (parsed from a copy of `text` with bytes swapped one for one) with every
+/// token's text taken from `text` again, so the tree stays a lossless picture of the file:
+/// fixes and messages quote what is written there. Iterative, so any depth is fine.
+fn with_original_text(green: GreenNode, text: &str) -> GreenNode {
+    let root = rnix::SyntaxNode::new_root(green.clone());
+    let mut builder = rowan::GreenNodeBuilder::new();
+    for event in root.preorder_with_tokens() {
+        match event {
+            rowan::WalkEvent::Enter(NodeOrToken::Node(node)) => builder.start_node(node.green().kind()),
+            rowan::WalkEvent::Enter(NodeOrToken::Token(token)) => {
+                let range = token.text_range();
+                let original = text.get(usize::from(range.start())..usize::from(range.end()));
+                builder.token(token.green().kind(), original.unwrap_or(token.text()));
+            }
+            rowan::WalkEvent::Leave(NodeOrToken::Node(_)) => builder.finish_node(),
+            rowan::WalkEvent::Leave(NodeOrToken::Token(_)) => {}
+        }
+    }
+    drop(root);
+    let rebuilt = builder.finish();
+    dismantle(green);
+    rebuilt
 }
 
 /// Which bytes are path characters (`MAX_WORD`).
@@ -329,6 +377,29 @@ mod tests {
         });
         assert_eq!(inline, spawned);
         assert_eq!(inline.0, None);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_comment_as_in_nix_and_the_tree_keeps_the_text() {
+        for text in ["[ 1 # one\r2 ]", "[ 1 # one\r\r2\r]\r", "{ a = \"x\ry\"; # c\rb = 2; }"] {
+            let parsed = parse(text);
+            assert!(parsed.errors.is_empty(), "{text:?}: {:?}", parsed.errors);
+            let root = rnix::SyntaxNode::new_root(parsed.green);
+            assert_eq!(root.text().to_string(), text);
+            let last_comment = root
+                .descendants_with_tokens()
+                .filter_map(|e| e.into_token())
+                .filter(|t| t.kind() == rnix::SyntaxKind::TOKEN_COMMENT)
+                .last()
+                .expect("a comment");
+            assert!(!last_comment.text().contains('\r'), "{last_comment:?}");
+        }
+        // `\r\n` is an ordinary line break: nothing is copied.
+        assert_eq!(lone_carriage_returns_as_newlines("a # c\r\nb"), None);
+        assert_eq!(
+            lone_carriage_returns_as_newlines("a # c\rb\r").as_deref(),
+            Some("a # c\nb\n")
+        );
     }
 
     #[test]

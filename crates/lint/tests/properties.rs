@@ -102,14 +102,16 @@ fn expr() -> BoxedStrategy<String> {
     .boxed()
 }
 
-/// The names a text reads without binding them, or `None` when it does not parse.
+/// The names a text reads without binding them, Nix's globals aside (a fix may well write
+/// `builtins.x`), or `None` when it does not parse.
 fn free_names(text: &str) -> Option<BTreeSet<String>> {
     let root = nixpilot_lint::parse::syntax(text)?;
     Some(
         NameResolution::of(&root)
-            .free_names()
-            .into_iter()
-            .map(str::to_string)
+            .references
+            .iter()
+            .filter(|r| !matches!(r.target, Target::Binding(_)) && !r.is_global())
+            .map(|r| r.name.clone())
             .collect(),
     )
 }
@@ -436,6 +438,13 @@ fn same_meaning(before: &str, edits: &[nixpilot_lint::Edit], after: &str) -> Res
     for (i, (old_reads, new_reads)) in in_edit.iter().zip(&in_rewrite).enumerate() {
         let mut rest = old_reads.iter();
         for read in new_reads {
+            // A global (`builtins`) read where nothing binds the name can neither capture nor
+            // be undefined: how the `builtins.` prefix fixes an undefined `attrNames`.
+            let global =
+                matches!(read.1, Meaning::Free | Meaning::With) && nixpilot_semantics::builtins::is_global(&read.0);
+            if global {
+                continue;
+            }
             if !rest.any(|o| o == read) {
                 return Err(format!(
                     "edit {:?} -> {:?} reads `{}` as {:?}, which the replaced text did not",

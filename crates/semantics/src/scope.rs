@@ -91,18 +91,42 @@ struct Scope {
 
 /// Builds a [`NameResolution`] from the events of a preorder walk, so a caller that walks the
 /// tree anyway (the lint engine) resolves names in the same pass instead of walking twice.
-#[derive(Default)]
 pub struct Resolver {
     out: NameResolution,
     stack: Vec<Scope>,
     /// The bodies of the `with`s entered and not yet reached: the walk meets a body after
     /// its namespace expression, and only then does the namespace come into scope.
     with_bodies: Vec<SyntaxNode>,
+    /// Whether `rec` sets may be merged (so scopes planned): false for a text without the word.
+    has_rec: bool,
+    /// Scopes planned by merging, to open at the nodes they belong to.
+    merged: HashMap<SyntaxNode, MergedScopes>,
+}
+
+impl Default for Resolver {
+    fn default() -> Self {
+        Resolver::new()
+    }
 }
 
 impl Resolver {
     pub fn new() -> Resolver {
-        Resolver::default()
+        Resolver {
+            out: NameResolution::default(),
+            stack: Vec::new(),
+            with_bodies: Vec::new(),
+            has_rec: true,
+            merged: HashMap::new(),
+        }
+    }
+
+    /// A resolver for the tree of `text`: a file without the word `rec` (so without a `rec`
+    /// set, whose scope merging could move) skips planning merges.
+    pub fn for_text(text: &str) -> Resolver {
+        Resolver {
+            has_rec: has_rec_word(text),
+            ..Resolver::new()
+        }
     }
 
     /// A node entered by the walk (every node, in preorder).
@@ -115,7 +139,33 @@ impl Resolver {
                 names: None,
             });
         }
-        match node.kind() {
+        let kind = node.kind();
+        let binds = matches!(
+            kind,
+            SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_ATTR_SET | SyntaxKind::NODE_LEGACY_LET | SyntaxKind::NODE_LAMBDA
+        );
+        let mut replaces_own = false;
+        if self.has_rec {
+            if binds && is_merge_root(node) {
+                self.out.plan_merges(node, &mut self.merged);
+            }
+            // Planned scopes open at binders and at the values of merged bindings.
+            let plan = if self.merged.is_empty() {
+                None
+            } else {
+                self.merged.remove(node)
+            };
+            if let Some(plan) = plan {
+                for names in plan.scopes {
+                    self.stack.push(Scope {
+                        owner: node.clone(),
+                        names: Some(names),
+                    });
+                }
+                replaces_own = plan.replaces_own;
+            }
+        }
+        match kind {
             SyntaxKind::NODE_IDENT => {
                 if let Some(skip_owner) = reference_position(node) {
                     self.out.add_reference(node, &self.stack, skip_owner.as_ref());
@@ -126,10 +176,16 @@ impl Resolver {
                     self.with_bodies.push(body.syntax().clone());
                 }
             }
-            SyntaxKind::NODE_LET_IN
-            | SyntaxKind::NODE_ATTR_SET
-            | SyntaxKind::NODE_LEGACY_LET
-            | SyntaxKind::NODE_LAMBDA => {
+            SyntaxKind::NODE_STRING | SyntaxKind::NODE_DYNAMIC
+                if node.parent().is_some_and(|p| p.kind() == SyntaxKind::NODE_INHERIT) =>
+            {
+                let name = ast::Attr::cast(node.clone()).and_then(|a| constant_name(&a));
+                if let (Some((name, range)), Some(skip_owner)) = (name, reference_position(node)) {
+                    self.out
+                        .add_named_reference(&name, range, &self.stack, skip_owner.as_ref());
+                }
+            }
+            _ if binds && !replaces_own => {
                 if let Some(names) = self.out.binders(node) {
                     self.stack.push(Scope {
                         owner: node.clone(),
@@ -161,10 +217,30 @@ impl Resolver {
     }
 }
 
+/// Whether `text` holds the word `rec` (not as part of a longer name).
+fn has_rec_word(text: &str) -> bool {
+    let is_name_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b'-');
+    let bytes = text.as_bytes();
+    text.match_indices("rec").any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + 3).copied();
+        !before.is_some_and(is_name_byte) && !after.is_some_and(is_name_byte)
+    })
+}
+
 impl NameResolution {
     /// Resolves every reference below `root`.
     pub fn of(root: &SyntaxNode) -> NameResolution {
-        let mut resolver = Resolver::new();
+        Self::resolve(root, Resolver::new())
+    }
+
+    /// `of` for the tree of `text`, which lets a file without the word `rec` skip planning
+    /// merges.
+    pub fn of_text(root: &SyntaxNode, text: &str) -> NameResolution {
+        Self::resolve(root, Resolver::for_text(text))
+    }
+
+    fn resolve(root: &SyntaxNode, mut resolver: Resolver) -> NameResolution {
         for event in root.preorder() {
             match event {
                 WalkEvent::Enter(node) => resolver.enter(&node),
@@ -210,6 +286,52 @@ impl NameResolution {
             .collect()
     }
 
+    /// Plans the scopes Nix's merging of bindings gives the sets and values below `root` (a
+    /// set, `let` or legacy `let` that is no binding's value): Nix builds `a = rec { b = 1; };
+    /// a.c = b;` as one `rec` set, so `c`'s value sees `b` and `b`'s sees `c`, while a `rec` set
+    /// merged into an `a` that came first without `rec` loses its own scope
+    /// (`a.b = 1; a = rec { c = d; d = 1; };` leaves `d` undefined). Registers the bindings of
+    /// every `rec` set met here (their names as merged) and records, for each node whose
+    /// scopes differ from what the tree shows, the scopes to open there.
+    fn plan_merges(&mut self, root: &SyntaxNode, plan: &mut HashMap<SyntaxNode, MergedScopes>) {
+        let Some(entries) = binder_entries(root) else { return };
+        let mut model = MergeModel::default();
+        model.sets.push(ModelSet::default());
+        let mut requests: Vec<(SyntaxNode, Vec<usize>, bool)> = Vec::new();
+        model.add_entries(entries, 0, &mut requests);
+        // Each `rec` set's final names, registered once, in the order Nix defines them.
+        let mut maps: HashMap<usize, HashMap<String, usize>> = HashMap::new();
+        for (index, set) in model.sets.iter().enumerate() {
+            let Some(origin) = &set.rec_origin else { continue };
+            let scope = origin.text_range();
+            let mut map = HashMap::with_capacity(set.defs.len());
+            for def in &set.defs {
+                if map.contains_key(&def.name) {
+                    continue;
+                }
+                let binding = self.bindings.len();
+                self.bindings.push(Binding {
+                    name: def.name.clone(),
+                    range: def.range,
+                    scope,
+                    kind: BindingKind::RecAttr,
+                });
+                self.by_scope.insert((scope, def.name.clone()), binding);
+                map.insert(def.name.clone(), binding);
+            }
+            maps.insert(index, map);
+        }
+        for (node, sets, replaces_own) in requests {
+            let scopes: Vec<HashMap<String, usize>> = sets.iter().filter_map(|s| maps.get(s).cloned()).collect();
+            if scopes.is_empty() && !replaces_own {
+                continue;
+            }
+            let entry = plan.entry(node).or_default();
+            entry.scopes.extend(scopes);
+            entry.replaces_own |= replaces_own;
+        }
+    }
+
     fn add_reference(&mut self, ident: &SyntaxNode, stack: &[Scope], skip_owner: Option<&SyntaxNode>) {
         // Read from the green tree: a cursor token per reference would cost an allocation.
         let green = ident.green();
@@ -219,11 +341,18 @@ impl NameResolution {
         if token.kind() != rowan::SyntaxKind(SyntaxKind::TOKEN_IDENT as u16) {
             return;
         }
-        let name = token.text();
+        self.add_named_reference(token.text(), ident.text_range(), stack, skip_owner);
+    }
+
+    /// A read of `name` written at `range` (an identifier, or the `"x"` / `${"x"}` of an
+    /// `inherit`, which reads `x` as `inherit x;` does).
+    fn add_named_reference(&mut self, name: &str, range: TextRange, stack: &[Scope], skip_owner: Option<&SyntaxNode>) {
         let mut in_with = false;
         let mut target = None;
         for scope in stack.iter().rev() {
-            if skip_owner.is_some_and(|o| *o == scope.owner) {
+            // `inherit x;` skips the names its own let or rec set binds, not a `with` whose
+            // body that let or set is (`with pkgs; let inherit hello; in …`).
+            if scope.names.is_some() && skip_owner.is_some_and(|o| *o == scope.owner) {
                 continue;
             }
             match &scope.names {
@@ -239,7 +368,7 @@ impl NameResolution {
         let target = target.unwrap_or(if in_with { Target::With } else { Target::Free });
         self.references.push(Reference {
             name: name.to_string(),
-            range: ident.text_range(),
+            range,
             target,
         });
     }
@@ -305,6 +434,218 @@ impl NameResolution {
     }
 }
 
+/// Scopes to open at a node instead of (or besides) what its own syntax binds.
+#[derive(Default)]
+struct MergedScopes {
+    scopes: Vec<HashMap<String, usize>>,
+    /// The node is a `rec` set whose own scope is replaced (by its merged names, or by
+    /// nothing when it merged into a set that came first).
+    replaces_own: bool,
+}
+
+/// The attribute sets of one binder as Nix's parser builds them, merged.
+#[derive(Default)]
+struct MergeModel {
+    sets: Vec<ModelSet>,
+}
+
+#[derive(Default)]
+struct ModelSet {
+    /// The `rec { }` literal that made this set, if a `rec` one did (and came first).
+    rec_origin: Option<SyntaxNode>,
+    defs: Vec<ModelDef>,
+}
+
+struct ModelDef {
+    name: String,
+    range: TextRange,
+    /// The set it holds, when later bindings may add to it.
+    set: Option<usize>,
+}
+
+impl MergeModel {
+    fn find(&self, set: usize, name: &str) -> Option<usize> {
+        self.sets[set].defs.iter().position(|d| d.name == name)
+    }
+
+    /// Adds a binder's entries to `set`; `requests` collects (node, the sets whose scopes it
+    /// sees beyond its syntax, whether its own scope is replaced).
+    fn add_entries(
+        &mut self,
+        entries: impl Iterator<Item = ast::Entry>,
+        set: usize,
+        requests: &mut Vec<(SyntaxNode, Vec<usize>, bool)>,
+    ) {
+        for entry in entries {
+            match entry {
+                ast::Entry::Inherit(inherit) => {
+                    for (name, range) in inherit.attrs().filter_map(|a| constant_name(&a)) {
+                        if self.find(set, &name).is_none() {
+                            self.sets[set].defs.push(ModelDef { name, range, set: None });
+                        }
+                    }
+                }
+                ast::Entry::AttrpathValue(binding) => self.add_binding(&binding, set, requests),
+            }
+        }
+    }
+
+    fn add_binding(
+        &mut self,
+        binding: &ast::AttrpathValue,
+        container: usize,
+        requests: &mut Vec<(SyntaxNode, Vec<usize>, bool)>,
+    ) {
+        let Some(value) = binding.value() else { return };
+        let literal = set_literal(&value);
+        let path: Vec<Option<(String, TextRange)>> = binding
+            .attrpath()
+            .map(|p| p.attrs().map(|a| constant_name(&a)).collect())
+            .unwrap_or_default();
+        let Some((last, init)) = path.split_last() else { return };
+        // The sets the value lands in on its way, beyond the one its binding is written in.
+        let mut through: Vec<usize> = Vec::new();
+        let mut current = container;
+        let mut lands = true;
+        for step in init {
+            let Some((name, range)) = step else {
+                lands = false;
+                break;
+            };
+            current = match self.find(current, name) {
+                Some(i) => match self.sets[current].defs[i].set {
+                    Some(inner) => inner,
+                    None => {
+                        lands = false;
+                        break;
+                    }
+                },
+                None => {
+                    let inner = self.new_set(None);
+                    self.sets[current].defs.push(ModelDef {
+                        name: name.clone(),
+                        range: *range,
+                        set: Some(inner),
+                    });
+                    inner
+                }
+            };
+            through.push(current);
+        }
+        let last = last.as_ref().filter(|_| lands);
+        let existing = last.and_then(|(name, _)| self.find(current, name));
+        match (literal, last, existing) {
+            // A set literal merging into a set defined before: its names join that set, and
+            // its values see that set's scope (if `rec`), never its own.
+            (Some(literal), Some(_), Some(i)) if self.sets[current].defs[i].set.is_some() => {
+                let Some(target) = self.sets[current].defs[i].set else {
+                    return;
+                };
+                let staged = self.new_set(None);
+                self.add_entries(literal.entries(), staged, requests);
+                let defs = std::mem::take(&mut self.sets[staged].defs);
+                for def in defs {
+                    if self.find(target, &def.name).is_none() {
+                        self.sets[target].defs.push(def);
+                    }
+                }
+                through.push(target);
+                requests.push((literal.syntax().clone(), through, true));
+            }
+            (Some(literal), last, _) => {
+                let origin = literal.rec_token().is_some().then(|| literal.syntax().clone());
+                let made = self.new_set(origin.clone());
+                self.add_entries(literal.entries(), made, requests);
+                if let (Some((name, range)), None) = (last, existing) {
+                    self.sets[current].defs.push(ModelDef {
+                        name: name.clone(),
+                        range: *range,
+                        set: Some(made),
+                    });
+                }
+                if origin.is_some() {
+                    through.push(made);
+                }
+                requests.push((literal.syntax().clone(), through, origin.is_some()));
+            }
+            (None, last, existing) => {
+                if let (Some((name, range)), None) = (last, existing) {
+                    self.sets[current].defs.push(ModelDef {
+                        name: name.clone(),
+                        range: *range,
+                        set: None,
+                    });
+                }
+                requests.push((value.syntax().clone(), through, false));
+            }
+        }
+    }
+
+    fn new_set(&mut self, rec_origin: Option<SyntaxNode>) -> usize {
+        self.sets.push(ModelSet {
+            rec_origin,
+            defs: Vec::new(),
+        });
+        self.sets.len() - 1
+    }
+}
+
+/// A set literal, through parentheses.
+fn set_literal(expr: &ast::Expr) -> Option<ast::AttrSet> {
+    let mut expr = expr.clone();
+    while let ast::Expr::Paren(paren) = expr {
+        expr = paren.expr()?;
+    }
+    match expr {
+        ast::Expr::AttrSet(set) => Some(set),
+        _ => None,
+    }
+}
+
+/// The bindings of a set, `let … in` or legacy `let { }`.
+fn binder_entries(node: &SyntaxNode) -> Option<rowan::ast::AstChildren<ast::Entry>> {
+    match node.kind() {
+        SyntaxKind::NODE_ATTR_SET => ast::AttrSet::cast(node.clone()).map(|s| s.entries()),
+        SyntaxKind::NODE_LET_IN => ast::LetIn::cast(node.clone()).map(|l| l.entries()),
+        SyntaxKind::NODE_LEGACY_LET => ast::LegacyLet::cast(node.clone()).map(|l| l.entries()),
+        _ => None,
+    }
+}
+
+/// Whether `node` is a set, `let` or legacy `let` whose bindings are merged on their own:
+/// not a set that is (through parentheses) the value of a binding, which merges with its
+/// siblings in the enclosing set.
+pub fn is_merge_root(node: &SyntaxNode) -> bool {
+    match node.kind() {
+        SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_LEGACY_LET => true,
+        SyntaxKind::NODE_ATTR_SET => !is_binding_value(node),
+        _ => false,
+    }
+}
+
+/// Whether `node` is, through parentheses, the value of a binding in a set or `let`.
+pub fn is_binding_value(node: &SyntaxNode) -> bool {
+    let mut child = node.clone();
+    let mut parent = node.parent();
+    while let Some(p) = parent.as_ref().filter(|p| p.kind() == SyntaxKind::NODE_PAREN) {
+        child = p.clone();
+        parent = p.parent();
+    }
+    let Some(binding) = parent.filter(|p| p.kind() == SyntaxKind::NODE_ATTRPATH_VALUE) else {
+        return false;
+    };
+    let is_value = ast::AttrpathValue::cast(binding.clone())
+        .and_then(|b| b.value())
+        .is_some_and(|v| *v.syntax() == child);
+    is_value
+        && binding.parent().is_some_and(|owner| {
+            matches!(
+                owner.kind(),
+                SyntaxKind::NODE_ATTR_SET | SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_LEGACY_LET
+            )
+        })
+}
+
 /// Whether an attribute set is `rec { … }`, read from the green tree: `ast::AttrSet::rec_token`
 /// would visit (and allocate) every child of a plain set looking for a `rec` that is not there.
 fn starts_with_rec(set: &SyntaxNode) -> bool {
@@ -330,14 +671,14 @@ fn entry_names(
                 if let Some((name, range)) = apv
                     .attrpath()
                     .and_then(|p| p.attrs().next())
-                    .and_then(|a| static_name(&a))
+                    .and_then(|a| constant_name(&a))
                 {
                     out.push((name, range, kind));
                 }
             }
             ast::Entry::Inherit(inherit) => {
                 for attr in inherit.attrs() {
-                    if let Some((name, range)) = static_name(&attr) {
+                    if let Some((name, range)) = constant_name(&attr) {
                         out.push((name, range, kind));
                     }
                 }
@@ -358,6 +699,28 @@ pub fn string_parts(s: &ast::Str) -> Option<Vec<ast::InterpolPart<String>>> {
         return None;
     }
     Some(s.normalized_parts())
+}
+
+/// `static_name`, plus what Nix's parser also takes as a fixed name: `${"a"}` (an
+/// interpolation holding nothing but a plain string, in parentheses or not) names `a`.
+/// `"${"a"}"` stays dynamic, as it does for Nix.
+pub fn constant_name(attr: &ast::Attr) -> Option<(String, TextRange)> {
+    let ast::Attr::Dynamic(dynamic) = attr else {
+        return static_name(attr);
+    };
+    let mut expr = dynamic.expr()?;
+    while let ast::Expr::Paren(paren) = expr {
+        expr = paren.expr()?;
+    }
+    let ast::Expr::Str(s) = expr else { return None };
+    let mut text = String::new();
+    for part in string_parts(&s)? {
+        match part {
+            ast::InterpolPart::Literal(l) => text.push_str(&l),
+            ast::InterpolPart::Interpolation(_) => return None,
+        }
+    }
+    Some((text, dynamic.syntax().text_range()))
 }
 
 pub fn static_name(attr: &ast::Attr) -> Option<(String, TextRange)> {
@@ -463,17 +826,11 @@ mod tests {
     }
 
     #[test]
-    fn references_are_found_by_their_range() {
-        let (r, _) = resolve("let a = 1; in [ a b a ]");
-        let at = |start: u32, len: u32| {
-            r.reference_at(TextRange::at(start.into(), len.into()))
-                .map(|x| (x.name.as_str(), x.target))
-        };
-        assert_eq!(at(16, 1), Some(("a", Target::Binding(0))));
-        assert_eq!(at(18, 1), Some(("b", Target::Free)));
-        assert_eq!(at(20, 1), Some(("a", Target::Binding(0))));
-        assert_eq!(at(4, 1), None, "a binding is not a read");
-        assert_eq!(at(16, 2), None);
+    fn inherit_of_a_quoted_or_constant_name_reads_it() {
+        assert_eq!(
+            describe("x: y: let inherit \"x\" ${\"y\"}; in [ x y ]"),
+            ["x@18 -> 0", "y@22 -> 3", "x@35 -> 18", "y@37 -> 22"]
+        );
     }
 
     #[test]
@@ -499,6 +856,44 @@ mod tests {
         assert_eq!(describe("rec { inherit a; b = a; }"), ["a@14 -> free", "a@21 -> 14"]);
         assert_eq!(describe("let s = {}; inherit (s) t; in t"), ["s@21 -> 4", "t@30 -> 24"]);
         assert_eq!(describe("{ a = 1; b = a; }"), ["a@13 -> free"]);
+        assert_eq!(
+            describe("with p; let inherit x; in x"),
+            ["p@5 -> free", "x@20 -> with", "x@26 -> 20"]
+        );
+        assert_eq!(describe("with p; rec { inherit x; }"), ["p@5 -> free", "x@22 -> with"]);
+    }
+
+    #[test]
+    fn an_interpolated_plain_string_is_a_fixed_name_as_for_nix() {
+        assert_eq!(describe("let ${\"a\"} = 1; in a"), ["a@19 -> 4"]);
+        assert_eq!(describe("let ${(''b'')} = 1; in b"), ["b@23 -> 4"]);
+        assert_eq!(describe("let \"${\"a\"}\" = 1; in a"), ["a@21 -> free"]);
+    }
+
+    #[test]
+    fn merged_rec_sets_share_one_scope_as_nix_builds_them() {
+        // The first `a` is `rec`: names merged in later join its scope, both ways.
+        assert_eq!(
+            describe("{ a = rec { b = c; d = 2; }; a.c = d; }"),
+            ["c@16 -> 31", "d@35 -> 19"]
+        );
+        assert_eq!(describe("{ a = rec { b = 1; }; a = { c = b; }; }"), ["b@32 -> 12"]);
+        assert_eq!(describe("{ x.a = rec { b = 1; }; x.a.c = b; }"), ["b@32 -> 14"]);
+        // The first `a` is not `rec`: a `rec` set merged into it loses its own scope.
+        assert_eq!(describe("{ a.b = 1; a = rec { c = d; d = 3; }; }"), ["d@25 -> free"]);
+        assert_eq!(describe("{ a = { b = 1; }; a = rec { c = b; }; }"), ["b@32 -> free"]);
+        // The same through `of_text`, which looks for the word `rec` first.
+        let text = "{ a = rec { b = c; d = 2; }; a.c = d; }";
+        let root = rnix::Root::parse(text).syntax();
+        assert_eq!(
+            NameResolution::of_text(&root, text).references[0].target,
+            Target::Binding(2)
+        );
+        // Unmerged `rec` sets and lets are as before.
+        assert_eq!(
+            describe("let a = rec { b = 1; c = b; }; in a"),
+            ["b@25 -> 14", "a@34 -> 4"]
+        );
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl<'a> FileContext<'a> {
     /// Every variable reference of the file resolved to its binding.
     pub fn names(&self) -> std::rc::Rc<crate::scope::NameResolution> {
         self.names
-            .get_or_init(|| std::rc::Rc::new(crate::scope::NameResolution::of(self.root)))
+            .get_or_init(|| std::rc::Rc::new(crate::scope::NameResolution::of_text(self.root, &self.file.text)))
             .clone()
     }
 
@@ -310,6 +310,8 @@ register_rules! {
         useless_has_attr::UselessHasAttr,
         repeated_keys::RepeatedKeys,
         empty_list_concat::EmptyListConcat,
+        duplicate_attribute::DuplicateAttribute,
+        undefined_variable::UndefinedVariable,
     ],
     project: [
         missing_follows::MissingFollows,

@@ -1,16 +1,23 @@
 //! `syntax-error`: the file is not valid Nix (or not UTF-8), as rnix's parser reports it.
 
-use rnix::ast;
+use rnix::ast::{self, HasEntry};
 use rnix::{ParseError, SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 use rowan::{TextRange, TextSize};
 
 use super::{FileContext, FileRule, RuleMeta};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::scope::constant_name;
 
 crate::declare_rule! {
     /// ## What it does
-    /// Reports text that does not parse as Nix, and files that are not valid UTF-8. An empty
+    /// Reports text that does not parse as Nix, and files with bytes that are not UTF-8
+    /// outside strings and comments. Beyond what the parser itself finds, it reports what
+    /// Nix's parser rejects too: a dynamic name in `let` (`let ${x} = 1;`) or in `inherit`
+    /// (`inherit ${x};`), an integer above 9223372036854775807, a float out of range
+    /// (`1.0e-400`), a formal argument declared twice, a no-break space or other Unicode blank
+    /// between tokens (Nix takes only space, tab and line breaks), and `or` used as a variable (it is one
+    /// only as an argument, `f or`, or an attribute name). An empty
     /// file (nothing but whitespace and comments) is reported as such, with the places that
     /// import it when the project model knows them.
     ///
@@ -25,8 +32,10 @@ crate::declare_rule! {
     /// (missing `;` after the value).
     ///
     /// ## Fix
-    /// Correct the syntax at the reported place. There is no automatic fix.
-    pub static SYNTAX_ERROR = { name: "syntax-error", group: Syntax, severity: Error, fixable: false };
+    /// Correct the syntax at the reported place. The one automatic fix replaces a Unicode
+    /// blank between tokens with a space (safe: Nix rejects the file as written, and a space
+    /// is what the blank was read as).
+    pub static SYNTAX_ERROR = { name: "syntax-error", group: Syntax, severity: Error, fixable: true };
 }
 
 pub struct SyntaxError;
@@ -41,35 +50,38 @@ impl FileRule for SyntaxError {
     }
 
     fn node_kinds(&self) -> &'static [SyntaxKind] {
-        &[SyntaxKind::NODE_PATTERN]
+        &[
+            SyntaxKind::NODE_PATTERN,
+            SyntaxKind::NODE_LET_IN,
+            SyntaxKind::NODE_INHERIT,
+            SyntaxKind::NODE_LITERAL,
+        ]
     }
 
-    /// Nix's parser rejects a formal argument declared twice (`{ a, a }:` or `{ a }@a:`);
-    /// rnix accepts it, so the check is made here.
+    /// What Nix's parser rejects and rnix's accepts: see each check.
     fn check_node(&self, node: &SyntaxNode, cx: &mut FileContext<'_>) {
-        let Some(pattern) = ast::Pattern::cast(node.clone()) else { return };
-        let mut seen: Vec<(String, TextRange)> = Vec::new();
-        let bind = pattern.pat_bind().and_then(|b| b.ident()).and_then(|i| i.ident_token());
-        let entries = pattern.pat_entries().filter_map(|e| e.ident()).filter_map(|i| i.ident_token());
-        for token in entries.chain(bind) {
-            let name = token.text().to_string();
-            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-                let diagnostic = Diagnostic::new(
-                    &SYNTAX_ERROR,
-                    cx.span(token.text_range()),
-                    format!("duplicate formal function argument `{name}`"),
-                )
-                .with_label(cx.span(*first), "first declared here");
-                cx.report(diagnostic);
-            } else {
-                seen.push((name, token.text_range()));
-            }
+        match node.kind() {
+            SyntaxKind::NODE_PATTERN => duplicate_formals(node, cx),
+            SyntaxKind::NODE_LET_IN => dynamic_let_names(node, cx),
+            SyntaxKind::NODE_INHERIT => dynamic_inherit_names(node, cx),
+            SyntaxKind::NODE_LITERAL => number_out_of_range(node, cx),
+            _ => {}
         }
     }
 
     fn check_file(&self, errors: &[ParseError], cx: &mut FileContext<'_>) {
         let end = TextSize::of(&*cx.file.text);
-        if let Some(at) = cx.file.invalid_utf8_at {
+        // Nix reads the bytes of strings and comments as they are: only elsewhere are bytes
+        // that are not UTF-8 an error (and a sign of a binary file). A file that does not
+        // parse either is most likely binary, and told so.
+        let outside_text = |at: usize| {
+            if !errors.is_empty() {
+                return true;
+            }
+            let token = cx.root.token_at_offset(TextSize::from(at as u32)).right_biased();
+            !token.is_some_and(|t| matches!(t.kind(), SyntaxKind::TOKEN_STRING_CONTENT | SyntaxKind::TOKEN_COMMENT))
+        };
+        if let Some(at) = cx.file.invalid_utf8_at.filter(|&at| outside_text(at)) {
             let start = TextSize::from(at as u32);
             // The lossy text has U+FFFD (3 bytes) where the bad byte was.
             let range = TextRange::new(start, (start + TextSize::from(3)).min(end));
@@ -94,6 +106,7 @@ impl FileRule for SyntaxError {
             cx.report(Diagnostic::new(&SYNTAX_ERROR, cx.span(TextRange::empty(end)), EMPTY_FILE_MESSAGE));
             return;
         }
+        foreign_whitespace(cx);
         // An early error makes the parser run off the end of the file; those follow-on
         // end-of-file errors only repeat it.
         // With no located error, one end-of-file error says all there is to say.
@@ -123,6 +136,138 @@ impl FileRule for SyntaxError {
     }
 }
 
+/// Nix's parser rejects a formal argument declared twice (`{ a, a }:` or `{ a }@a:`).
+fn duplicate_formals(node: &SyntaxNode, cx: &mut FileContext<'_>) {
+    let Some(pattern) = ast::Pattern::cast(node.clone()) else { return };
+    let mut seen: Vec<(String, TextRange)> = Vec::new();
+    let bind = pattern.pat_bind().and_then(|b| b.ident()).and_then(|i| i.ident_token());
+    let entries = pattern.pat_entries().filter_map(|e| e.ident()).filter_map(|i| i.ident_token());
+    for token in entries.chain(bind) {
+        let name = token.text().to_string();
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            let diagnostic = Diagnostic::new(
+                &SYNTAX_ERROR,
+                cx.span(token.text_range()),
+                format!("duplicate formal function argument `{name}`"),
+            )
+            .with_label(cx.span(*first), "first declared here");
+            cx.report(diagnostic);
+        } else {
+            seen.push((name, token.text_range()));
+        }
+    }
+}
+
+/// "dynamic attributes not allowed in let": a `let` binding whose first name is computed
+/// (`${x} = …;`, `"${x}" = …;`); `a.${x} = …;` is fine, and so is `${"a"}`, a fixed name.
+fn dynamic_let_names(node: &SyntaxNode, cx: &mut FileContext<'_>) {
+    let Some(let_in) = ast::LetIn::cast(node.clone()) else { return };
+    for entry in let_in.entries() {
+        let ast::Entry::AttrpathValue(binding) = entry else { continue };
+        let Some(first) = binding.attrpath().and_then(|p| p.attrs().next()) else { continue };
+        if constant_name(&first).is_none() && !has_error(first.syntax()) {
+            cx.report(Diagnostic::new(
+                &SYNTAX_ERROR,
+                cx.span(first.syntax().text_range()),
+                "dynamic attributes are not allowed in `let`: a `let` binds names known before evaluation; \
+                 build an attribute set instead (`{ ${name} = …; }`)",
+            ));
+        }
+    }
+}
+
+/// "dynamic attributes not allowed in inherit": `inherit ${x};` or `inherit "${x}";`.
+fn dynamic_inherit_names(node: &SyntaxNode, cx: &mut FileContext<'_>) {
+    let Some(inherit) = ast::Inherit::cast(node.clone()) else { return };
+    for attr in inherit.attrs() {
+        if constant_name(&attr).is_none() && !has_error(attr.syntax()) {
+            cx.report(Diagnostic::new(
+                &SYNTAX_ERROR,
+                cx.span(attr.syntax().text_range()),
+                "dynamic attributes are not allowed in `inherit`: it copies names known before evaluation; \
+                 write `${name} = x.${name};` in an attribute set instead",
+            ));
+        }
+    }
+}
+
+/// Nix reads integers as 64-bit signed numbers and floats with C's `strtod`, and refuses
+/// a literal that does not fit ("invalid integer", "invalid float"): an integer above
+/// 9223372036854775807 (`-9223372036854775808` too, being `-` applied to it), a float that
+/// overflows, or one so small that it underflows (below about 2.2e-308, other than zero).
+fn number_out_of_range(node: &SyntaxNode, cx: &mut FileContext<'_>) {
+    let Some(token) = node.first_token() else { return };
+    let text = token.text();
+    let problem = match token.kind() {
+        SyntaxKind::TOKEN_INTEGER => text
+            .parse::<i64>()
+            .is_err()
+            .then(|| format!("invalid integer `{text}`: Nix integers are 64-bit, at most 9223372036854775807")),
+        SyntaxKind::TOKEN_FLOAT => {
+            let value: f64 = text.parse().unwrap_or(0.0);
+            let has_digits = text
+                .split(['e', 'E'])
+                .next()
+                .is_some_and(|mantissa| mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)));
+            let out_of_range = value.is_infinite() || (has_digits && value.abs() < f64::MIN_POSITIVE);
+            out_of_range.then(|| format!("invalid float `{text}`: out of the range of a 64-bit float"))
+        }
+        _ => None,
+    };
+    if let Some(message) = problem {
+        cx.report(Diagnostic::new(&SYNTAX_ERROR, cx.span(token.text_range()), message));
+    }
+}
+
+/// Nix's lexer knows four blanks: space, tab, `\r` and `\n`. rnix takes every Unicode
+/// space as a blank, so a no-break space pasted from a web page (or a form feed) between
+/// tokens parses for rnix and is "unexpected invalid token" for Nix. Scans the text, not
+/// the tree, and only texts that hold such a byte at all.
+fn foreign_whitespace(cx: &mut FileContext<'_>) {
+    let text = cx.file.text.clone();
+    if !text.bytes().any(|b| b >= 0x80 || b == 0x0b || b == 0x0c) {
+        return;
+    }
+    for (at, c) in text.char_indices() {
+        if !c.is_whitespace() || matches!(c, ' ' | '\t' | '\r' | '\n') {
+            continue;
+        }
+        let start = TextSize::from(at as u32);
+        let in_blank = cx
+            .root
+            .token_at_offset(start)
+            .right_biased()
+            .is_some_and(|t| t.kind() == SyntaxKind::TOKEN_WHITESPACE);
+        if in_blank {
+            let range = TextRange::at(start, TextSize::of(c));
+            let fix = Fix::safe(
+                "Replace it with a space",
+                vec![Edit {
+                    span: cx.span(range),
+                    new_text: " ".into(),
+                }],
+            );
+            cx.report(
+                Diagnostic::new(
+                    &SYNTAX_ERROR,
+                    cx.span(range),
+                    format!(
+                        "U+{:04X} is not a blank to Nix (only space, tab and line breaks are): \
+                         replace it with a space",
+                        c as u32
+                    ),
+                )
+                .with_fix(fix),
+            );
+        }
+    }
+}
+
+fn has_error(node: &SyntaxNode) -> bool {
+    node.descendants_with_tokens()
+        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
+}
+
 /// End of the last token before `offset` that is not whitespace or a comment.
 fn previous_significant_end(root: &SyntaxNode, offset: TextSize) -> Option<TextSize> {
     let mut token = root.token_at_offset(offset).right_biased()?.prev_token();
@@ -146,6 +291,12 @@ fn describe(error: &ParseError, end: TextSize) -> (TextRange, String) {
         ParseError::UnexpectedExtra(range) => {
             (*range, "unexpected text after the end of the expression (a file holds exactly one expression)".into())
         }
+        ParseError::UnexpectedWanted(SyntaxKind::TOKEN_OR, range, _) => (
+            *range,
+            "`or` is a keyword here: Nix takes it as a name only in attribute names (`x.or`, `{ or = 1; }`) \
+             and as a function's argument (`f or`)"
+                .into(),
+        ),
         ParseError::UnexpectedWanted(got, range, wanted) => {
             (*range, format!("expected {}, found {}", wanted_list(wanted), kind_name(*got)))
         }

@@ -1,0 +1,1 @@
+if true then abort "this should fail" else 1

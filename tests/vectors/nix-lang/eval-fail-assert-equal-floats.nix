@@ -1,0 +1,2 @@
+assert { b = 1.0; } == { b = 1.01; };
+abort "unreachable"

@@ -1,0 +1,2 @@
+assert ./foo == ./bar;
+throw "unreachable"

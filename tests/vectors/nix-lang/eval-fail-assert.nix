@@ -1,0 +1,8 @@
+let {
+  x =
+    arg:
+    assert arg == "y";
+    123;
+
+  body = x "x";
+}

@@ -1,0 +1,5 @@
+let {
+  body = x;
+  x = y;
+  y = x;
+}

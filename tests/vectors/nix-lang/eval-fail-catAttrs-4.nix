@@ -1,0 +1,5 @@
+builtins.catAttrs "foo" [
+  { foo = 1; }
+  1
+  { bar = 5; }
+]

@@ -1,0 +1,4 @@
+builtins.concatLists [
+  [ 1 ]
+  "foo"
+]

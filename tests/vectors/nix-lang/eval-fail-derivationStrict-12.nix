@@ -1,0 +1,5 @@
+builtins.derivationStrict {
+  name = "foo";
+  outputs = "out";
+  __structuredAttrs = true;
+}

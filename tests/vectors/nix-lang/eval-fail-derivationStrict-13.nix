@@ -1,0 +1,6 @@
+builtins.derivationStrict {
+  name = "foo";
+  builder = 1;
+  system = 1;
+  outputs = [ ];
+}

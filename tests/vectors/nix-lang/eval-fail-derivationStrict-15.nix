@@ -1,0 +1,9 @@
+builtins.derivationStrict {
+  name = "foo";
+  builder = 1;
+  system = 1;
+  outputs = [
+    "out"
+    "out"
+  ];
+}

@@ -1,0 +1,7 @@
+builtins.derivationStrict {
+  name = "foo";
+  builder = 1;
+  system = 1;
+  outputs = "out";
+  args = [ { } ];
+}

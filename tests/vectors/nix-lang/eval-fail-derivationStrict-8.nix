@@ -1,0 +1,5 @@
+builtins.derivationStrict {
+  name = "foo";
+  builder = 1;
+  outputHashMode = "custom";
+}

@@ -1,0 +1,1 @@
+builtins.elemAt [ "foo" ] 3

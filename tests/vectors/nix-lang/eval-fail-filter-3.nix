@@ -1,0 +1,1 @@
+builtins.filter (_: 5) [ "foo" ]

@@ -1,0 +1,1 @@
+builtins.filterSource (_: 1) ./.

@@ -1,0 +1,1 @@
+builtins.filterSource (_: _: 1) ./.

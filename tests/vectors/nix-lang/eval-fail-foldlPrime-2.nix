@@ -1,0 +1,1 @@
+builtins.foldl' (_: 1) "foo" true

@@ -1,0 +1,1 @@
+builtins.genList false (-3)

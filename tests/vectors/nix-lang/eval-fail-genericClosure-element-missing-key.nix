@@ -1,0 +1,4 @@
+builtins.genericClosure {
+  startSet = [ { nokey = 1; } ];
+  operator = x: [ ];
+}

@@ -1,0 +1,7 @@
+builtins.genericClosure {
+  startSet = [
+    { key = { }; }
+    { key = { }; }
+  ];
+  operator = x: [ ];
+}

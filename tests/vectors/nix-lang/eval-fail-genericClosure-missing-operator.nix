@@ -1,0 +1,3 @@
+builtins.genericClosure {
+  startSet = [ { key = 1; } ];
+}

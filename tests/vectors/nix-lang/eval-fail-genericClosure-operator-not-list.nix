@@ -1,0 +1,4 @@
+builtins.genericClosure {
+  startSet = [ { key = 1; } ];
+  operator = x: "not a list";
+}

@@ -1,0 +1,4 @@
+builtins.genericClosure {
+  startSet = "not a list";
+  operator = x: [ ];
+}

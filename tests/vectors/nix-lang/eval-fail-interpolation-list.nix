@@ -1,0 +1,7 @@
+# Interpolation does weak coercion after peeling.
+"${{
+  __toString = self: [
+    "1"
+    "2"
+  ];
+}}"

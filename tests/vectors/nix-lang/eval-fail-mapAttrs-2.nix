@@ -1,0 +1,1 @@
+builtins.mapAttrs "" { foo.bar = 1; }

@@ -1,0 +1,1 @@
+builtins.mapAttrs (x: x + "1") { foo.bar = 1; }

@@ -1,0 +1,1 @@
+import ./non-eval-trivial-lambda-formals.nix { }

@@ -1,0 +1,3 @@
+{
+  regularFile = builtins.readDir ./readDir/bar;
+}

@@ -1,0 +1,1 @@
+builtins.seq (abort "foo") 2

@@ -1,0 +1,1 @@
+builtins.sub "foo" 1

@@ -1,0 +1,1 @@
+builtins.substring 3 "foo" true

@@ -1,0 +1,1 @@
+builtins.toJSON "_invalid UTF-8: ÿ_"

@@ -1,0 +1,7 @@
+let
+  attr = {
+    foo = "bar";
+  };
+  key = { };
+in
+attr.${key}

@@ -1,0 +1,1 @@
+builtins.zipAttrsWith (_: 1) [ 1 ]

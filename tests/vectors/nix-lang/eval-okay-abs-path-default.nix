@@ -1,0 +1,2 @@
+# Test: By default, absolute path literals are allowed
+/tmp/foo

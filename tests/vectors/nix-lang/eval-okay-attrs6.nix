@@ -1,0 +1,6 @@
+rec {
+  "${"foo"}" = "bar";
+  __overrides = {
+    bar = "qux";
+  };
+}

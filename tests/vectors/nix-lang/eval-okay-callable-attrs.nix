@@ -1,0 +1,10 @@
+(
+  {
+    __functor = self: x: self.foo && x;
+    foo = false;
+  }
+  // {
+    foo = true;
+  }
+)
+  true

@@ -1,0 +1,17 @@
+with builtins;
+
+[
+  (concatStringsSep "" [ ])
+  (concatStringsSep "" [
+    "foo"
+    "bar"
+    "xyzzy"
+  ])
+  (concatStringsSep ", " [
+    "foo"
+    "bar"
+    "xyzzy"
+  ])
+  (concatStringsSep ", " [ "foo" ])
+  (concatStringsSep ", " [ ])
+]

@@ -1,0 +1,2 @@
+# Test: ../ relative paths work even when absolute paths are fatal
+builtins.isPath ../lang/lang.nix

@@ -1,0 +1,2 @@
+# Test: ../ paths are not affected by lint-short-path-literals=fatal
+../test/subdir

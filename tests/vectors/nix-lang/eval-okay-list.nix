@@ -1,0 +1,12 @@
+with import ./lib.nix;
+
+let {
+
+  body = concat [
+    "foo"
+    "bar"
+    "bla"
+    "test"
+  ];
+
+}

@@ -1,0 +1,1 @@
+builtins.parseFlakeRef "github:NixOS/nixpkgs/23.05?dir=lib"

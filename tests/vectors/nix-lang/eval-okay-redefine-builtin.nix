@@ -1,0 +1,4 @@
+let
+  throw = abort "Error!";
+in
+(builtins.tryEval <foobaz>).success

@@ -1,0 +1,5 @@
+# Tests that empty attribute sets are not printed as `«repeated»`.
+[
+  { }
+  { }
+]

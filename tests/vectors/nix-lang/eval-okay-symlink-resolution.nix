@@ -1,0 +1,1 @@
+import symlink-resolution/foo/overlays/overlay.nix

@@ -1,0 +1,1 @@
+toString { __toString = self: ./dir1/a.nix; }

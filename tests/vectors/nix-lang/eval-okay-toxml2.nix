@@ -1,0 +1,8 @@
+builtins.toXML [
+  ("a" + "b")
+  10
+  (rec {
+    x = "x";
+    y = x;
+  })
+]

@@ -1,0 +1,8 @@
+{
+  x = builtins.tryEval "x";
+  y = builtins.tryEval (
+    assert false;
+    "y"
+  );
+  z = builtins.tryEval (throw "bla");
+}

@@ -1,0 +1,1 @@
+builtins.warn "foo\nbar" null

@@ -1,0 +1,1 @@
+builtins.warn "\nfoo\nbar" null
