@@ -15,8 +15,11 @@ crate::declare_rule! {
     /// Reports `with e; body` when every name the body reads is bound lexically (by a `let`,
     /// a function argument, a `rec` set), so none can come from `e`. A name that may come
     /// from a `with` counts for every `with` around it: in `with a; with b; x` both are used.
-    /// A name Nix takes from its builtins (`map`, `toString`, `true`) also counts, although
-    /// builtins win over `with`: the rule never reports a `with` that could be used.
+    /// A name Nix takes from its builtins (`map`, `toString`, `true`) does not count: the
+    /// builtins are the outermost lexical scope, which wins over every `with`
+    /// (`with { map = 1; }; map` is still the builtin). Builtins newer than Nix 2.8 or behind
+    /// an experimental feature do count, since an older or differently configured Nix would
+    /// look them up in the `with`.
     ///
     /// ## Why is this bad?
     /// The `with` does nothing but makes readers wonder which names come from it; it is
@@ -61,7 +64,7 @@ impl FileRule for UnusedWith {
         let used = refs[first..]
             .iter()
             .take_while(|r| r.range.end() <= inside.end())
-            .any(|r| r.target == Target::With);
+            .any(|r| r.target == Target::With && !always_global(&r.name));
         if used {
             return;
         }
@@ -78,4 +81,9 @@ impl FileRule for UnusedWith {
         ));
         cx.report(diagnostic);
     }
+}
+
+/// Whether every Nix reads `name` as its global, whatever `with`s are around it.
+fn always_global(name: &str) -> bool {
+    nixpilot_semantics::builtins::global(name).is_some_and(|b| b.since.is_none() && b.requires.is_none())
 }
