@@ -80,9 +80,6 @@ pub fn analyze_file_within(parsed: &ParsedFile, rules: &RuleSet, limit: Duration
     let deadline = Instant::now().checked_add(limit.saturating_sub(parsed.parse_time));
     let root = parsed.syntax();
     let mut cx = FileContext::new(file, &root, &rules.options, !parsed.errors.is_empty());
-    for rule in &rules.whole_file {
-        rule.check_file(&parsed.errors, &mut cx);
-    }
     let mut suppressions = Vec::new();
     // Looks at the clock every `CLOCK_EVERY` elements: whether the time is up.
     let mut until_clock = CLOCK_EVERY;
@@ -144,6 +141,9 @@ pub fn analyze_file_within(parsed: &ParsedFile, rules: &RuleSet, limit: Duration
         }
     }
     cx.set_names(resolver.finish());
+    for rule in &rules.whole_file {
+        rule.check_file(&parsed.errors, &mut cx);
+    }
     for node in &wanted {
         if late() {
             return stopped(file, node.text_range().start(), timeout_message(limit));

@@ -81,10 +81,15 @@ fn entries_of(node: &SyntaxNode) -> Option<rowan::ast::AstChildren<ast::Entry>> 
     }
 }
 
+/// Sets with up to this many names are searched by a scan; larger ones get an index.
+const SCAN_UP_TO: usize = 16;
+
 /// The names a set defines so far, in the shape Nix's parser keeps them.
 #[derive(Default)]
 struct Attrs {
     defs: Vec<Def>,
+    /// Name -> index in `defs`: a generated set can hold tens of thousands of names.
+    index: std::collections::HashMap<String, usize>,
 }
 
 struct Def {
@@ -103,7 +108,24 @@ enum Value {
 
 impl Attrs {
     fn position(&self, name: &str) -> Option<usize> {
-        self.defs.iter().position(|d| d.name == name)
+        if self.defs.len() <= SCAN_UP_TO {
+            return self.defs.iter().position(|d| d.name == name);
+        }
+        self.index.get(name).copied()
+    }
+
+    /// Adds a name not yet defined; returns its index.
+    fn push(&mut self, def: Def) -> usize {
+        let i = self.defs.len();
+        if i == SCAN_UP_TO {
+            // The set outgrows a scan: index every name so far.
+            self.index = self.defs.iter().enumerate().map(|(j, d)| (d.name.clone(), j)).collect();
+        }
+        if i >= SCAN_UP_TO {
+            self.index.insert(def.name.clone(), i);
+        }
+        self.defs.push(def);
+        i
     }
 }
 
@@ -130,11 +152,13 @@ fn add_entries(entries: impl Iterator<Item = ast::Entry>, attrs: &mut Attrs, fou
                             first: attrs.defs[i].at,
                             message: format!("attribute `{name}` is already defined"),
                         }),
-                        None => attrs.defs.push(Def {
-                            name,
-                            at,
-                            value: Value::Other,
-                        }),
+                        None => {
+                            attrs.push(Def {
+                                name,
+                                at,
+                                value: Value::Other,
+                            });
+                        }
                     }
                 }
             }
@@ -174,14 +198,11 @@ fn add_path(
         push_segment(&mut written, name);
         let index = match current.position(name) {
             Some(i) => i,
-            None => {
-                current.defs.push(Def {
-                    name: name.clone(),
-                    at: *at,
-                    value: Value::Set(Attrs::default()),
-                });
-                current.defs.len() - 1
-            }
+            None => current.push(Def {
+                name: name.clone(),
+                at: *at,
+                value: Value::Set(Attrs::default()),
+            }),
         };
         let def = &mut current.defs[index];
         match &mut def.value {
@@ -201,7 +222,7 @@ fn add_path(
     let Some((name, at)) = last else { return };
     push_segment(&mut written, name);
     let Some(index) = current.position(name) else {
-        current.defs.push(Def {
+        current.push(Def {
             name: name.clone(),
             at: *at,
             value,
@@ -219,7 +240,9 @@ fn add_path(
                         first: existing.defs[i].at,
                         message: format!("attribute `{written}.{}` is already defined", inner.name),
                     }),
-                    None => existing.defs.push(inner),
+                    None => {
+                        existing.push(inner);
+                    }
                 }
             }
         }

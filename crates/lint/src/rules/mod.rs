@@ -225,7 +225,8 @@ pub trait FileRule: Sync {
 
     fn check_node(&self, _node: &SyntaxNode, _cx: &mut FileContext<'_>) {}
 
-    /// Called once per file before the walk (for whole-file checks such as parse errors).
+    /// Called once per file after the walk, before `check_node` (for whole-file checks such as
+    /// parse errors, and rules that read the file's whole name resolution at once).
     fn check_file(&self, _parse_errors: &[rnix::ParseError], _cx: &mut FileContext<'_>) {}
 }
 
