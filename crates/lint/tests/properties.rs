@@ -364,7 +364,7 @@ fn meaning_before(names: &NameResolution, round: &Round<'_>, reference: &nixpilo
     match reference.target {
         Target::Free => Meaning::Free,
         // Builtins win over `with`: a stable global under one reads the global either way.
-        Target::With if always_global(&reference.name) => Meaning::Free,
+        Target::With if nixpilot_semantics::builtins::is_stable_global(&reference.name) => Meaning::Free,
         Target::With => Meaning::With,
         Target::Binding(b) => {
             let binding = &names.bindings[b];
@@ -380,7 +380,7 @@ fn meaning_after(names: &NameResolution, round: &Round<'_>, reference: &nixpilot
     match reference.target {
         Target::Free => Meaning::Free,
         // Builtins win over `with`: a stable global under one reads the global either way.
-        Target::With if always_global(&reference.name) => Meaning::Free,
+        Target::With if nixpilot_semantics::builtins::is_stable_global(&reference.name) => Meaning::Free,
         Target::With => Meaning::With,
         Target::Binding(b) => {
             let binding = &names.bindings[b];
@@ -659,9 +659,4 @@ proptest! {
         let rounds = fix_checking_each_round("generated", &text);
         prop_assert!(rounds.problems.is_empty(), "{}", rounds.problems.join("\n\n"));
     }
-}
-
-/// Whether every Nix reads `name` as its global, whatever `with`s are around it.
-fn always_global(name: &str) -> bool {
-    nixpilot_semantics::builtins::global(name).is_some_and(|b| b.since.is_none() && b.requires.is_none())
 }

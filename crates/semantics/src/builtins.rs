@@ -74,6 +74,12 @@ pub fn global(name: &str) -> Option<&'static Builtin> {
     global_index().get(name).copied()
 }
 
+/// Whether every Nix since 2.8 reads `name` as its global, whatever `with`s are around it:
+/// a global of the table that needs no later version and no setting.
+pub fn is_stable_global(name: &str) -> bool {
+    global(name).is_some_and(|b| b.since.is_none() && b.requires.is_none())
+}
+
 /// Whether a name nothing in the file binds is still defined: a global builtin or constant,
 /// or a name the parser handles itself.
 pub fn is_global(name: &str) -> bool {

@@ -691,14 +691,28 @@ fn entry_names(
 /// The parts of a string, or `None` when the parser could not finish it: rnix's string
 /// normalisation asserts on error nodes inside strings, and a broken file must not crash us.
 pub fn string_parts(s: &ast::Str) -> Option<Vec<ast::InterpolPart<String>>> {
-    let broken = s
-        .syntax()
-        .descendants_with_tokens()
-        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR));
-    if broken {
+    if has_parse_error(s.syntax()) {
         return None;
     }
     Some(s.normalized_parts())
+}
+
+/// Whether the parser left an error node or token in or below `node`.
+pub fn has_parse_error(node: &SyntaxNode) -> bool {
+    node.descendants_with_tokens()
+        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
+}
+
+/// `expr` without the parentheses around it, however many.
+pub fn strip_parens(expr: &ast::Expr) -> ast::Expr {
+    let mut e = expr.clone();
+    while let ast::Expr::Paren(p) = &e {
+        match p.expr() {
+            Some(inner) => e = inner,
+            None => break,
+        }
+    }
+    e
 }
 
 /// `static_name`, plus what Nix's parser also takes as a fixed name: `${"a"}` (an

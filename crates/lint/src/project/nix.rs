@@ -46,16 +46,7 @@ pub fn attrpath_names(path: &ast::Attrpath) -> Option<Vec<String>> {
 }
 
 /// Removes any number of parentheses around an expression.
-pub fn strip_parens(expr: &ast::Expr) -> ast::Expr {
-    let mut e = expr.clone();
-    while let ast::Expr::Paren(p) = &e {
-        match p.expr() {
-            Some(inner) => e = inner,
-            None => break,
-        }
-    }
-    e
-}
+pub use nixpilot_semantics::scope::strip_parens;
 
 /// `a.b.c` as `["a", "b", "c"]` when the base is a variable and every attribute is static.
 /// Selections with an `or` default are not resolved.

@@ -4,7 +4,7 @@ use rnix::ast;
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 
-use super::expr_rewrite::{ident_token, is_global, reference_at};
+use super::expr_rewrite::{ident_token, is_global};
 use super::{FileContext, FileRule, RuleMeta};
 use crate::diagnostic::Diagnostic;
 use crate::scope::Target;
@@ -86,5 +86,5 @@ fn is_bare_to_path(function: &ast::Expr, cx: &FileContext<'_>) -> bool {
         return false;
     }
     let names = cx.names();
-    reference_at(&names, function.syntax().text_range()).is_some_and(|r| r.target == Target::With)
+    names.reference_at(function.syntax().text_range()).is_some_and(|r| r.target == Target::With)
 }

@@ -6,7 +6,7 @@ use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
 use rowan::TextRange;
 
-use crate::scope::{NameResolution, Reference, Target};
+use crate::scope::{NameResolution, Target};
 
 /// Whether `node` sits where Nix accepts any expression: the file's top, inside parentheses,
 /// a binding's value, the body of `let`/lambda/`with`/`assert`, a branch of `if`, a formal's
@@ -91,25 +91,14 @@ pub fn comment_count(node: &SyntaxNode) -> usize {
 }
 
 /// Whether a node or anything below it is a parse error (fixes leave broken code alone).
-pub fn has_error(node: &SyntaxNode) -> bool {
-    node.descendants_with_tokens()
-        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
-}
-
-/// The reference whose identifier is at `range`, if that identifier is a variable read.
-pub fn reference_at(names: &NameResolution, range: TextRange) -> Option<&Reference> {
-    // References are recorded in document order.
-    let i = names
-        .references
-        .binary_search_by_key(&range.start(), |r| r.range.start())
-        .ok()?;
-    Some(&names.references[i])
-}
+pub use nixpilot_semantics::scope::has_parse_error as has_error;
 
 /// Whether the identifier `ident` reads a name no `let`, `rec`, lambda or formal of the file
 /// binds: then `true`, `false` and `builtins` mean Nix's own (a `with` cannot shadow them).
 pub fn is_global(names: &NameResolution, ident: &ast::Ident) -> bool {
-    reference_at(names, ident.syntax().text_range()).is_some_and(|r| !matches!(r.target, Target::Binding(_)))
+    names
+        .reference_at(ident.syntax().text_range())
+        .is_some_and(|r| !matches!(r.target, Target::Binding(_)))
 }
 
 /// The name token of an expression that is a plain variable (no allocation: rules ask this

@@ -165,7 +165,7 @@ fn dynamic_let_names(node: &SyntaxNode, cx: &mut FileContext<'_>) {
     for entry in let_in.entries() {
         let ast::Entry::AttrpathValue(binding) = entry else { continue };
         let Some(first) = binding.attrpath().and_then(|p| p.attrs().next()) else { continue };
-        if constant_name(&first).is_none() && !has_error(first.syntax()) {
+        if constant_name(&first).is_none() && !crate::scope::has_parse_error(first.syntax()) {
             cx.report(Diagnostic::new(
                 &SYNTAX_ERROR,
                 cx.span(first.syntax().text_range()),
@@ -180,7 +180,7 @@ fn dynamic_let_names(node: &SyntaxNode, cx: &mut FileContext<'_>) {
 fn dynamic_inherit_names(node: &SyntaxNode, cx: &mut FileContext<'_>) {
     let Some(inherit) = ast::Inherit::cast(node.clone()) else { return };
     for attr in inherit.attrs() {
-        if constant_name(&attr).is_none() && !has_error(attr.syntax()) {
+        if constant_name(&attr).is_none() && !crate::scope::has_parse_error(attr.syntax()) {
             cx.report(Diagnostic::new(
                 &SYNTAX_ERROR,
                 cx.span(attr.syntax().text_range()),
@@ -261,11 +261,6 @@ fn foreign_whitespace(cx: &mut FileContext<'_>) {
             );
         }
     }
-}
-
-fn has_error(node: &SyntaxNode) -> bool {
-    node.descendants_with_tokens()
-        .any(|e| matches!(e.kind(), SyntaxKind::NODE_ERROR | SyntaxKind::TOKEN_ERROR))
 }
 
 /// End of the last token before `offset` that is not whitespace or a comment.

@@ -64,7 +64,7 @@ impl FileRule for UnusedWith {
         let used = refs[first..]
             .iter()
             .take_while(|r| r.range.end() <= inside.end())
-            .any(|r| r.target == Target::With && !always_global(&r.name));
+            .any(|r| r.target == Target::With && !nixpilot_semantics::builtins::is_stable_global(&r.name));
         if used {
             return;
         }
@@ -83,7 +83,3 @@ impl FileRule for UnusedWith {
     }
 }
 
-/// Whether every Nix reads `name` as its global, whatever `with`s are around it.
-fn always_global(name: &str) -> bool {
-    nixpilot_semantics::builtins::global(name).is_some_and(|b| b.since.is_none() && b.requires.is_none())
-}

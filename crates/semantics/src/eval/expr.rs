@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use crate::scope::strip_parens;
 use rnix::ast::{self, HasEntry};
 use rnix::{SyntaxKind, SyntaxNode};
 use rowan::ast::AstNode;
@@ -1091,17 +1092,6 @@ fn number(v: &Value) -> Option<f64> {
         Value::Float(f) => Some(*f),
         _ => None,
     }
-}
-
-fn strip_parens(expr: &ast::Expr) -> ast::Expr {
-    let mut e = expr.clone();
-    while let ast::Expr::Paren(p) = &e {
-        match p.expr() {
-            Some(inner) => e = inner,
-            None => break,
-        }
-    }
-    e
 }
 
 /// `External(path)` with one more name selected.
